@@ -1,0 +1,31 @@
+import { defineConfig } from '@playwright/test';
+
+const port = 4173;
+// CI serves the production build (proves the build is self-contained); locally the dev server is reused.
+const server = process.env.CI ? `npx vite preview --port ${port} --strictPort` : `npx vite --port ${port} --strictPort`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://localhost:${port}`,
+    viewport: { width: 1400, height: 900 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--enable-unsafe-webgpu',
+      ],
+    },
+  },
+  webServer: { command: server, url: `http://localhost:${port}`, reuseExistingServer: !process.env.CI, timeout: 180_000 },
+});
