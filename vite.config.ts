@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { itkWasmPipelines } from './scripts/vite-plugin-itk-wasm';
 
 // Cross-origin isolation: SharedArrayBuffer for multi-threaded WASM inference.
 const isolationHeaders = {
@@ -8,10 +9,15 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), itkWasmPipelines()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', 'itk-wasm', '@itk-wasm/image-io', '@itk-wasm/dicom'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4000,
+    // selftest.html: the model self-test page (e2e/model-fidelity.spec.ts, scripts/bench-model.mjs).
+    rollupOptions: { input: { main: 'index.html', selftest: 'selftest.html' } },
+  },
 });

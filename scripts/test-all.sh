@@ -7,6 +7,7 @@ bash scripts/install-system-deps.sh
 npm run typecheck
 npm run lint
 npm run test:py
+bash scripts/prepare-test-models.sh
 npm run test:unit
 npx vite build
 CI=1 npx playwright test

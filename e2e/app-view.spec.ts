@@ -1,0 +1,86 @@
+import { expect, test } from '@playwright/test';
+import {
+  edgeLetters,
+  geometry,
+  loadedVolume,
+  MARKER,
+  niftiFile,
+  openFiles,
+  pixelStats,
+  rotatedAboutZ,
+} from './app-support';
+
+const VIEWS = ['axial', 'coronal', 'sagittal'] as const;
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/');
+});
+
+test('three views render the volume with LPS orientation letters', async ({ page }) => {
+  await openFiles(page, [niftiFile('straight.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
+  for (const view of VIEWS) {
+    const stats = await pixelStats(page, page.getByTestId(`canvas-${view}`));
+    expect(stats.std, `${view} view shows structure`).toBeGreaterThan(10);
+  }
+  expect(await edgeLetters(page, 'axial')).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
+  expect(await edgeLetters(page, 'coronal')).toEqual({ left: 'R', right: 'L', top: 'S', bottom: 'I' });
+  expect(await edgeLetters(page, 'sagittal')).toEqual({ left: 'A', right: 'P', top: 'S', bottom: 'I' });
+  await page.screenshot({ path: 'test-results/app-straight.png' });
+});
+
+test('orientation letters follow an oblique LPS direction matrix', async ({ page }) => {
+  // Rotated 30 degrees about S: index i runs towards L (and a little P), j towards P (and a little R).
+  await openFiles(page, [niftiFile('oblique.nii.gz', geometry([64, 64, 32], [1, 1, 2], rotatedAboutZ(30)), true)]);
+  expect(await edgeLetters(page, 'axial')).toEqual({ left: 'RA', right: 'LP', top: 'AL', bottom: 'PR' });
+  expect(await edgeLetters(page, 'coronal')).toEqual({ left: 'RA', right: 'LP', top: 'S', bottom: 'I' });
+  expect(await edgeLetters(page, 'sagittal')).toEqual({ left: 'AL', right: 'PR', top: 'S', bottom: 'I' });
+  await page.screenshot({ path: 'test-results/app-oblique.png' });
+});
+
+test('a click in the axial view moves the coronal and sagittal slices to that voxel', async ({ page }) => {
+  await openFiles(page, [niftiFile('marker.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
+  // The soft-tissue window shows the background grey and the 1000-valued marker pure white.
+  await page.getByTestId('preset-Soft tissue').click();
+  const axial = page.getByTestId('canvas-axial');
+  await expect.poll(async () => (await pixelStats(page, axial)).brightCentroid).not.toBeNull();
+  const { brightCentroid } = await pixelStats(page, axial);
+  await axial.click({ position: { x: brightCentroid![0], y: brightCentroid![1] } });
+
+  const markerCenter = [(MARKER.i[0] + MARKER.i[1]) / 2, (MARKER.j[0] + MARKER.j[1]) / 2];
+  const slices = await page.evaluate(() => window.__samApp!.slices);
+  // Straight LPS: sagittal slices step along i, coronal along j.
+  expect(slices).toEqual({ axial: 16, sagittal: markerCenter[0], coronal: markerCenter[1] });
+  expect(await page.evaluate(() => window.__samApp!.crosshair)).toEqual([markerCenter[0], markerCenter[1], 16]);
+  // The marker column now crosses the middle of both other views.
+  for (const view of ['coronal', 'sagittal']) {
+    expect((await pixelStats(page, page.getByTestId(`canvas-${view}`))).brightCentroid, view).not.toBeNull();
+  }
+  await expect(page.getByTestId('readout')).toContainText(`Value 1000`);
+  await page.screenshot({ path: 'test-results/app-linked-crosshair.png' });
+});
+
+test('wheel and keys step slices; window presets and drag change the window', async ({ page }) => {
+  await openFiles(page, [niftiFile('steps.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
+  const slice = (view: string) => page.evaluate((v) => window.__samApp!.slices![v], view);
+  const axial = page.getByTestId('view-axial');
+  await axial.click();
+  const start = await slice('axial');
+  await page.keyboard.press('ArrowUp');
+  expect(await slice('axial')).toBe(start + 1);
+  await page.keyboard.press('PageDown');
+  expect(await slice('axial')).toBe(start + 1 - 10);
+  const box = (await page.getByTestId('view-sagittal').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const sagittalStart = await slice('sagittal');
+  await page.mouse.wheel(0, -100);
+  await expect.poll(() => slice('sagittal')).toBe(sagittalStart + 1);
+
+  await page.getByTestId('preset-Lung').click();
+  expect(await page.evaluate(() => window.__samApp!.windowLevel)).toEqual({ width: 1500, center: -600 });
+  await page.mouse.move(box.x + 100, box.y + 100);
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(box.x + 160, box.y + 100, { steps: 4 });
+  await page.mouse.up({ button: 'right' });
+  expect((await page.evaluate(() => window.__samApp!.windowLevel)).width).toBeGreaterThan(1500);
+  expect(await loadedVolume(page)).toMatchObject({ name: 'steps.nii' });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readImageNode } from '@itk-wasm/image-io';
+import { expect, test } from '@playwright/test';
+import { readSegNrrd } from '../src/core/export/seg-nrrd';
+import { describeItkImage } from '../src/io/itk-image';
+import { openFiles } from './app-support';
+import { ballTruth, clickVoxel, dice, loadOracleModel, SCAN, scanFile, segState, settled } from './segment-support';
+
+const outDir = mkdtempSync(join(tmpdir(), 'segment-e2e-'));
+
+test('click, negative click, undo/redo, export NIfTI and seg.nrrd with the oracle model', async ({ page }) => {
+  await page.goto('/');
+  await openFiles(page, [scanFile()]);
+  await loadOracleModel(page);
+  await page.screenshot({ path: join(outDir, '1-loaded.png') });
+  await page.getByTestId('tool-segment').click();
+
+  // A positive click on ball 0: the oracle takes every bright voxel within reach, ball 1 too.
+  await clickVoxel(page, 'axial', SCAN.balls[0].center);
+  await expect.poll(async () => (await segState(page)).segments[0]?.voxels ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
+  const afterClick = await settled(page);
+  await page.screenshot({ path: join(outDir, '2-positive.png') });
+  expect(afterClick.segments).toHaveLength(1);
+  expect(afterClick.segments[0].points).toEqual([{ index: SCAN.balls[0].center, positive: true }]);
+
+  // A negative (Shift) click on ball 1 removes it.
+  await clickVoxel(page, 'axial', SCAN.balls[1].center, { modifiers: ['Shift'] });
+  await expect.poll(async () => (await segState(page)).segments[0].points.length, { timeout: 60_000 }).toBe(2);
+  const afterNegative = await settled(page);
+  await page.screenshot({ path: join(outDir, '3-negative.png') });
+  expect(afterNegative.segments[0].voxels).toBeLessThan(afterClick.segments[0].voxels);
+
+  // Export NIfTI, read back in Node: ball 0 with the source geometry.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-nifti').click()]);
+  const niftiPath = join(outDir, download.suggestedFilename());
+  await download.saveAs(niftiPath);
+  expect(niftiPath).toMatch(/\.nii\.gz$/);
+  const image = await readImageNode(niftiPath);
+  const info = describeItkImage(image);
+  expect(info.size).toEqual(SCAN.geometry.size);
+  info.spacing.forEach((v, n) => expect(v).toBeCloseTo(SCAN.geometry.spacing[n], 4));
+  info.origin.forEach((v, n) => expect(v).toBeCloseTo(SCAN.geometry.origin[n], 4));
+  Array.from(info.direction).forEach((v, n) => expect(v).toBeCloseTo(SCAN.geometry.direction[n], 4));
+  const labels = image.data as Uint8Array;
+  const ball0 = dice(labels, ballTruth(0));
+  console.log(`Dice vs ball 0 after positive + negative click: ${ball0.toFixed(3)}`);
+  expect(ball0).toBeGreaterThanOrEqual(0.9);
+  expect(dice(labels, ballTruth(1))).toBeLessThan(0.05);
+
+  // Undo and redo restore the exact masks (and points).
+  await page.getByTestId('undo').click();
+  expect((await segState(page)).checksum).toBe(afterClick.checksum);
+  expect((await segState(page)).segments[0].points).toHaveLength(1);
+  await page.keyboard.press('Control+Shift+Z');
+  expect((await segState(page)).checksum).toBe(afterNegative.checksum);
+  await page.keyboard.press('Control+Z');
+  expect((await segState(page)).checksum).toBe(afterClick.checksum);
+  await page.getByTestId('redo').click();
+  expect((await segState(page)).checksum).toBe(afterNegative.checksum);
+
+  // Rename and recolour, export seg.nrrd: names, colours and voxels come back.
+  const nameInput = page.getByLabel('Name of segment 1');
+  await nameInput.fill('Left ball');
+  await nameInput.press('Enter');
+  await page.getByLabel('Colour of Left ball').fill('#12ab34');
+  const [segDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-seg-nrrd').click()]);
+  const segPath = join(outDir, segDownload.suggestedFilename());
+  await segDownload.saveAs(segPath);
+  const doc = readSegNrrd(readFileSync(segPath));
+  expect(doc.segments.map((s) => ({ name: s.name, color: s.color, label: s.label }))).toEqual([
+    { name: 'Left ball', color: [0x12, 0xab, 0x34], label: 1 },
+  ]);
+  expect(dice(doc.labels, labels)).toBe(1);
+  doc.geometry.origin.forEach((v, n) => expect(v).toBeCloseTo(SCAN.geometry.origin[n], 9));
+  await page.screenshot({ path: join(outDir, '4-renamed.png') });
+  console.log(`screenshots in ${outDir}`);
+});

@@ -1,0 +1,88 @@
+/** Helpers of the segmentation end-to-end tests: a two-ball scan, the oracle model, clicks on voxels. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, type Page } from '@playwright/test';
+import type { ImageGeometry, Vec3 } from '../src/core/types';
+import { encodeNifti } from '../tests/support/raw-writers';
+import type { FilePayload } from './app-support';
+
+export const ORACLE_DIR = '.cache/models/oracle';
+
+/** Soft tissue with two bright balls 31 mm apart, on an oblique anisotropic grid. */
+export const SCAN = {
+  geometry: {
+    size: [64, 56, 40],
+    spacing: [1.2, 1.2, 2.5],
+    origin: [-40, 25, 10],
+    direction: [Math.cos(0.2), Math.sin(0.2), 0, -Math.sin(0.2), Math.cos(0.2), 0, 0, 0, 1],
+  } as ImageGeometry,
+  balls: [
+    { center: [20, 28, 20] as Vec3, radiusMm: 12 },
+    { center: [46, 26, 20] as Vec3, radiusMm: 10 },
+  ],
+};
+
+function inBall(i: number, j: number, k: number, ball: (typeof SCAN.balls)[number]): boolean {
+  const [sx, sy, sz] = SCAN.geometry.spacing;
+  const [ci, cj, ck] = ball.center;
+  return ((i - ci) * sx) ** 2 + ((j - cj) * sy) ** 2 + ((k - ck) * sz) ** 2 <= ball.radiusMm ** 2;
+}
+
+/** 0/1 truth of ball `n`, i-fastest. */
+export function ballTruth(n: number): Uint8Array {
+  const [nx, ny, nz] = SCAN.geometry.size;
+  const truth = new Uint8Array(nx * ny * nz);
+  for (let k = 0, o = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, o++) truth[o] = inBall(i, j, k, SCAN.balls[n]) ? 1 : 0;
+  return truth;
+}
+
+export function scanFile(name = 'two-balls.nii.gz'): FilePayload {
+  const [nx, ny, nz] = SCAN.geometry.size;
+  const data = new Int16Array(nx * ny * nz);
+  for (let k = 0, o = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, o++) data[o] = SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
+  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(SCAN.geometry, data, { gzip: true })) };
+}
+
+export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let both = 0;
+  let sum = 0;
+  for (let n = 0; n < a.length; n++) {
+    const x = a[n] ? 1 : 0;
+    const y = b[n] ? 1 : 0;
+    both += x & y;
+    sum += x + y;
+  }
+  return sum === 0 ? 1 : (2 * both) / sum;
+}
+
+export async function loadOracleModel(page: Page): Promise<void> {
+  const files = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => ({
+    name,
+    mimeType: 'application/octet-stream',
+    buffer: readFileSync(join(ORACLE_DIR, name)),
+  }));
+  await page.getByTestId('model-files').setInputFiles(files);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+}
+
+export async function segState(page: Page) {
+  return page.evaluate(() => {
+    const hook = window.__samSegmentation!;
+    return { segments: hook.segments, checksum: hook.checksum, inference: hook.inference };
+  });
+}
+
+/** Clicks voxel `index` (on the view's current slice) in a view. */
+export async function clickVoxel(page: Page, view: string, index: Vec3, options: { button?: 'left' | 'right'; modifiers?: ('Shift' | 'Control')[] } = {}) {
+  const point = await page.evaluate(([v, i]) => window.__samSegmentation!.screenPoint(v, i), [view, index] as const);
+  expect(point).not.toBeNull();
+  await page.getByTestId(`view-${view}`).click({ position: { x: point![0], y: point![1] }, ...options });
+}
+
+/** Waits for the worker to be idle and returns the segment table. */
+export async function settled(page: Page) {
+  await expect.poll(async () => (await segState(page)).inference.busy, { timeout: 60_000 }).toBe(false);
+  return segState(page);
+}

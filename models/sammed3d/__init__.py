@@ -1,0 +1,1 @@
+"""Our own PyTorch re-implementation of SAM-Med3D, laid out for ONNX export."""

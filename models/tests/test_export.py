@@ -1,0 +1,133 @@
+"""Our PyTorch model reproduces fixture A; the exported graphs, model.json and templates keep their contract.
+
+(ONNX Runtime for Python is not available here: the ONNX graphs' numerical fidelity is tested in
+Node, tests/model-fidelity.test.ts, and in Chromium, e2e/model-fidelity.spec.ts.)
+"""
+import hashlib
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+from conftest import FIXTURE_A
+from sammed3d.checkpoint import build_model
+from sammed3d.model import DecoderGraph, EncoderGraph
+from sammed3d.onnx_export import export_graphs, write_model_json, write_templates
+
+
+def relative_error(actual: np.ndarray, reference: np.ndarray) -> float:
+    return float(np.abs(actual - reference).max() / np.abs(reference).max())
+
+
+def load(name: str) -> torch.Tensor:
+    return torch.from_numpy(np.load(os.path.join(FIXTURE_A, name)))
+
+
+@pytest.mark.parametrize("optimized", [True, False])
+def test_encoder_reproduces_fixture_a(fixture_state_dict, optimized):
+    model = build_model(fixture_state_dict, optimized)
+    with torch.no_grad():
+        embeddings = EncoderGraph(model)(load("roi_image.npy"))
+    assert relative_error(embeddings.numpy(), load("embeddings.npy").numpy()) <= 1e-4
+
+
+def test_decoder_reproduces_fixture_a_clicks(fixture_state_dict):
+    decoder = DecoderGraph(build_model(fixture_state_dict))
+    previous = torch.zeros(1, 1, 32, 32, 32)
+    for k in (1, 2, 3):
+        with torch.no_grad():
+            logits, iou = decoder(load("embeddings.npy"), load(f"points_{k}.npy"), load(f"labels_{k}.npy"), previous)
+        assert relative_error(logits.numpy(), load(f"logits_{k}.npy").numpy()) <= 1e-4
+        assert relative_error(iou.numpy(), load(f"iou_{k}.npy").numpy()) <= 1e-4
+        previous = load(f"logits_{k}.npy")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, fixture_state_dict):
+    out = str(tmp_path_factory.mktemp("fixture-a"))
+    model = build_model(fixture_state_dict)
+    paths = export_graphs(model, out)
+    write_templates(model, paths, os.path.join(out, "templates"), "optimized")
+    write_model_json(model, paths, out, "optimized", os.path.join(FIXTURE_A, "checkpoint.pth"))
+    return out
+
+
+def dims(value_info) -> list:
+    return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+
+def test_graph_contract(exported):
+    encoder = onnx.load(os.path.join(exported, "encoder.onnx"))
+    decoder = onnx.load(os.path.join(exported, "decoder.onnx"))
+    for graph in (encoder, decoder):
+        onnx.checker.check_model(graph)
+    assert {i.name: dims(i) for i in encoder.graph.input} == {"image": [1, 1, 128, 128, 128]}
+    assert {o.name: dims(o) for o in encoder.graph.output} == {"embeddings": [1, 384, 8, 8, 8]}
+    assert {i.name: dims(i) for i in decoder.graph.input} == {
+        "embeddings": [1, 384, 8, 8, 8], "point_coords": [1, "N", 3], "point_labels": [1, "N"],
+        "mask_input": [1, 1, 32, 32, 32]}
+    assert [o.name for o in decoder.graph.output] == ["low_res_logits", "iou_predictions"]
+    assert dims(decoder.graph.output[0]) == [1, 1, 32, 32, 32]
+
+
+def test_graphs_avoid_ops_webgpu_lacks(exported):
+    """3D (transposed) convolutions and Einsum are rewritten as MatMul + Reshape/Transpose."""
+    for name in ("encoder.onnx", "decoder.onnx"):
+        ops = {node.op_type for node in onnx.load(os.path.join(exported, name)).graph.node}
+        assert not ops & {"Conv", "ConvTranspose", "Einsum"}, name
+        assert "MatMul" in ops and "LayerNormalization" in ops
+
+
+def test_model_json(exported):
+    with open(os.path.join(exported, "model.json")) as f:
+        info = json.load(f)
+    assert info["preprocessing"]["patchSize"] == 128 and info["preprocessing"]["spacingMm"] == 1.5
+    assert info["preprocessing"]["maskSize"] == 32
+    assert info["config"]["encoder_embed_dim"] == 192 and info["config"]["encoder_global_attn_indexes"] == [1]
+    for key in ("encoder", "decoder"):
+        with open(os.path.join(exported, info[key]["file"]), "rb") as f:
+            assert info[key]["sha256"] == hashlib.sha256(f.read()).hexdigest()
+    assert list(info["decoder"]["inputs"]) == ["embeddings", "point_coords", "point_labels", "mask_input"]
+
+
+def numpy_transforms(array: np.ndarray, transforms: list) -> np.ndarray:
+    """TEMPLATES.md's vocabulary, implemented independently of the exporter."""
+    for t in transforms:
+        if t["op"] == "transpose":
+            array = np.transpose(array, t["perm"])
+        elif t["op"] == "reshape":
+            array = np.reshape(array, t["shape"])
+        else:
+            raise AssertionError(f"unexpected transform {t}")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def test_templates_rebuild_the_full_graphs(exported, fixture_state_dict):
+    with open(os.path.join(exported, "templates", "manifest.json")) as f:
+        manifest = json.load(f)
+    assert manifest["format"] == "sam-med3d-onnx-template" and manifest["version"] == 1
+    assert manifest["checkpoint"]["tensors"] == {k: list(v.shape) for k, v in fixture_state_dict.items()}
+    for key, entry in manifest["graphs"].items():
+        full = {t.name: numpy_helper.to_array(t) for t in onnx.load(os.path.join(exported, f"{key}.onnx")).graph.initializer}
+        template = onnx.load(os.path.join(exported, "templates", entry["model"]), load_external_data=False)
+        inline = [t for t in template.graph.initializer if t.data_location != onnx.TensorProto.EXTERNAL]
+        assert sum(numpy_helper.to_array(t).nbytes for t in inline) < 100_000, "weights left inside the template"
+        weights = bytearray(entry["weightsBytes"])
+        for init in entry["initializers"]:
+            array = numpy_transforms(fixture_state_dict[init["source"]].numpy(), init["transforms"])
+            assert list(array.shape) == init["shape"] and init["offset"] % 64 == 0
+            weights[init["offset"]:init["offset"] + init["length"]] = array.tobytes()
+        for tensor in template.graph.initializer:
+            if tensor.data_location == onnx.TensorProto.EXTERNAL:
+                meta = {kv.key: kv.value for kv in tensor.external_data}
+                assert meta["location"] == entry["weightsFile"]
+                start, length = int(meta["offset"]), int(meta["length"])
+                rebuilt = np.frombuffer(bytes(weights[start:start + length]), dtype=np.float32).reshape(tensor.dims)
+                np.testing.assert_array_equal(rebuilt, full[tensor.name])
+            else:
+                np.testing.assert_array_equal(numpy_helper.to_array(tensor), full[tensor.name])
+        assert len(template.graph.initializer) == len(full)

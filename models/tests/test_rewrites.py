@@ -1,0 +1,99 @@
+"""Each rewrite of an official op into MatMul/Reshape/Transpose equals the plain PyTorch op."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sammed3d import ops
+from sammed3d.layout import apply_transforms, conv_transpose_weight, conv_weight, linear_weight
+from sammed3d.model import EncoderAttention
+
+torch.manual_seed(0)
+
+
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x[0].permute(1, 2, 3, 0)
+
+
+def test_patch_embedding_is_reshape_plus_matmul():
+    image = torch.randn(1, 1, 64, 64, 64)
+    conv = torch.nn.Conv3d(1, 24, kernel_size=16, stride=16)
+    layout = conv_weight(24, 1, 16)[1]
+    ours = ops.conv_k_stride_k(channels_last(image), apply_transforms(conv.weight, layout), conv.bias, 16)
+    torch.testing.assert_close(ours, channels_last(conv(image)), rtol=1e-5, atol=1e-5)
+
+
+def test_stride_2_convolution_is_space_to_depth_plus_matmul():
+    x = torch.randn(1, 4, 16, 16, 16)
+    conv = torch.nn.Conv3d(4, 16, kernel_size=2, stride=2)
+    ours = ops.conv_k_stride_k(channels_last(x), apply_transforms(conv.weight, conv_weight(16, 4, 2)[1]), conv.bias, 2)
+    torch.testing.assert_close(ours, channels_last(conv(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_3x3x3_convolution_is_im2col_plus_matmul():
+    x = torch.randn(1, 12, 8, 8, 8)
+    conv = torch.nn.Conv3d(12, 10, kernel_size=3, padding=1, bias=False)
+    ours = ops.conv3x3x3_same(channels_last(x), apply_transforms(conv.weight, conv_weight(10, 12, 3)[1]))
+    torch.testing.assert_close(ours, channels_last(conv(x)).reshape(512, 10), rtol=1e-5, atol=1e-5)
+
+
+def test_transposed_convolution_is_matmul_plus_pixel_shuffle():
+    x = torch.randn(1, 12, 4, 5, 6)
+    deconv = torch.nn.ConvTranspose3d(12, 7, kernel_size=2, stride=2)
+    ours = ops.conv_transpose_k2s2(channels_last(x), apply_transforms(deconv.weight, conv_transpose_weight(12, 7)[1]),
+                                   deconv.bias)
+    torch.testing.assert_close(ours, channels_last(deconv(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_linear_layout():
+    linear = torch.nn.Linear(6, 4)
+    x = torch.randn(3, 6)
+    torch.testing.assert_close(x @ apply_transforms(linear.weight, linear_weight(4, 6)[1]) + linear.bias, linear(x))
+
+
+def official_rel_pos(logits, q, tables, size):
+    """The official add_decomposed_rel_pos, written out: einsum per axis, then ITS broadcasting
+    (rel_d[:, :, :, :, None, None], rel_h[:, :, :, None, :, None], rel_w[:, :, :, None, None, :])."""
+    heads, n, c = q.shape
+    index = ops.rel_pos_index(size, size)
+    rd, rh, rw = (t[index] for t in tables)
+    grid = q.reshape(heads, size, size, size, c)
+    rel_d = torch.einsum("bdhwc,dkc->bdhwk", grid, rd)
+    rel_h = torch.einsum("bdhwc,hkc->bdhwk", grid, rh)
+    rel_w = torch.einsum("bdhwc,wkc->bdhwk", grid, rw)
+    full = (logits.view(heads, size, size, size, size, size, size) + rel_d[:, :, :, :, None, None]
+            + rel_h[:, :, :, None, :, None] + rel_w[:, :, :, None, None, :])
+    return full.reshape(heads, n, n)
+
+
+def test_rel_pos_terms_reproduce_the_official_broadcasting():
+    size, c = 5, 6
+    q = torch.randn(3, size ** 3, c)
+    tables = [torch.randn(2 * size - 1, c) for _ in range(3)]
+    logits = torch.randn(3, size ** 3, size ** 3)
+    terms = ops.rel_pos_terms(q.reshape(3, size, size, size, c), tables, size)
+    torch.testing.assert_close(ops.add_rel_pos(logits, terms, size), official_rel_pos(logits, q, tables, size))
+
+
+def explicit_padded_attention(att: EncoderAttention, x: torch.Tensor) -> torch.Tensor:
+    """The official windowed block: zero-pad the grid to one window, attend over all of it, crop."""
+    g, w, heads = att.grid, att.window, att.heads
+    padded = F.pad(x.reshape(g, g, g, -1), (0, 0, 0, w - g, 0, w - g, 0, w - g)).reshape(w ** 3, -1)
+    qkv = (padded @ att.qkv.weight + att.qkv.bias).reshape(w ** 3, 3, heads, -1).permute(1, 2, 0, 3)
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    logits = official_rel_pos((q * att.scale) @ k.transpose(1, 2), q, att._tables(), w)
+    out = (logits.softmax(-1) @ v).permute(1, 0, 2).reshape(w, w, w, -1)[:g, :g, :g].reshape(g ** 3, -1)
+    return out @ att.proj.weight + att.proj.bias
+
+
+@pytest.mark.parametrize("grid,window,spread", [(8, 14, 1.0), (4, 7, 1.0), (4, 7, 8.0), (5, 5, 1.0)])
+def test_padded_window_attention_closed_form(grid, window, spread):
+    """Closed-form padded keys == explicit padded attention, also with large rel-pos logits (spread)."""
+    att = EncoderAttention(32, 4, grid, window, optimized=True)
+    with torch.no_grad():
+        for name, p in att.named_parameters():
+            p.normal_(0, spread if name.startswith("rel_pos") else 0.3)
+    x = torch.randn(grid ** 3, 32)
+    expected = explicit_padded_attention(att, x)
+    torch.testing.assert_close(att(x), expected, rtol=1e-4, atol=1e-5)
+    att.optimized = False
+    torch.testing.assert_close(att(x), expected, rtol=1e-4, atol=1e-5)

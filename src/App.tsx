@@ -1,0 +1,56 @@
+import { useState, type DragEvent } from 'react';
+import { openFiles } from './state/loadActions';
+import { ImageInfo } from './ui/ImageInfo';
+import { Notices } from './ui/Notices';
+import { SegmentsPanel } from './ui/SegmentsPanel';
+import { SeriesChooser } from './ui/SeriesChooser';
+import { SliceViewPanel } from './ui/SliceViewPanel';
+import { StatusBar } from './ui/StatusBar';
+import { Toolbar } from './ui/Toolbar';
+import { droppedFiles } from './ui/droppedFiles';
+
+const hasFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+
+export function App() {
+  const [dragging, setDragging] = useState(false);
+
+  const onDrop = (event: DragEvent) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    setDragging(false);
+    droppedFiles(event.dataTransfer).then(openFiles, (error: unknown) => console.error(error));
+  };
+
+  return (
+    <div
+      className="app"
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.relatedTarget === null) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <Toolbar />
+      <main className="workspace">
+        <div className="view-grid">
+          <SliceViewPanel view="axial" />
+          <SliceViewPanel view="coronal" />
+          <SliceViewPanel view="sagittal" />
+        </div>
+        {/* Sidebar: image details now; segmentation panels join it later. */}
+        <aside className="sidebar">
+          <ImageInfo />
+          <SegmentsPanel />
+        </aside>
+      </main>
+      <StatusBar />
+      <Notices />
+      <SeriesChooser />
+      {dragging && <div className="drop-overlay">Drop a scan file or a DICOM folder to open it</div>}
+    </div>
+  );
+}

@@ -1,0 +1,342 @@
+/**
+ * Interactive segmentation of one volume: clicks on the original grid in, one mask per object
+ * on the original grid out. Each object keeps its own patches (128^3 windows of the 1.5 mm
+ * canonical model grid) and prompts; embeddings are shared through an LRU cache.
+ *
+ * A click lands in the object's nearest patch that contains it (only the decoder runs when its
+ * embedding is cached) or opens a new patch centred on it. When a patch's mask reaches a patch
+ * face inside the volume, the neighbouring patch (50% overlap) is prompted from the overlap —
+ * points inside the mask there and the overlapping logits — and so on until the mask stops
+ * growing or the patch limit is reached.
+ */
+import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
+import {
+  PATCH_SIZE,
+  composePatchMasks,
+  modelGrid,
+  patchFootprint,
+  samplePatch,
+  sourceToModel,
+  type ModelGrid,
+  type PatchFootprint,
+} from '../resample';
+import type { Vec3, Volume } from '../types';
+import { EmbeddingCache } from './embedding-cache';
+import { distanceTransform, offsetToIndex } from './mask-analysis';
+import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
+
+const HALF_PATCH = PATCH_SIZE / 2;
+/** Points sampled from the mask in an overlap to prompt a neighbouring patch. */
+const OVERLAP_POINTS = 3;
+
+export interface SessionOptions {
+  /** Identifies the volume in the embedding cache (shared caches hold several volumes). */
+  volumeId: string;
+  cache?: EmbeddingCache;
+  /** Most patches one click may run, the clicked one included (default 8; 1 disables following). */
+  maxPatches?: number;
+}
+
+export interface PatchProgress {
+  /** Patches run so far for this click (1 after the clicked patch). */
+  patchesDone: number;
+  maxPatches: number;
+  /** Model-grid position of the patch just run. */
+  offset: Vec3;
+  /** Whether it needed the encoder (no cached embedding). */
+  encoded: boolean;
+}
+
+export interface ClickOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: PatchProgress) => void;
+}
+
+export interface ClickResult {
+  /** The object's mask (0/1) with exactly the input volume's geometry. Reused between clicks. */
+  mask: Volume<Uint8Array>;
+  /** The model's IoU estimate for the clicked patch. */
+  iou: number;
+  patchesRun: number;
+  patchesEncoded: number;
+}
+
+interface Patch {
+  offset: Vec3;
+  footprint: PatchFootprint;
+  points: PatchPoint[];
+  prediction: PatchPrediction | null;
+}
+
+interface SegmentedObject {
+  patches: Patch[];
+  /** Every click, in model-grid voxels, so patches opened later see the ones they contain. */
+  clicks: { model: Vec3; positive: boolean }[];
+  mask: Uint8Array;
+}
+
+export class SegmentationSession {
+  readonly grid: ModelGrid;
+  readonly cache: EmbeddingCache;
+  private readonly objects = new Map<string, SegmentedObject>();
+  private readonly maxPatches: number;
+  /** Clicks run one after another: each builds on the previous one's logits. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly volume: Volume,
+    private readonly runner: ModelRunner,
+    private readonly options: SessionOptions,
+  ) {
+    this.grid = modelGrid(volume.geometry);
+    this.cache = options.cache ?? new EmbeddingCache();
+    this.maxPatches = Math.max(1, options.maxPatches ?? 8);
+  }
+
+  /** Adds a positive or negative click at voxel `point` (i, j, k) of the input volume to an object. */
+  addClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions = {}): Promise<ClickResult> {
+    const run = this.queue.then(() => this.runClick(objectId, point, positive, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The object's current mask, or undefined for an unknown object. */
+  objectMask(objectId: string): Volume<Uint8Array> | undefined {
+    const object = this.objects.get(objectId);
+    return object && this.maskVolume(object);
+  }
+
+  removeObject(objectId: string): void {
+    this.objects.delete(objectId);
+  }
+
+  private maskVolume(object: SegmentedObject): Volume<Uint8Array> {
+    return { geometry: this.volume.geometry, data: object.mask };
+  }
+
+  private async runClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions): Promise<ClickResult> {
+    const size = this.volume.geometry.size;
+    if (!point.every((v, axis) => Number.isInteger(v) && v >= 0 && v < size[axis])) {
+      throw new RangeError(`point (${point.join(', ')}) is outside the image (size ${size.join(' x ')})`);
+    }
+    let object = this.objects.get(objectId);
+    if (!object) {
+      object = { patches: [], clicks: [], mask: new Uint8Array(size[0] * size[1] * size[2]) };
+      this.objects.set(objectId, object);
+    }
+    const model = sourceToModel(this.grid, point).map(Math.round) as Vec3;
+    object.clicks.push({ model, positive });
+
+    let patch = this.patchContaining(object, model);
+    if (!patch) {
+      patch = this.newPatch(object, model.map((v) => v - HALF_PATCH) as Vec3);
+    } else {
+      patch.points.push({ position: toPatch(model, patch.offset), positive });
+    }
+
+    const stats = { run: 0, encoded: 0 };
+    try {
+      const queue = [patch];
+      await this.runPatch(patch, patch.prediction?.logits, stats, options);
+      while (queue.length > 0 && stats.run < this.maxPatches) {
+        const from = queue.shift() as Patch;
+        for (const [axis, side] of this.facesToFollow(object, from)) {
+          if (stats.run >= this.maxPatches) break;
+          const neighbour = this.openNeighbour(object, from, axis, side);
+          const maskInput = shiftedLogits((from.prediction as PatchPrediction).logits, axis, side);
+          await this.runPatch(neighbour, maskInput, stats, options);
+          if (grewBeyondOverlap(neighbour, axis, side)) queue.push(neighbour);
+        }
+      }
+    } finally {
+      this.compose(object);
+    }
+    return {
+      mask: this.maskVolume(object),
+      iou: (patch.prediction as PatchPrediction).iou,
+      patchesRun: stats.run,
+      patchesEncoded: stats.encoded,
+    };
+  }
+
+  /** The object's patch holding `model` nearest to its centre. */
+  private patchContaining(object: SegmentedObject, model: Vec3): Patch | undefined {
+    let best: Patch | undefined;
+    let bestDistance = Infinity;
+    for (const patch of object.patches) {
+      const local = toPatch(model, patch.offset);
+      if (!local.every((v) => v >= 0 && v < PATCH_SIZE)) continue;
+      const distance = local.reduce((sum, v) => sum + (v - HALF_PATCH) ** 2, 0);
+      if (distance < bestDistance) {
+        best = patch;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+
+  /** A new patch of the object, prompted by the object's clicks that fall inside it. */
+  private newPatch(object: SegmentedObject, offset: Vec3, extraPoints: PatchPoint[] = []): Patch {
+    const points = [...extraPoints];
+    for (const click of object.clicks) {
+      const position = toPatch(click.model, offset);
+      if (position.every((v) => v >= 0 && v < PATCH_SIZE)) points.push({ position, positive: click.positive });
+    }
+    const patch: Patch = { offset, footprint: patchFootprint(this.grid, offset), points, prediction: null };
+    object.patches.push(patch);
+    return patch;
+  }
+
+  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: { run: number; encoded: number }, options: ClickOptions): Promise<void> {
+    options.signal?.throwIfAborted();
+    const key = EmbeddingCache.key(this.options.volumeId, patch.offset);
+    let embeddings = this.cache.get(key);
+    const encoded = !embeddings;
+    if (!embeddings) {
+      const image = samplePatch(this.volume, this.grid, patch.offset);
+      normalizeForeground(image);
+      embeddings = await this.runner.encode(image);
+      this.cache.set(key, embeddings);
+      stats.encoded++;
+      options.signal?.throwIfAborted();
+    }
+    patch.prediction = await decodePatch(this.runner, embeddings, patch.points, maskInput);
+    stats.run++;
+    options.onProgress?.({ patchesDone: stats.run, maxPatches: this.maxPatches, offset: patch.offset, encoded });
+  }
+
+  /** Faces (model axis, side -1 | +1) the patch's mask touches, inside the volume, with no patch of the object beyond. */
+  private facesToFollow(object: SegmentedObject, patch: Patch): [number, -1 | 1][] {
+    const mask = (patch.prediction as PatchPrediction).mask;
+    const faces: [number, -1 | 1][] = [];
+    for (let axis = 0; axis < 3; axis++) {
+      for (const side of [-1, 1] as const) {
+        const atVolumeBorder = side < 0 ? patch.offset[axis] <= 0 : patch.offset[axis] + PATCH_SIZE >= this.grid.size[axis];
+        if (atVolumeBorder || !touchesFace(mask, axis, side)) continue;
+        const offset = neighbourOffset(patch.offset, axis, side);
+        if (object.patches.some((p) => p.offset.every((v, a) => v === offset[a]))) continue;
+        faces.push([axis, side]);
+      }
+    }
+    return faces;
+  }
+
+  private openNeighbour(object: SegmentedObject, from: Patch, axis: number, side: -1 | 1): Patch {
+    const offset = neighbourOffset(from.offset, axis, side);
+    const sampled = overlapPoints((from.prediction as PatchPrediction).mask, axis, side).map((p) => {
+      const position = [...p] as Vec3;
+      position[axis] -= side * HALF_PATCH;
+      return { position, positive: true };
+    });
+    return this.newPatch(object, offset, sampled);
+  }
+
+  /** Pastes the object's patches onto its mask, each voxel from the patch centred nearest to it. */
+  private compose(object: SegmentedObject): void {
+    const placed = object.patches.flatMap((p) => (p.prediction ? [{ offset: p.offset, footprint: p.footprint, mask: p.prediction.mask }] : []));
+    composePatchMasks(object.mask, this.grid, placed);
+  }
+}
+
+function toPatch(model: Vec3, offset: Vec3): Vec3 {
+  return [model[0] - offset[0], model[1] - offset[1], model[2] - offset[2]];
+}
+
+function neighbourOffset(offset: Vec3, axis: number, side: -1 | 1): Vec3 {
+  const next = [...offset] as Vec3;
+  next[axis] += side * HALF_PATCH;
+  return next;
+}
+
+const TENSOR_STRIDES = [PATCH_SIZE * PATCH_SIZE, PATCH_SIZE, 1];
+
+/** Whether a 128^3 C-order mask has a voxel on the face of model axis `axis` at `side`. */
+function touchesFace(mask: Uint8Array, axis: number, side: -1 | 1): boolean {
+  const layer = side < 0 ? 0 : PATCH_SIZE - 1;
+  const [u, v] = [0, 1, 2].filter((a) => a !== axis);
+  for (let x = 0; x < PATCH_SIZE; x++) {
+    for (let y = 0; y < PATCH_SIZE; y++) {
+      if (mask[layer * TENSOR_STRIDES[axis] + x * TENSOR_STRIDES[u] + y * TENSOR_STRIDES[v]]) return true;
+    }
+  }
+  return false;
+}
+
+/** Range [lo, hi) of a patch's half that overlaps its neighbour at `side`. */
+function overlapRange(side: -1 | 1): [number, number] {
+  return side < 0 ? [0, HALF_PATCH] : [HALF_PATCH, PATCH_SIZE];
+}
+
+/**
+ * Up to OVERLAP_POINTS positive prompts inside the mask where it overlaps the neighbour at
+ * (axis, side), in the source patch's coordinates: the most interior voxel, then those farthest
+ * from the points already chosen among the well-interior voxels.
+ */
+function overlapPoints(mask: Uint8Array, axis: number, side: -1 | 1): Vec3[] {
+  const lo: Vec3 = [0, 0, 0];
+  const hi: Vec3 = [PATCH_SIZE, PATCH_SIZE, PATCH_SIZE];
+  [lo[axis], hi[axis]] = overlapRange(side);
+  // Sub-volume with the last model axis fastest: dimensions in reversed model-axis order.
+  const dims: Vec3 = [hi[2] - lo[2], hi[1] - lo[1], hi[0] - lo[0]];
+  const region = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  let o = 0;
+  for (let a = lo[0]; a < hi[0]; a++) {
+    for (let b = lo[1]; b < hi[1]; b++) {
+      for (let c = lo[2]; c < hi[2]; c++) region[o++] = mask[a * TENSOR_STRIDES[0] + b * TENSOR_STRIDES[1] + c];
+    }
+  }
+  const distance = distanceTransform(region, dims);
+  let deepest = 0;
+  for (let v = 1; v < distance.length; v++) if (distance[v] > distance[deepest]) deepest = v;
+  if (distance[deepest] === 0) return [];
+  const candidates: Vec3[] = [offsetToIndex(deepest, dims)];
+  for (let v = 0; v < distance.length; v++) {
+    if (v !== deepest && distance[v] >= distance[deepest] / 2) candidates.push(offsetToIndex(v, dims));
+  }
+  const chosen = [candidates[0]];
+  const nearest = candidates.map((p) => squaredDistance(p, chosen[0]));
+  while (chosen.length < OVERLAP_POINTS) {
+    let far = -1;
+    for (let n = 0; n < candidates.length; n++) if (far < 0 || nearest[n] > nearest[far]) far = n;
+    if (nearest[far] === 0) break;
+    chosen.push(candidates[far]);
+    candidates.forEach((p, n) => (nearest[n] = Math.min(nearest[n], squaredDistance(p, candidates[far]))));
+  }
+  // (c, b, a) sub-volume index -> (a, b, c) patch index
+  return chosen.map(([c, b, a]) => [a + lo[0], b + lo[1], c + lo[2]]);
+}
+
+function squaredDistance(p: Vec3, q: Vec3): number {
+  return (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 + (p[2] - q[2]) ** 2;
+}
+
+/** The neighbour's mask prompt: the source logits moved by half a patch, zeros where they do not reach. */
+function shiftedLogits(logits: Float32Array, axis: number, side: -1 | 1): Float32Array {
+  const shifted = new Float32Array(LOW_RES_VOXELS);
+  const half = LOW_RES_SIZE / 2;
+  const strides = [LOW_RES_SIZE * LOW_RES_SIZE, LOW_RES_SIZE, 1];
+  for (let a = 0; a < LOW_RES_SIZE; a++) {
+    for (let b = 0; b < LOW_RES_SIZE; b++) {
+      for (let c = 0; c < LOW_RES_SIZE; c++) {
+        const source = [a, b, c];
+        source[axis] += side * half;
+        if (source[axis] < 0 || source[axis] >= LOW_RES_SIZE) continue;
+        shifted[a * strides[0] + b * strides[1] + c] = logits[source[0] * strides[0] + source[1] * strides[1] + source[2]];
+      }
+    }
+  }
+  return shifted;
+}
+
+/** Whether the neighbour's mask has voxels beyond the half it shares with the patch it came from. */
+function grewBeyondOverlap(neighbour: Patch, axis: number, side: -1 | 1): boolean {
+  const mask = (neighbour.prediction as PatchPrediction).mask;
+  // The neighbour's new half lies on the same side as the overlap does in the source patch.
+  const [lo, hi] = overlapRange(side);
+  for (let o = 0; o < mask.length; o++) {
+    if (!mask[o]) continue;
+    const position = Math.floor(o / TENSOR_STRIDES[axis]) % PATCH_SIZE;
+    if (position >= lo && position < hi) return true;
+  }
+  return false;
+}

@@ -1,0 +1,100 @@
+/**
+ * Image format detection from the file name and the first bytes of the file.
+ * Magic bytes win over the extension when they are conclusive (a NIfTI named .dcm is NIfTI).
+ */
+
+export type ImageFormat = 'nifti' | 'nrrd' | 'metaimage' | 'dicom' | 'unknown';
+
+/** Number of leading bytes detectFormat needs to see (DICOM preamble + 'DICM'). */
+export const FORMAT_SNIFF_BYTES = 352;
+
+const NAME_RULES: [RegExp, ImageFormat][] = [
+  [/\.nii(\.gz)?$/i, 'nifti'],
+  [/\.(nrrd|nhdr)$/i, 'nrrd'],
+  [/\.(mha|mhd)$/i, 'metaimage'],
+  [/\.(dcm|dicom|ima)$/i, 'dicom'],
+];
+
+/** Format suggested by the file name alone. */
+export function formatFromName(fileName: string): ImageFormat {
+  for (const [pattern, format] of NAME_RULES) if (pattern.test(fileName)) return format;
+  return 'unknown';
+}
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function ascii(bytes: Uint8Array, start: number, length: number): string {
+  return String.fromCharCode(...bytes.subarray(start, start + length));
+}
+
+/** True for a DICOM Part 10 file: 128-byte preamble then 'DICM'. */
+export function isDicomPart10(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM';
+}
+
+/** Format from magic bytes alone, for uncompressed data; 'unknown' when inconclusive. */
+export function formatFromMagic(bytes: Uint8Array): ImageFormat {
+  if (isDicomPart10(bytes)) return 'dicom';
+  // NIfTI-1 ('n+1' / 'ni1') and NIfTI-2 ('n+2' / 'ni2') magic at byte 344 / 4.
+  if (bytes.length >= 348) {
+    const magic1 = ascii(bytes, 344, 3);
+    if (magic1 === 'n+1' || magic1 === 'ni1') return 'nifti';
+  }
+  if (bytes.length >= 7) {
+    const magic2 = ascii(bytes, 4, 3);
+    if (magic2 === 'n+2' || magic2 === 'ni2') return 'nifti';
+  }
+  if (ascii(bytes, 0, 4) === 'NRRD') return 'nrrd';
+  const head = ascii(bytes, 0, Math.min(bytes.length, 256));
+  if (/^(ObjectType|NDims)\s*=/m.test(head)) return 'metaimage';
+  return 'unknown';
+}
+
+/**
+ * Detects the format of a file. `head` is its first FORMAT_SNIFF_BYTES bytes (fewer for short
+ * files). Gzip-compressed content cannot be sniffed without inflating, so a gzip stream is
+ * trusted only with a .nii.gz name (other gzip files are 'unknown').
+ */
+export function detectFormat(fileName: string, head: Uint8Array): ImageFormat {
+  if (isGzip(head)) return /\.nii\.gz$/i.test(fileName) ? 'nifti' : 'unknown';
+  const byMagic = formatFromMagic(head);
+  if (byMagic !== 'unknown') return byMagic;
+  const byName = formatFromName(fileName);
+  // A DICOM without Part 10 header is common in old series: trust the extension only then.
+  return byName;
+}
+
+/** Human-readable name of a format for messages. */
+export function formatLabel(format: ImageFormat): string {
+  const labels: Record<ImageFormat, string> = {
+    nifti: 'NIfTI',
+    nrrd: 'NRRD',
+    metaimage: 'MetaImage',
+    dicom: 'DICOM',
+    unknown: 'unknown format',
+  };
+  return labels[format];
+}
+
+/**
+ * Total byte length (header + voxel data) a single-file NIfTI-1 must have according to its
+ * header, or null when `header` is not an uncompressed NIfTI-1 header. Needed because ITK's
+ * NIfTI reader silently zero-fills truncated files.
+ */
+export function niftiExpectedByteLength(header: Uint8Array): number | null {
+  if (header.length < 348) return null;
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  const littleEndian = view.getInt32(0, true) === 348;
+  if (!littleEndian && view.getInt32(0, false) !== 348) return null;
+  const magic = ascii(header, 344, 3);
+  if (magic !== 'n+1') return null; // 'ni1' is a header/image pair: no data in this file
+  const dimensions = view.getInt16(40, littleEndian);
+  if (dimensions < 1 || dimensions > 7) return null;
+  let voxels = 1;
+  for (let d = 1; d <= dimensions; d++) voxels *= Math.max(1, view.getInt16(40 + 2 * d, littleEndian));
+  const bitsPerVoxel = view.getInt16(72, littleEndian);
+  const voxelOffset = Math.max(352, Math.floor(view.getFloat32(108, littleEndian)));
+  return voxelOffset + Math.ceil((voxels * bitsPerVoxel) / 8);
+}

@@ -1,0 +1,251 @@
+/**
+ * The model grid: a volume's field of view resampled to 1.5 mm isotropic voxels in canonical
+ * RAS+ axes, as SAM-Med3D expects. Nothing is resampled as a whole: 128^3 patches are sampled
+ * from the original voxels on demand (trilinear), and patch masks are pasted back onto the
+ * original grid (nearest), visiting only the original voxels a patch covers.
+ *
+ * Canonical axes are a signed permutation of the original index axes, so each model-grid axis
+ * follows exactly one original axis: original index = start + step * model index, per axis.
+ * Patches are C-order tensors (last axis fastest), tensor axes 2, 3, 4 = model axes 0, 1, 2.
+ */
+import { canonicalRasPermutation, type IndexAxis } from './geometry';
+import type { ImageGeometry, Vec3, Volume } from './types';
+
+export const MODEL_SPACING_MM = 1.5;
+export const PATCH_SIZE = 128;
+export const PATCH_VOXELS = PATCH_SIZE ** 3;
+/** Offset of model axis c in a C-order 128^3 tensor. */
+const TENSOR_STRIDES: Vec3 = [PATCH_SIZE * PATCH_SIZE, PATCH_SIZE, 1];
+
+export interface ModelGrid {
+  /** Voxels of the 1.5 mm canonical grid covering the original field of view. */
+  size: Vec3;
+  /** Model axis c runs along original index axis `sourceAxis[c]`. */
+  sourceAxis: [IndexAxis, IndexAxis, IndexAxis];
+  /** Original continuous index (along sourceAxis[c]) of model voxel 0. */
+  sourceStart: Vec3;
+  /** Original index change per model voxel (negative where the axis is flipped). */
+  sourceStep: Vec3;
+  /** Size of the original image. */
+  sourceSize: Vec3;
+}
+
+/** The model grid of an image: centred on its field of view, same physical extent (rounded). */
+export function modelGrid(geometry: ImageGeometry): ModelGrid {
+  const { axes, flips } = canonicalRasPermutation(geometry);
+  const size = [0, 0, 0] as Vec3;
+  const sourceStart = [0, 0, 0] as Vec3;
+  const sourceStep = [0, 0, 0] as Vec3;
+  axes.forEach((a, c) => {
+    const n = geometry.size[a];
+    const step = (MODEL_SPACING_MM / geometry.spacing[a]) * (flips[c] ? -1 : 1);
+    size[c] = Math.max(1, Math.round((n * geometry.spacing[a]) / MODEL_SPACING_MM));
+    sourceStep[c] = step;
+    sourceStart[c] = (n - 1) / 2 - (step * (size[c] - 1)) / 2;
+  });
+  return { size, sourceAxis: [...axes], sourceStart, sourceStep, sourceSize: [...geometry.size] };
+}
+
+/** Continuous model-grid index of a continuous original index. */
+export function sourceToModel(grid: ModelGrid, ijk: Vec3): Vec3 {
+  return [0, 1, 2].map((c) => (ijk[grid.sourceAxis[c]] - grid.sourceStart[c]) / grid.sourceStep[c]) as Vec3;
+}
+
+/** Continuous original index of a continuous model-grid index. */
+export function modelToSource(grid: ModelGrid, g: Vec3): Vec3 {
+  const ijk = [0, 0, 0] as Vec3;
+  for (let c = 0; c < 3; c++) ijk[grid.sourceAxis[c]] = grid.sourceStart[c] + grid.sourceStep[c] * g[c];
+  return ijk;
+}
+
+function sourceStrides(size: Vec3): Vec3 {
+  return [1, size[0], size[0] * size[1]];
+}
+
+/** Per patch position along one model axis: where to read the original buffer (linear interpolation). */
+interface LinearTaps {
+  /** Buffer offset of the lower neighbour along this axis, or -1 outside the image (value 0). */
+  base: Int32Array;
+  /** Buffer offset step to the upper neighbour (0 when the axis has a single voxel). */
+  next: number;
+  weight: Float32Array;
+}
+
+function linearTaps(grid: ModelGrid, c: number, first: number): LinearTaps {
+  const a = grid.sourceAxis[c];
+  const n = grid.sourceSize[a];
+  const stride = sourceStrides(grid.sourceSize)[a];
+  const base = new Int32Array(PATCH_SIZE);
+  const weight = new Float32Array(PATCH_SIZE);
+  for (let t = 0; t < PATCH_SIZE; t++) {
+    const x = grid.sourceStart[c] + grid.sourceStep[c] * (first + t);
+    // Inside the field of view (voxel edges); beyond it the patch is padded with zeros.
+    if (x < -0.5 || x > n - 0.5) {
+      base[t] = -1;
+      continue;
+    }
+    const clamped = Math.min(Math.max(x, 0), n - 1);
+    const lower = Math.min(Math.floor(clamped), Math.max(n - 2, 0));
+    base[t] = lower * stride;
+    weight[t] = n > 1 ? clamped - lower : 0;
+  }
+  return { base, next: n > 1 ? stride : 0, weight };
+}
+
+/**
+ * The 128^3 patch of the model grid starting at model index `offset`, trilinearly sampled
+ * from the original voxels (zeros outside the image), as a C-order tensor buffer.
+ */
+export function samplePatch(volume: Volume, grid: ModelGrid, offset: Vec3): Float32Array {
+  const patch = new Float32Array(PATCH_VOXELS);
+  const [A, B, C] = [0, 1, 2].map((c) => linearTaps(grid, c, offset[c]));
+  const data = volume.data;
+  let out = 0;
+  for (let a = 0; a < PATCH_SIZE; a++) {
+    const baseA = A.base[a];
+    if (baseA < 0) {
+      out += PATCH_SIZE * PATCH_SIZE;
+      continue;
+    }
+    const wa = A.weight[a];
+    for (let b = 0; b < PATCH_SIZE; b++) {
+      const baseB = B.base[b];
+      if (baseB < 0) {
+        out += PATCH_SIZE;
+        continue;
+      }
+      const wb = B.weight[b];
+      const ab = baseA + baseB;
+      for (let c = 0; c < PATCH_SIZE; c++, out++) {
+        const baseC = C.base[c];
+        if (baseC < 0) continue;
+        const wc = C.weight[c];
+        const o = ab + baseC;
+        // Interpolate along C, then B, then A.
+        const v00 = data[o] + wc * (data[o + C.next] - data[o]);
+        const o1 = o + B.next;
+        const v01 = data[o1] + wc * (data[o1 + C.next] - data[o1]);
+        const o2 = o + A.next;
+        const v10 = data[o2] + wc * (data[o2 + C.next] - data[o2]);
+        const o3 = o2 + B.next;
+        const v11 = data[o3] + wc * (data[o3 + C.next] - data[o3]);
+        const v0 = v00 + wb * (v01 - v00);
+        const v1 = v10 + wb * (v11 - v10);
+        patch[out] = v0 + wa * (v1 - v0);
+      }
+    }
+  }
+  return patch;
+}
+
+/** Original voxels covered by a patch, with the patch voxel each one takes (nearest). */
+export interface PatchFootprint {
+  /** Per original axis: tensor offset contribution of each original index, -1 outside the patch. */
+  tensorOffset: [Int32Array, Int32Array, Int32Array];
+  /** Bounding box of the covered original voxels, inclusive (empty when lo > hi on some axis). */
+  lo: Vec3;
+  hi: Vec3;
+}
+
+export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
+  const tensorOffset = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as PatchFootprint['tensorOffset'];
+  const lo = [0, 0, 0] as Vec3;
+  const hi = [-1, -1, -1] as Vec3;
+  for (let c = 0; c < 3; c++) {
+    const a = grid.sourceAxis[c];
+    const n = grid.sourceSize[a];
+    const table = new Int32Array(n).fill(-1);
+    let first = n;
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      const p = Math.round((i - grid.sourceStart[c]) / grid.sourceStep[c]) - offset[c];
+      if (p < 0 || p >= PATCH_SIZE) continue;
+      table[i] = p * TENSOR_STRIDES[c];
+      first = Math.min(first, i);
+      last = i;
+    }
+    tensorOffset[a] = table;
+    lo[a] = first;
+    hi[a] = last;
+  }
+  return { tensorOffset, lo, hi };
+}
+
+/**
+ * Writes a 128^3 C-order patch mask onto an original-grid mask (i-fastest buffer), nearest
+ * neighbour, visiting only the original voxels inside the patch's bounding box.
+ */
+export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array): void {
+  const [ti, tj, tk] = footprint.tensorOffset;
+  const { lo, hi } = footprint;
+  const [n0, n1] = grid.sourceSize;
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    const ok = tk[k];
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      const ojk = ok + tj[j];
+      let out = lo[0] + n0 * (j + n1 * k);
+      for (let i = lo[0]; i <= hi[0]; i++, out++) target[out] = patchMask[ojk + ti[i]];
+    }
+  }
+}
+
+export interface PlacedPatchMask {
+  /** Model-grid index of the patch's voxel (0, 0, 0). */
+  offset: Vec3;
+  footprint: PatchFootprint;
+  /** 128^3 C-order mask. */
+  mask: Uint8Array;
+}
+
+/**
+ * Writes several overlapping patch masks onto an original-grid mask: each original voxel takes
+ * the value of the covering patch whose centre is nearest (in model voxels), so every patch
+ * decides where it has the most context around it. Voxels of the patches' joint bounding box
+ * that no patch covers become 0; voxels outside it are left as they are (an object's patches
+ * only get added, so they are still 0).
+ */
+export function composePatchMasks(target: Uint8Array, grid: ModelGrid, patches: readonly PlacedPatchMask[]): void {
+  if (patches.length === 1) {
+    pastePatchMask(target, grid, patches[0].footprint, patches[0].mask);
+    return;
+  }
+  // Per patch and original axis: squared model-voxel distance of each original index to the patch centre.
+  const centreDistance = patches.map((patch) => {
+    const tables = [new Float32Array(0), new Float32Array(0), new Float32Array(0)];
+    for (let c = 0; c < 3; c++) {
+      const a = grid.sourceAxis[c];
+      const centre = patch.offset[c] + (PATCH_SIZE - 1) / 2;
+      tables[a] = Float32Array.from({ length: grid.sourceSize[a] }, (_, i) => ((i - grid.sourceStart[c]) / grid.sourceStep[c] - centre) ** 2);
+    }
+    return tables;
+  });
+  const lo = [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a])));
+  const hi = [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a])));
+  const [n0, n1] = grid.sourceSize;
+  const rowOffset = new Int32Array(patches.length);
+  const rowDistance = new Float32Array(patches.length);
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      patches.forEach((patch, p) => {
+        const [, tj, tk] = patch.footprint.tensorOffset;
+        rowOffset[p] = tj[j] < 0 || tk[k] < 0 ? -1 : tj[j] + tk[k];
+        rowDistance[p] = centreDistance[p][1][j] + centreDistance[p][2][k];
+      });
+      let out = lo[0] + n0 * (j + n1 * k);
+      for (let i = lo[0]; i <= hi[0]; i++, out++) {
+        let best = Infinity;
+        let value = 0;
+        for (let p = 0; p < patches.length; p++) {
+          const ti = patches[p].footprint.tensorOffset[0][i];
+          if (rowOffset[p] < 0 || ti < 0) continue;
+          const distance = rowDistance[p] + centreDistance[p][0][i];
+          if (distance < best) {
+            best = distance;
+            value = patches[p].mask[rowOffset[p] + ti];
+          }
+        }
+        target[out] = value;
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * ModelRunner on onnxruntime-web. WebGPU (`onnxruntime-web/webgpu`) is used when the browser gives
+ * an adapter and the decoder computes the same numbers there as on WASM (some adapters and drivers
+ * silently compute garbage); otherwise WASM, multi-threaded when the page is cross-origin isolated.
+ * A lost GPU device rebuilds the sessions on WASM and reruns the failed call, so callers never see it.
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import type { DecodeInput, DecodeOutput, ModelRunner } from '../core/model-runner';
+import { EMBEDDING_LENGTH, LOW_RES_VOXELS } from '../core/model-runner';
+import { createOrtRunner } from '../core/engine/ort-runner';
+
+export type Backend = 'webgpu' | 'wasm';
+
+export interface BackendInfo {
+  backend: Backend;
+  /** Whether WebGPU can be chosen (adapter present and self-test passed). */
+  webgpuUsable: boolean;
+  /** Why WebGPU is not used, or what happened to it (device lost), for the UI. */
+  note: string;
+  /** WASM threads (1 without cross-origin isolation). */
+  threads: number;
+}
+
+export interface SessionProgress {
+  phase: 'session';
+  backend: Backend;
+  graph: 'encoder' | 'decoder' | 'self-test';
+}
+
+type OrtModule = typeof import('onnxruntime-web/wasm');
+
+/** Largest decoder difference WebGPU may show against WASM, relative to the largest WASM logit. */
+const SELF_TEST_TOLERANCE = 1e-3;
+
+const modules = new Map<Backend, Promise<OrtModule>>();
+
+/** Each backend has its own build of onnxruntime-web, loaded only when used (they are large). */
+function ortFor(backend: Backend): Promise<OrtModule> {
+  let module = modules.get(backend);
+  if (!module) {
+    module = (backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')).then((ort) => {
+      ort.env.wasm.numThreads = wasmThreads();
+      return ort;
+    });
+    modules.set(backend, module);
+  }
+  return module;
+}
+
+export function wasmThreads(): number {
+  const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+  return isolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
+}
+
+interface NavigatorWithGpu {
+  gpu?: { requestAdapter(): Promise<unknown> };
+}
+
+async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = (globalThis.navigator as NavigatorWithGpu | undefined)?.gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+interface Sessions {
+  backend: Backend;
+  runner: ModelRunner;
+}
+
+async function createSessions(
+  backend: Backend,
+  encoder: Uint8Array,
+  decoder: Uint8Array,
+  onProgress?: (progress: SessionProgress) => void,
+): Promise<Sessions> {
+  const ort = await ortFor(backend);
+  const options: InferenceSession.SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
+  onProgress?.({ phase: 'session', backend, graph: 'encoder' });
+  const encoderSession = await ort.InferenceSession.create(encoder, options);
+  onProgress?.({ phase: 'session', backend, graph: 'decoder' });
+  const decoderSession = await ort.InferenceSession.create(decoder, options).catch(async (error: unknown) => {
+    await encoderSession.release();
+    throw error;
+  });
+  return { backend, runner: createOrtRunner(ort.Tensor, encoderSession, decoderSession) };
+}
+
+/** A small deterministic decode: fixed pseudo-random embeddings, one point in the middle. */
+function selfTestInput(): DecodeInput {
+  const embeddings = new Float32Array(EMBEDDING_LENGTH);
+  let seed = 12345;
+  for (let n = 0; n < embeddings.length; n++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    embeddings[n] = seed / 2147483648 - 0.5;
+  }
+  return {
+    embeddings,
+    points: new Float32Array([64, 64, 64]),
+    labels: new Float32Array([1]),
+    maskInput: new Float32Array(LOW_RES_VOXELS),
+  };
+}
+
+/** Runs the decoder on WebGPU and WASM and says whether they agree. */
+async function decoderAgrees(decoder: Uint8Array): Promise<{ ok: boolean; detail: string }> {
+  const results: DecodeOutput[] = [];
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    const ort = await ortFor(backend);
+    const session = await ort.InferenceSession.create(decoder, { executionProviders: [backend] });
+    try {
+      results.push(await createOrtRunner(ort.Tensor, session, session).decode(selfTestInput()));
+    } finally {
+      await session.release();
+    }
+  }
+  const [reference, candidate] = results;
+  let scale = 0;
+  let error = 0;
+  for (let n = 0; n < reference.logits.length; n++) {
+    scale = Math.max(scale, Math.abs(reference.logits[n]));
+    const difference = Math.abs(reference.logits[n] - candidate.logits[n]);
+    error = Number.isNaN(difference) ? Infinity : Math.max(error, difference);
+  }
+  const ok = error <= SELF_TEST_TOLERANCE * Math.max(scale, 1e-6);
+  return { ok, detail: `max difference ${error.toExponential(2)} for logits up to ${scale.toExponential(2)}` };
+}
+
+function isDeviceLoss(error: unknown): boolean {
+  return /device.*lost|lost.*device|GPUDevice|DXGI_ERROR_DEVICE|context lost/i.test(String((error as Error)?.message ?? error));
+}
+
+export class OrtWebRunner implements ModelRunner {
+  private sessions: Sessions;
+  private webgpuUsable: boolean;
+  private note: string;
+  /** onnxruntime-web runs one inference per session at a time: calls are queued. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly encoderBytes: Uint8Array,
+    private readonly decoderBytes: Uint8Array,
+    sessions: Sessions,
+    webgpuUsable: boolean,
+    note: string,
+    private readonly onBackendChange?: (info: BackendInfo) => void,
+  ) {
+    this.sessions = sessions;
+    this.webgpuUsable = webgpuUsable;
+    this.note = note;
+  }
+
+  /**
+   * Builds sessions on the best backend, or on `preferred` when given (WebGPU still has to pass the
+   * self-test). Session-creation progress goes to `onProgress`.
+   */
+  static async create(
+    model: { encoder: Uint8Array; decoder: Uint8Array },
+    options: {
+      preferred?: Backend;
+      onProgress?: (progress: SessionProgress) => void;
+      onBackendChange?: (info: BackendInfo) => void;
+    } = {},
+  ): Promise<OrtWebRunner> {
+    let webgpuUsable = false;
+    let note: string;
+    if (options.preferred === 'wasm') note = 'WASM chosen.';
+    else if (!(await hasWebGpuAdapter())) note = 'No WebGPU adapter in this browser.';
+    else {
+      options.onProgress?.({ phase: 'session', backend: 'webgpu', graph: 'self-test' });
+      try {
+        const check = await decoderAgrees(model.decoder);
+        webgpuUsable = check.ok;
+        note = check.ok ? `WebGPU self-test passed (${check.detail}).` : `WebGPU self-test failed (${check.detail}).`;
+      } catch (error) {
+        note = `WebGPU failed: ${(error as Error).message}`;
+      }
+    }
+    let sessions: Sessions | null = null;
+    if (webgpuUsable) {
+      try {
+        sessions = await createSessions('webgpu', model.encoder, model.decoder, options.onProgress);
+      } catch (error) {
+        webgpuUsable = false;
+        note = `WebGPU could not load the model: ${(error as Error).message}`;
+      }
+    }
+    sessions ??= await createSessions('wasm', model.encoder, model.decoder, options.onProgress);
+    const runner = new OrtWebRunner(model.encoder, model.decoder, sessions, webgpuUsable, note, options.onBackendChange);
+    if (sessions.backend === 'webgpu') await runner.watchDevice();
+    return runner;
+  }
+
+  get info(): BackendInfo {
+    return { backend: this.sessions.backend, webgpuUsable: this.webgpuUsable, note: this.note, threads: wasmThreads() };
+  }
+
+  /** Rebuilds the sessions on another backend (the model bytes are kept, nothing is downloaded). */
+  switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
+    return this.exclusive(async () => {
+      if (backend === this.sessions.backend) return this.info;
+      if (backend === 'webgpu' && !this.webgpuUsable) throw new Error(`WebGPU cannot be used: ${this.note}`);
+      await this.replaceSessions(backend, backend === 'webgpu' ? 'WebGPU chosen.' : 'WASM chosen.', onProgress);
+      return this.info;
+    });
+  }
+
+  encode(image: Float32Array): Promise<Float32Array> {
+    return this.exclusive(() => this.withFallback((runner) => runner.encode(image)));
+  }
+
+  decode(input: DecodeInput): Promise<DecodeOutput> {
+    return this.exclusive(() => this.withFallback((runner) => runner.decode(input)));
+  }
+
+  dispose(): Promise<void> {
+    return this.exclusive(() => this.sessions.runner.dispose());
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async withFallback<T>(call: (runner: ModelRunner) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.sessions.runner);
+    } catch (error) {
+      if (this.sessions.backend !== 'webgpu' || !isDeviceLoss(error)) throw error;
+      await this.loseWebGpu(`WebGPU device lost (${(error as Error).message}); now on WASM.`);
+      return call(this.sessions.runner);
+    }
+  }
+
+  private async loseWebGpu(note: string): Promise<void> {
+    if (this.sessions.backend !== 'webgpu') return;
+    this.webgpuUsable = false;
+    await this.replaceSessions('wasm', note);
+  }
+
+  private async replaceSessions(backend: Backend, note: string, onProgress?: (progress: SessionProgress) => void): Promise<void> {
+    const next = await createSessions(backend, this.encoderBytes, this.decoderBytes, onProgress);
+    const previous = this.sessions;
+    this.sessions = next;
+    this.note = note;
+    await previous.runner.dispose().catch(() => undefined);
+    if (backend === 'webgpu') await this.watchDevice();
+    this.onBackendChange?.(this.info);
+  }
+
+  /** Falls back to WASM as soon as the GPU device reports its loss, not only on the next failing call. */
+  private async watchDevice(): Promise<void> {
+    const ort = await ortFor('webgpu');
+    const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as
+      | { lost?: Promise<{ message?: string }> }
+      | undefined;
+    void device?.lost?.then((info) => {
+      void this.exclusive(() => this.loseWebGpu(`WebGPU device lost (${info?.message ?? 'no reason given'}); now on WASM.`));
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Image IO in the browser: itk-wasm pipelines running in its web workers, served by our own
+ * build (see scripts/vite-plugin-itk-wasm.ts) so nothing is fetched from a CDN.
+ * Every failure is a LoadError naming the file and the reason.
+ */
+import { setPipelinesBaseUrl, setPipelineWorkerUrl, type BinaryFile, type Image } from 'itk-wasm';
+import {
+  metaReadImage,
+  metaWriteImage,
+  niftiReadImage,
+  niftiWriteImage,
+  nrrdReadImage,
+  nrrdWriteImage,
+} from '@itk-wasm/image-io';
+import { readDicomTags, readImageDicomFileSeries } from '@itk-wasm/dicom';
+import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import type { Volume, VoxelArray } from '../core/types';
+import { LoadError, type ValidationOptions } from '../core/validate';
+import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
+import { itkImageToVolume, volumeToItkImage } from './itk-image';
+import { NIFTI_HEAD_BYTES, niftiTruncationProblem } from './nifti-truncation';
+import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
+import type { DicomSeriesInfo, LoadedImage, ProgressCallback } from './types';
+
+/** Where the build puts itk-wasm's files (kept in sync with scripts/vite-plugin-itk-wasm.ts). */
+export const ITK_WASM_ASSET_DIR = 'itk';
+
+let configured = false;
+
+/** Points itk-wasm at the self-hosted pipelines and worker. Idempotent; called by every reader. */
+export function configureItkWasm(baseUrl: string = import.meta.env.BASE_URL): void {
+  if (configured) return;
+  const root = new URL(`${baseUrl.replace(/\/?$/, '/')}${ITK_WASM_ASSET_DIR}/`, globalThis.location.href);
+  setPipelinesBaseUrl(new URL('pipelines', root).href);
+  setPipelineWorkerUrl(new URL('itk-wasm-pipeline.worker.js', root).href);
+  configured = true;
+}
+
+/**
+ * itk-wasm's workers hand back buffers on a SharedArrayBuffer when the page is cross-origin
+ * isolated; Blob, File and several APIs refuse views of shared memory, so callers get plain ones.
+ */
+function plainBytes<T extends VoxelArray>(data: T): T {
+  return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer ? (data.slice() as T) : data;
+}
+
+function unshared(volume: Volume): Volume {
+  return { geometry: volume.geometry, data: plainBytes(volume.data) };
+}
+
+type BrowserReader = (file: BinaryFile) => Promise<{ couldRead: unknown; image: Image }>;
+const READERS: Partial<Record<ImageFormat, BrowserReader>> = {
+  nifti: niftiReadImage,
+  nrrd: nrrdReadImage,
+  metaimage: metaReadImage,
+};
+
+async function fileBytes(file: File, start: number, end: number): Promise<Uint8Array> {
+  return new Uint8Array(await file.slice(start, end).arrayBuffer());
+}
+
+/** Format of a file from its name and first bytes. */
+export async function sniffFormat(file: File): Promise<ImageFormat> {
+  return detectFormat(file.name, await fileBytes(file, 0, FORMAT_SNIFF_BYTES));
+}
+
+/** Reads a whole file, reporting progress as chunks arrive. */
+async function readWithProgress(file: File, onProgress?: ProgressCallback): Promise<Uint8Array> {
+  if (!onProgress) return new Uint8Array(await file.arrayBuffer());
+  const bytes = new Uint8Array(file.size);
+  const reader = file.stream().getReader();
+  let offset = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes.set(value, offset);
+    offset += value.length;
+    onProgress({ phase: 'reading', fraction: file.size ? offset / file.size : 1 });
+  }
+  return bytes;
+}
+
+/**
+ * Reads one NIfTI / NRRD / MetaImage file (or a single DICOM file).
+ * Detached-header formats (.nhdr, .mhd) need their data inside the same file.
+ */
+export async function readImageFile(
+  file: File,
+  onProgress?: ProgressCallback,
+  options: ValidationOptions = {},
+): Promise<LoadedImage> {
+  configureItkWasm();
+  const format = await sniffFormat(file);
+  if (format === 'dicom') return readDicomSeries([file], onProgress, options);
+  const reader = READERS[format];
+  if (!reader) throw unsupportedFormatError(file.name);
+  if (format === 'nifti') {
+    const head = await fileBytes(file, 0, NIFTI_HEAD_BYTES);
+    const problem = niftiTruncationProblem(head, await fileBytes(file, Math.max(0, file.size - 4), file.size), file.size);
+    if (problem) throw new LoadError(file.name, problem);
+  }
+  const data = await readWithProgress(file, onProgress);
+  onProgress?.({ phase: 'decoding' });
+  let result;
+  try {
+    result = await reader({ path: file.name, data });
+  } catch (error) {
+    throw decodeError(file.name, format, error);
+  }
+  if (!result.couldRead) throw unreadableError(file.name, format);
+  onProgress?.({ phase: 'converting' });
+  return { volume: unshared(itkImageToVolume(result.image, file.name, options)), name: file.name };
+}
+
+/**
+ * DICOM image series among the files (e.g. a picked folder). Files without a DICOM header,
+ * DICOMDIRs and non-image objects are skipped. Series are in the order first seen.
+ */
+export async function listDicomSeries(files: File[], onProgress?: ProgressCallback): Promise<DicomSeriesInfo[]> {
+  configureItkWasm();
+  const entries = [];
+  let worker: Worker | null | undefined;
+  for (const [index, file] of files.entries()) {
+    onProgress?.({ phase: 'reading', fraction: index / files.length });
+    if (!isDicomPart10(await fileBytes(file, 0, 132))) continue;
+    const result = await readSeriesKey({ path: file.name, data: new Uint8Array(await file.arrayBuffer()) }, worker);
+    worker = result.webWorker;
+    // Damaged files and non-image objects are skipped like any other non-image file.
+    if (result.key) entries.push({ file, key: result.key });
+  }
+  onProgress?.({ phase: 'reading', fraction: 1 });
+  return groupDicomSeries(entries);
+}
+
+/** Reads the files of one DICOM series (itk-wasm sorts the slices spatially). */
+export async function readDicomSeries(
+  files: File[],
+  onProgress?: ProgressCallback,
+  options: ValidationOptions = {},
+): Promise<LoadedImage> {
+  configureItkWasm();
+  const fallbackName = files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`;
+  if (files.length === 0) throw new LoadError(fallbackName, 'no DICOM files given');
+  // Unique virtual paths: folders often reuse names such as IM0001 in sub-folders.
+  const inputImages: BinaryFile[] = [];
+  for (const [index, file] of files.entries()) {
+    onProgress?.({ phase: 'reading', fraction: index / files.length });
+    inputImages.push({ path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) });
+  }
+  // The series image carries no tags: name and modality come from the first file.
+  const { key } = await readSeriesKey({ ...inputImages[0], data: inputImages[0].data.slice() });
+  const name = key?.description ?? fallbackName;
+  onProgress?.({ phase: 'decoding' });
+  let image: Image;
+  try {
+    const result = await readImageDicomFileSeries({ inputImages });
+    result.webWorkerPool?.terminateWorkers();
+    image = result.outputImage;
+  } catch (error) {
+    throw decodeError(name, 'dicom', error);
+  }
+  onProgress?.({ phase: 'converting' });
+  return { volume: unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined };
+}
+
+async function readSeriesKey(file: BinaryFile, webWorker?: Worker | null) {
+  try {
+    const result = await readDicomTags(file, { tagsToRead: SERIES_TAGS_TO_READ, webWorker: webWorker ?? undefined });
+    return { key: seriesKeyFromTags(result.tags), webWorker: result.webWorker };
+  } catch {
+    return { key: null, webWorker };
+  }
+}
+
+type BrowserWriter = (
+  image: Image,
+  fileName: string,
+  options: { useCompression?: boolean },
+) => Promise<{ couldWrite: unknown; serializedImage: BinaryFile }>;
+const WRITERS: Partial<Record<ImageFormat, BrowserWriter>> = {
+  nifti: niftiWriteImage,
+  nrrd: nrrdWriteImage,
+  metaimage: metaWriteImage,
+};
+
+/** Encodes a volume as NIfTI (.nii, .nii.gz), NRRD (.nrrd, gzip-encoded) or MetaImage (.mha) by file name. */
+export async function writeImageFile(volume: Volume, fileName: string): Promise<Uint8Array> {
+  configureItkWasm();
+  const writer = WRITERS[formatFromName(fileName)];
+  if (!writer) throw new LoadError(fileName, 'cannot write this format; use .nii, .nii.gz, .nrrd or .mha');
+  // The writer takes ownership of the buffer it is given: hand it a copy.
+  const copy = { ...volume, data: volume.data.slice() };
+  const useCompression = !/\.nii$/i.test(fileName);
+  const result = await writer(volumeToItkImage(copy, fileName), fileName, { useCompression });
+  if (!result.couldWrite) throw new LoadError(fileName, 'the image could not be written');
+  return plainBytes(result.serializedImage.data);
+}

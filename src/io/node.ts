@@ -1,0 +1,148 @@
+/**
+ * Image IO for Node (CLI, tests): itk-wasm's Node pipelines, returning our Volume.
+ * Same validation and messages as the browser readers (./browser.ts); excluded from the app's tsconfig.
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  metaReadImageNode,
+  metaWriteImageNode,
+  niftiReadImageNode,
+  niftiWriteImageNode,
+  nrrdReadImageNode,
+  nrrdWriteImageNode,
+} from '@itk-wasm/image-io';
+import { readDicomTagsNode, readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
+import type { Image } from 'itk-wasm';
+import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import type { Volume } from '../core/types';
+import { LoadError, type ValidationOptions } from '../core/validate';
+import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
+import { itkImageToVolume, volumeToItkImage } from './itk-image';
+import { NIFTI_HEAD_BYTES, niftiTruncationProblem } from './nifti-truncation';
+import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
+import type { DicomSeriesInfo } from './types';
+
+type NodeReader = (filePath: string) => Promise<{ couldRead: unknown; image: Image }>;
+const READERS: Partial<Record<ImageFormat, NodeReader>> = {
+  nifti: niftiReadImageNode,
+  nrrd: nrrdReadImageNode,
+  metaimage: metaReadImageNode,
+};
+
+/** `length` bytes of a file from `position` (fewer at its end); negative position counts from the end. */
+async function readBytes(filePath: string, length: number, position = 0): Promise<Uint8Array> {
+  const handle = await open(filePath, 'r');
+  try {
+    const start = position < 0 ? Math.max(0, (await handle.stat()).size + position) : position;
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, start);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface NodeReadOptions extends ValidationOptions {
+  /** For a DICOM folder holding several series: which one to read (default: the only one). */
+  seriesInstanceUid?: string;
+}
+
+/**
+ * Reads a NIfTI / NRRD / MetaImage file, a DICOM file or a folder of DICOM files.
+ * Throws LoadError naming the file and the reason.
+ */
+export async function readImageNode(filePath: string, options: NodeReadOptions = {}): Promise<Volume> {
+  const absolute = path.resolve(filePath);
+  const name = path.basename(absolute);
+  const info = await stat(absolute).catch((error: unknown) => {
+    throw new LoadError(name, 'file not found or not readable', { cause: error });
+  });
+  if (info.isDirectory()) {
+    const entries = await readdir(absolute);
+    return readDicomFolderNode(entries.map((entry) => path.join(absolute, entry)), name, options);
+  }
+  const format = detectFormat(name, await readBytes(absolute, FORMAT_SNIFF_BYTES));
+  if (format === 'dicom') return readDicomSeriesNode([absolute], options);
+  const reader = READERS[format];
+  if (!reader) throw unsupportedFormatError(name);
+  if (format === 'nifti') {
+    const head = await readBytes(absolute, NIFTI_HEAD_BYTES);
+    const problem = niftiTruncationProblem(head, await readBytes(absolute, 4, -4), info.size);
+    if (problem) throw new LoadError(name, problem);
+  }
+  let result;
+  try {
+    result = await reader(absolute);
+  } catch (error) {
+    throw decodeError(name, format, error);
+  }
+  if (!result.couldRead) throw unreadableError(name, format);
+  return itkImageToVolume(result.image, name, options);
+}
+
+async function readDicomFolderNode(filePaths: string[], folderName: string, options: NodeReadOptions): Promise<Volume> {
+  const series = await listDicomSeriesNode(filePaths);
+  if (series.length === 0) throw new LoadError(folderName, 'no DICOM image series found in this folder');
+  const chosen = options.seriesInstanceUid
+    ? series.find((s) => s.seriesInstanceUid === options.seriesInstanceUid)
+    : series.length === 1
+      ? series[0]
+      : undefined;
+  if (!chosen) {
+    const list = series.map((s) => `${s.seriesInstanceUid} (${s.description}, ${s.fileCount} files)`).join('; ');
+    throw new LoadError(folderName, `several DICOM series found, choose one: ${list}`);
+  }
+  return readDicomSeriesNode(chosen.files, options);
+}
+
+/** DICOM image series among the given files; files that are not DICOM images are skipped. */
+export async function listDicomSeriesNode(filePaths: string[]): Promise<DicomSeriesInfo<string>[]> {
+  const entries = [];
+  for (const filePath of filePaths) {
+    const absolute = path.resolve(filePath);
+    if (!(await stat(absolute)).isFile() || !isDicomPart10(await readBytes(absolute, FORMAT_SNIFF_BYTES))) continue;
+    try {
+      const { tags } = await readDicomTagsNode(absolute, { tagsToRead: SERIES_TAGS_TO_READ });
+      const key = seriesKeyFromTags(tags);
+      if (key) entries.push({ file: absolute, key });
+    } catch {
+      // A damaged file in a folder is skipped like any other non-image file.
+    }
+  }
+  return groupDicomSeries(entries);
+}
+
+/** Reads the files of one DICOM series as a volume (sorted spatially by itk-wasm). */
+export async function readDicomSeriesNode(filePaths: string[], options: ValidationOptions = {}): Promise<Volume> {
+  const absolute = filePaths.map((p) => path.resolve(p));
+  const name = absolute.length === 1 ? path.basename(absolute[0]) : `DICOM series in ${path.basename(path.dirname(absolute[0]))}`;
+  let image: Image;
+  try {
+    ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: absolute }));
+  } catch (error) {
+    throw decodeError(name, 'dicom', error);
+  }
+  return itkImageToVolume(image, name, options);
+}
+
+type NodeWriter = (image: Image, filePath: string, options: { useCompression?: boolean }) => Promise<{ couldWrite: unknown }>;
+const WRITERS: Partial<Record<ImageFormat, NodeWriter>> = {
+  nifti: niftiWriteImageNode,
+  nrrd: nrrdWriteImageNode,
+  metaimage: metaWriteImageNode,
+};
+
+/**
+ * Writes a volume as NIfTI (.nii, .nii.gz), NRRD (.nrrd, gzip-encoded) or MetaImage (.mha)
+ * chosen by the file name. Creates or overwrites the file.
+ */
+export async function writeImageNode(volume: Volume, filePath: string): Promise<void> {
+  const absolute = path.resolve(filePath);
+  const name = path.basename(absolute);
+  const writer = WRITERS[formatFromName(name)];
+  if (!writer) throw new LoadError(name, 'cannot write this format; use .nii, .nii.gz, .nrrd or .mha');
+  const useCompression = !/\.nii$/i.test(name);
+  const { couldWrite } = await writer(volumeToItkImage(volume, name), absolute, { useCompression });
+  if (!couldWrite) throw new LoadError(name, 'the image could not be written');
+}

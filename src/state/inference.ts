@@ -1,0 +1,154 @@
+/**
+ * The inference worker seen from the UI: model loading, backend, progress, and clicks that turn
+ * into segment masks. Each click sends all the segment's points; the result is applied to the
+ * labelmap as one undoable step together with the new points.
+ */
+import * as Comlink from 'comlink';
+import { create } from 'zustand';
+import type { SegmentPoint } from '../core/segmentation/segments';
+import type { Vec3 } from '../core/types';
+import type { Backend, BackendInfo, LoadModelProgress, ModelSource, SegmentProgress } from '../workers/inference-api';
+import { createInferenceClient, type InferenceClient } from '../workers/inference-client';
+import { activeSegment, currentSegmentation, onSegmentationReplaced } from './segmentation';
+import { getVolume } from './volumeRegistry';
+import { useVolumeStore } from './volumeStore';
+
+export interface InferenceState {
+  modelStatus: 'none' | 'loading' | 'ready' | 'error';
+  modelName: string | null;
+  modelVerified: boolean;
+  /** Error or status text for the user. */
+  message: string | null;
+  backend: BackendInfo | null;
+  /** Progress of the running task, or null when idle. */
+  progress: { text: string; fraction: number | null } | null;
+  /** Points of a click whose mask is still being computed (drawn before the result comes). */
+  pendingPoints: { label: number; points: SegmentPoint[] } | null;
+  lastClickMs: number | null;
+}
+
+export const useInferenceStore = create<InferenceState>()(() => ({
+  modelStatus: 'none',
+  modelName: null,
+  modelVerified: false,
+  message: null,
+  backend: null,
+  progress: null,
+  pendingPoints: null,
+  lastClickMs: null,
+}));
+
+let worker: { client: InferenceClient; terminate: () => void } | null = null;
+let volumeSent: string | null = null;
+
+function client(): InferenceClient {
+  if (!worker) {
+    worker = createInferenceClient();
+    void worker.client.onBackendChange(
+      Comlink.proxy((backend: BackendInfo) => useInferenceStore.setState({ backend, message: backend.note })),
+    );
+  }
+  return worker.client;
+}
+
+/** Gives the worker its own copy of the current voxels (the views keep theirs). */
+async function sendVolume(): Promise<void> {
+  const volume = useVolumeStore.getState().current;
+  const voxels = volume && getVolume(volume.id);
+  if (!worker || !volume || !voxels || volumeSent === volume.id) return;
+  volumeSent = volume.id;
+  const copy = voxels.data.slice();
+  await client().setVolume(volume.id, volume.geometry, Comlink.transfer(copy, [copy.buffer]));
+}
+
+onSegmentationReplaced(() => void sendVolume());
+
+function describeProgress(progress: LoadModelProgress): { text: string; fraction: number | null } {
+  if (progress.phase === 'session') {
+    const what = progress.graph === 'self-test' ? 'Testing WebGPU' : `Preparing the ${progress.graph} (${progress.backend})`;
+    return { text: what, fraction: null };
+  }
+  const verb = progress.phase === 'verify' ? 'Checking' : progress.fromCache ? 'Reading cached' : 'Downloading';
+  const fraction = progress.totalBytes ? progress.loadedBytes / progress.totalBytes : null;
+  return { text: `${verb} ${progress.file}`, fraction };
+}
+
+export async function loadModel(source: ModelSource): Promise<void> {
+  useInferenceStore.setState({ modelStatus: 'loading', message: null, progress: { text: 'Loading the model', fraction: null } });
+  try {
+    const loaded = await client().loadModel(
+      source,
+      Comlink.proxy((progress: LoadModelProgress) => useInferenceStore.setState({ progress: describeProgress(progress) })),
+    );
+    volumeSent = null;
+    await sendVolume();
+    useInferenceStore.setState({
+      modelStatus: 'ready',
+      modelName: loaded.name,
+      modelVerified: loaded.verified,
+      backend: loaded.backend,
+      message: loaded.verified ? null : 'The model has no model.json with SHA-256 digests: it was not verified.',
+    });
+  } catch (error) {
+    useInferenceStore.setState({ modelStatus: 'error', message: (error as Error).message });
+  } finally {
+    useInferenceStore.setState({ progress: null });
+  }
+}
+
+export async function switchBackend(backend: Backend): Promise<void> {
+  useInferenceStore.setState({ progress: { text: `Switching to ${backend}`, fraction: null } });
+  try {
+    useInferenceStore.setState({ backend: await client().switchBackend(backend) });
+  } catch (error) {
+    useInferenceStore.setState({ message: (error as Error).message });
+  } finally {
+    useInferenceStore.setState({ progress: null });
+  }
+}
+
+/** Encodes the patch around `point` ahead of the first click, when the worker is idle. */
+export function preEncode(point: Vec3): void {
+  if (useInferenceStore.getState().modelStatus !== 'ready' || !worker) return;
+  void worker.client.preEncode(point).catch(() => undefined);
+}
+
+export function cancelInference(): void {
+  void worker?.client.cancel();
+}
+
+export function forgetObject(label: number): void {
+  void worker?.client.removeObject(String(label));
+}
+
+/** A click in a view: a positive or negative point for the active segment. */
+export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
+  const segmentation = currentSegmentation();
+  if (!segmentation) return;
+  if (useInferenceStore.getState().modelStatus !== 'ready') {
+    useInferenceStore.setState({ message: 'Load a model first (Model → Open files or Load from URL).' });
+    return;
+  }
+  const segment = activeSegment();
+  // Points waiting for a result count too: quick successive clicks all stay.
+  const pending = useInferenceStore.getState().pendingPoints;
+  const base = pending?.label === segment.label ? pending.points : segment.points;
+  const points = [...base, { index, positive }];
+  useInferenceStore.setState({ pendingPoints: { label: segment.label, points }, progress: { text: 'Segmenting', fraction: null } });
+  try {
+    const result = await client().segment(
+      { objectId: String(segment.label), points },
+      Comlink.proxy((p: SegmentProgress) => useInferenceStore.setState({ progress: { text: `Segmenting: patch ${p.patchesDone}`, fraction: null } })),
+    );
+    if (result.status !== 'done') return;
+    // The segment may have been deleted, or the volume replaced, while the worker ran.
+    if (currentSegmentation() !== segmentation || !segmentation.segment(segment.label)) return;
+    segmentation.applyModelMask(segment.label, { region: result.region, mask: result.mask }, { points });
+    useInferenceStore.setState({ lastClickMs: result.milliseconds });
+  } catch (error) {
+    useInferenceStore.setState({ message: (error as Error).message });
+  } finally {
+    const state = useInferenceStore.getState();
+    if (state.pendingPoints?.points === points) useInferenceStore.setState({ pendingPoints: null, progress: null });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Export of the labelmap (NIfTI through itk-wasm, 3D Slicer .seg.nrrd) on the source grid, and
+ * import of a labelmap file (NIfTI / NRRD / seg.nrrd on the same grid) to continue editing it.
+ */
+import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export/seg-nrrd';
+import { segmentsForLabels } from '../core/segmentation/segments';
+import type { ImageGeometry } from '../core/types';
+import { readImageFile, writeImageFile } from '../io/browser';
+import { currentSegmentation } from './segmentation';
+import { useVolumeStore } from './volumeStore';
+
+function baseName(): string {
+  const name = useVolumeStore.getState().current?.name ?? 'scan';
+  return name.replace(/(\.nii\.gz|\.nii|\.nrrd|\.nhdr|\.mha|\.mhd)$/i, '').replace(/[^\w.-]+/g, '_') || 'scan';
+}
+
+function save(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function currentDocument(): LabelmapDocument {
+  const segmentation = currentSegmentation();
+  if (!segmentation) throw new Error('Nothing to export: open a scan first.');
+  return { geometry: segmentation.geometry, labels: segmentation.labels, segments: [...segmentation.segments] };
+}
+
+export async function exportNifti(): Promise<void> {
+  const doc = currentDocument();
+  const fileName = `${baseName()}.segmentation.nii.gz`;
+  save(await writeImageFile({ geometry: doc.geometry, data: doc.labels }, fileName), fileName);
+}
+
+export function exportSegNrrd(): void {
+  save(writeSegNrrd(currentDocument()), `${baseName()}.seg.nrrd`);
+}
+
+/** Same grid within rounding: the labelmap's voxels must be the scan's voxels. */
+function sameGrid(a: ImageGeometry, b: ImageGeometry): boolean {
+  const close = (x: readonly number[], y: readonly number[], tolerance: number) => x.every((v, n) => Math.abs(v - y[n]) <= tolerance);
+  return close(a.size, b.size, 0) && close(a.spacing, b.spacing, 1e-4) && close(a.origin, b.origin, 1e-3) && close(a.direction, b.direction, 1e-4);
+}
+
+async function readLabelmap(file: File): Promise<LabelmapDocument> {
+  if (/\.nrrd$/i.test(file.name)) {
+    try {
+      return readSegNrrd(new Uint8Array(await file.arrayBuffer()));
+    } catch {
+      // Not an 8-bit one-layer NRRD: itk-wasm reads the other kinds below.
+    }
+  }
+  const { volume } = await readImageFile(file);
+  const labels = new Uint8Array(volume.data.length);
+  for (let n = 0; n < labels.length; n++) {
+    const value = Number(volume.data[n]);
+    if (!Number.isInteger(value) || value < 0 || value > 255) {
+      throw new Error(`${file.name} is not a labelmap: it holds the value ${value} (labels are whole numbers 0-255).`);
+    }
+    labels[n] = value;
+  }
+  return { geometry: volume.geometry, labels, segments: segmentsForLabels(labels) };
+}
+
+/** Replaces the current labelmap with a file's (one undoable step). */
+export async function importLabelmap(file: File): Promise<void> {
+  const segmentation = currentSegmentation();
+  if (!segmentation) throw new Error('Open the scan first, then its labelmap.');
+  const doc = await readLabelmap(file);
+  if (!sameGrid(doc.geometry, segmentation.geometry)) {
+    throw new Error(`${file.name} is not on this scan's grid (size ${doc.geometry.size.join(' x ')}); it cannot be imported.`);
+  }
+  segmentation.replaceAll(doc.labels, doc.segments);
+}

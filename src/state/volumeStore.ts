@@ -1,0 +1,35 @@
+import { create } from 'zustand';
+import type { ImageGeometry } from '../core/types';
+import { releaseVolume } from './volumeRegistry';
+
+export interface VolumeInfo {
+  /** Key of the voxel buffer in the volume registry. */
+  id: string;
+  /** Bumped whenever the voxels change, so views know to re-upload them. */
+  version: number;
+  /** File name, folder name or series description shown to the user. */
+  name: string;
+  /** DICOM modality when known, e.g. "CT". */
+  modality?: string;
+  geometry: ImageGeometry;
+  /** Typed-array name of the voxel buffer, e.g. "Int16Array". */
+  dataType: string;
+  range: [number, number];
+  /** 1st and 99th intensity percentiles, for the automatic window. */
+  percentiles: [number, number];
+}
+
+interface VolumeState {
+  current: VolumeInfo | null;
+  /** Replaces the shown volume and frees the previous voxel buffer. */
+  setCurrent: (info: VolumeInfo) => void;
+}
+
+export const useVolumeStore = create<VolumeState>()((set, get) => ({
+  current: null,
+  setCurrent: (info) => {
+    const previous = get().current;
+    set({ current: info });
+    if (previous && previous.id !== info.id) releaseVolume(previous.id);
+  },
+}));

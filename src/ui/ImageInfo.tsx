@@ -1,0 +1,59 @@
+import { orientationCode } from '../core/geometry';
+import { useVolumeStore } from '../state/volumeStore';
+
+const TYPE_NAMES: Record<string, string> = {
+  Int8Array: 'int8',
+  Uint8Array: 'uint8',
+  Int16Array: 'int16',
+  Uint16Array: 'uint16',
+  Int32Array: 'int32',
+  Uint32Array: 'uint32',
+  Float32Array: 'float32',
+  Float64Array: 'float64',
+};
+
+const mm = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/0+$/, ''));
+
+/** Sidebar section describing the loaded scan. */
+export function ImageInfo() {
+  const volume = useVolumeStore((s) => s.current);
+  if (!volume) {
+    return (
+      <section className="panel">
+        <h3>Image</h3>
+        <p className="muted">
+          Open a NIfTI, NRRD, MetaImage or DICOM folder (or drop it anywhere on this window), or press <b>Load demo</b>.
+          Nothing leaves your computer.
+        </p>
+      </section>
+    );
+  }
+  const g = volume.geometry;
+  return (
+    <section className="panel" data-testid="image-info">
+      <h3>Image</h3>
+      <dl>
+        <dt>Name</dt>
+        <dd title={volume.name}>{volume.name}</dd>
+        {volume.modality && (
+          <>
+            <dt>Modality</dt>
+            <dd>{volume.modality}</dd>
+          </>
+        )}
+        <dt>Size</dt>
+        <dd>{g.size.join(' × ')}</dd>
+        <dt>Spacing</dt>
+        <dd>{g.spacing.map(mm).join(' × ')} mm</dd>
+        <dt>Orientation</dt>
+        <dd>{orientationCode(g)}</dd>
+        <dt>Type</dt>
+        <dd>{TYPE_NAMES[volume.dataType] ?? volume.dataType}</dd>
+        <dt>Range</dt>
+        <dd>
+          {volume.range[0]} … {volume.range[1]}
+        </dd>
+      </dl>
+    </section>
+  );
+}

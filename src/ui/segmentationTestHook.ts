@@ -1,0 +1,68 @@
+/**
+ * Read-only window.__samSegmentation for end-to-end tests and benchmarks: segment table, voxel
+ * counts and a checksum of the labelmap, model state, and where a voxel is drawn in a view (so a
+ * test can click on a known voxel through the real UI).
+ */
+import type { Vec3 } from '../core/types';
+import { useInferenceStore } from '../state/inference';
+import { currentSegmentation } from '../state/segmentation';
+import { useVolumeStore } from '../state/volumeStore';
+import { indexToScreen, type PlaneViewport } from '../viewer/planeViewport';
+
+const viewports = new Map<string, PlaneViewport>();
+
+/** Remembers the viewport each view last drew with. */
+export function noteViewport(viewport: PlaneViewport): void {
+  viewports.set(viewport.layout.plane, viewport);
+}
+
+/** FNV-1a of the labelmap: equal checksums mean (almost surely) equal masks. */
+function checksum(labels: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (let n = 0; n < labels.length; n++) hash = Math.imul(hash ^ labels[n], 0x01000193);
+  return (hash >>> 0).toString(16);
+}
+
+const api = {
+  get segments() {
+    const segmentation = currentSegmentation();
+    return (segmentation?.segments ?? []).map((s) => ({
+      label: s.label,
+      name: s.name,
+      color: [...s.color],
+      visible: s.visible,
+      points: s.points.map((p) => ({ index: [...p.index], positive: p.positive })),
+      voxels: segmentation!.voxelCount(s.label),
+      volumeMl: segmentation!.volumeMl(s.label),
+    }));
+  },
+  get checksum() {
+    const segmentation = currentSegmentation();
+    return segmentation ? checksum(segmentation.labels) : null;
+  },
+  get canUndo() {
+    return currentSegmentation()?.canUndo ?? false;
+  },
+  get inference() {
+    const { modelStatus, backend, message, lastClickMs, progress } = useInferenceStore.getState();
+    return { modelStatus, backend: backend && { ...backend }, message, lastClickMs, busy: progress !== null };
+  },
+  /** CSS pixel position of a voxel in a view, relative to the view element's top-left corner. */
+  screenPoint(view: string, index: Vec3): [number, number] | null {
+    const volume = useVolumeStore.getState().current;
+    const viewport = viewports.get(view);
+    return volume && viewport ? indexToScreen(volume.geometry, viewport, index) : null;
+  },
+};
+
+export type SamSegmentationTestHook = typeof api;
+
+declare global {
+  interface Window {
+    __samSegmentation?: SamSegmentationTestHook;
+  }
+}
+
+export function installSegmentationTestHook(): void {
+  window.__samSegmentation = api;
+}

@@ -1,0 +1,132 @@
+import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Volume';
+import type vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
+import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
+import { SlicingMode } from '@kitware/vtk.js/Rendering/Core/ImageMapper/Constants';
+import { InterpolationType } from '@kitware/vtk.js/Rendering/Core/ImageProperty/Constants';
+import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
+import vtkRenderWindow from '@kitware/vtk.js/Rendering/Core/RenderWindow';
+import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
+// Importing the OpenGL render window registers the 'WebGL' view backend.
+import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
+import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
+import type { ImageGeometry, Vec3 } from '../core/types';
+import type { WindowLevel } from '../state/viewStore';
+import type { PlaneViewport } from './planeViewport';
+
+const SLICING_MODES = [SlicingMode.I, SlicingMode.J, SlicingMode.K] as const;
+
+export interface SliceScene {
+  geometry: ImageGeometry;
+  viewport: PlaneViewport;
+  /** Index along the view's normal axis. */
+  sliceIndex: number;
+  windowLevel: WindowLevel;
+}
+
+function unitVector(axis: number, sign: number): Vec3 {
+  const v: Vec3 = [0, 0, 0];
+  v[axis] = sign;
+  return v;
+}
+
+function cross(a: Vec3, b: Vec3): Vec3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+
+/** One slice view drawn by vtk.js into its own canvas; interaction is handled by the caller. */
+export class SliceRenderer {
+  private readonly renderWindow = vtkRenderWindow.newInstance();
+  private readonly renderer = vtkRenderer.newInstance({ background: [0, 0, 0] });
+  private readonly glWindow: vtkOpenGLRenderWindow;
+  private readonly mapper = vtkImageMapper.newInstance();
+  private readonly actor = vtkImageSlice.newInstance();
+  private image: vtkImageData | null = null;
+  private pendingScene: SliceScene | null = null;
+  private frame = 0;
+  /** Called after each drawn frame (the test hook records first-render times from it). */
+  onRendered: (() => void) | null = null;
+
+  constructor(container: HTMLElement) {
+    this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
+    this.glWindow.setContainer(container);
+    this.renderWindow.addView(this.glWindow);
+    this.renderWindow.addRenderer(this.renderer);
+    this.actor.setMapper(this.mapper);
+    this.actor.getProperty().setInterpolationType(InterpolationType.NEAREST);
+    this.renderer.getActiveCamera().setParallelProjection(true);
+  }
+
+  /** The canvas vtk draws into (for tests and screenshots). */
+  get canvas(): HTMLCanvasElement | null {
+    return this.glWindow.getCanvas();
+  }
+
+  setImage(image: vtkImageData | null): void {
+    if (image === this.image) return;
+    this.image = image;
+    if (image) {
+      this.mapper.setInputData(image);
+      if (!this.renderer.getActors().includes(this.actor)) this.renderer.addActor(this.actor);
+    } else {
+      this.renderer.removeActor(this.actor);
+    }
+  }
+
+  /** Sets the canvas size in CSS pixels (drawn at device resolution). */
+  resize(width: number, height: number): void {
+    const dpr = window.devicePixelRatio || 1;
+    this.glWindow.setSize(Math.max(1, Math.round(width * dpr)), Math.max(1, Math.round(height * dpr)));
+  }
+
+  /** Draws the scene at the next animation frame; several requests in one frame draw once. */
+  requestRender(scene: SliceScene | null): void {
+    this.pendingScene = scene;
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render(this.pendingScene);
+      this.onRendered?.();
+    });
+  }
+
+  private render(scene: SliceScene | null): void {
+    if (scene && this.image) {
+      const { geometry: g, viewport: vp, sliceIndex } = scene;
+      const { right, up, normalAxis } = vp.layout;
+      this.mapper.setSlicingMode(SLICING_MODES[normalAxis]);
+      this.mapper.setSlice(sliceIndex);
+      const property = this.actor.getProperty();
+      property.setColorWindow(scene.windowLevel.width);
+      property.setColorLevel(scene.windowLevel.center);
+
+      const rightVector = unitVector(right.indexAxis, right.sign);
+      const upVector = unitVector(up.indexAxis, up.sign);
+      const towardsScene = cross(upVector, rightVector);
+      const focal: Vec3 = [0, 0, 0];
+      focal[right.indexAxis] = right.sign * vp.center[0];
+      focal[up.indexAxis] = up.sign * vp.center[1];
+      focal[normalAxis] = sliceIndex * g.spacing[normalAxis];
+      const distance = 10 * Math.max(...g.size.map((n, a) => n * g.spacing[a])) + 100;
+      const camera = this.renderer.getActiveCamera();
+      camera.setFocalPoint(...focal);
+      camera.setPosition(
+        focal[0] - towardsScene[0] * distance,
+        focal[1] - towardsScene[1] * distance,
+        focal[2] - towardsScene[2] * distance,
+      );
+      camera.setViewUp(...upVector);
+      camera.setParallelScale((vp.height / 2) * vp.mmPerPixel);
+      camera.setClippingRange(distance / 2, distance * 2);
+    }
+    this.renderWindow.render();
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.actor.delete();
+    this.mapper.delete();
+    this.renderer.delete();
+    this.glWindow.delete();
+    this.renderWindow.delete();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Draws one slice of a labelmap, and prompt points, on a 2D canvas laid over a slice view. The
+ * slice is painted at one pixel per voxel into a scratch canvas, then drawn with the view's
+ * index -> screen mapping (see planeViewport.ts), so it lines up with the vtk.js image exactly.
+ */
+import type { SegmentPoint } from '../core/segmentation/segments';
+import type { ImageGeometry } from '../core/types';
+import { indexToScreen, type PlaneViewport } from './planeViewport';
+
+export interface OverlayLayer {
+  /** Opaque RGB per label; labels not in the map (hidden segments) are not drawn. */
+  colors: Map<number, [number, number, number]>;
+  opacity: number;
+}
+
+/** Packs RGBA into the canvas's little-endian 32-bit pixel layout. */
+function packRgba(r: number, g: number, b: number, a: number): number {
+  return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
+}
+
+export class LabelOverlayPainter {
+  private scratch: OffscreenCanvas | null = null;
+
+  /** Draws the labelmap slice `sliceIndex` of the view into `ctx` (CSS pixel size times `dpr`). */
+  drawLabels(
+    ctx: CanvasRenderingContext2D,
+    labels: Uint8Array,
+    g: ImageGeometry,
+    vp: PlaneViewport,
+    sliceIndex: number,
+    layer: OverlayLayer,
+    dpr: number,
+  ): void {
+    const { right, up, normalAxis } = vp.layout;
+    const width = g.size[right.indexAxis];
+    const height = g.size[up.indexAxis];
+    if (sliceIndex < 0 || sliceIndex >= g.size[normalAxis]) return;
+    const lut = new Uint32Array(256);
+    const alpha = Math.round(255 * layer.opacity);
+    for (const [label, [r, gr, b]] of layer.colors) lut[label] = packRgba(r, gr, b, alpha);
+
+    const strides = [1, g.size[0], g.size[0] * g.size[1]];
+    const base = sliceIndex * strides[normalAxis];
+    const stepX = strides[right.indexAxis];
+    const stepY = strides[up.indexAxis];
+    const image = new ImageData(width, height);
+    const pixels = new Uint32Array(image.data.buffer);
+    let any = false;
+    for (let y = 0; y < height; y++) {
+      let offset = base + y * stepY;
+      const row = y * width;
+      for (let x = 0; x < width; x++, offset += stepX) {
+        const color = lut[labels[offset]];
+        if (color) {
+          pixels[row + x] = color;
+          any = true;
+        }
+      }
+    }
+    if (!any) return;
+    if (!this.scratch || this.scratch.width !== width || this.scratch.height !== height) {
+      this.scratch = new OffscreenCanvas(width, height);
+    }
+    this.scratch.getContext('2d')!.putImageData(image, 0, 0);
+
+    // Scratch pixel x covers index [x - 0.5, x + 0.5) along the right axis (same for y / up).
+    const sx = (right.sign * g.spacing[right.indexAxis]) / vp.mmPerPixel;
+    const sy = (-up.sign * g.spacing[up.indexAxis]) / vp.mmPerPixel;
+    const ex = vp.width / 2 - vp.center[0] / vp.mmPerPixel - 0.5 * sx;
+    const ey = vp.height / 2 + vp.center[1] / vp.mmPerPixel - 0.5 * sy;
+    ctx.save();
+    ctx.imageSmoothingEnabled = false;
+    ctx.setTransform(dpr * sx, 0, 0, dpr * sy, dpr * ex, dpr * ey);
+    ctx.drawImage(this.scratch, 0, 0);
+    ctx.restore();
+  }
+}
+
+/** Prompt points on this slice: filled green (positive) or red (negative) dots ringed in the segment colour. */
+export function drawPoints(
+  ctx: CanvasRenderingContext2D,
+  points: readonly SegmentPoint[],
+  g: ImageGeometry,
+  vp: PlaneViewport,
+  sliceIndex: number,
+  ringColor: [number, number, number],
+  dpr: number,
+): void {
+  ctx.save();
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  for (const point of points) {
+    if (Math.round(point.index[vp.layout.normalAxis]) !== sliceIndex) continue;
+    const [x, y] = indexToScreen(g, vp, point.index);
+    ctx.beginPath();
+    ctx.arc(x, y, 4.5, 0, 2 * Math.PI);
+    ctx.fillStyle = point.positive ? '#2ee66b' : '#ff3b3b';
+    ctx.fill();
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = `rgb(${ringColor.join(',')})`;
+    ctx.stroke();
+  }
+  ctx.restore();
+}

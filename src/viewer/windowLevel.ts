@@ -1,0 +1,75 @@
+import type { VoxelArray } from '../core/types';
+import type { WindowLevel } from '../state/viewStore';
+
+export interface WindowPreset {
+  name: string;
+  windowLevel: WindowLevel;
+}
+
+/** Standard CT windows in Hounsfield units. */
+export const CT_PRESETS: readonly WindowPreset[] = [
+  { name: 'Soft tissue', windowLevel: { width: 400, center: 40 } },
+  { name: 'Lung', windowLevel: { width: 1500, center: -600 } },
+  { name: 'Bone', windowLevel: { width: 1800, center: 400 } },
+  { name: 'Brain', windowLevel: { width: 80, center: 40 } },
+];
+
+export const AUTO_PRESET_NAME = 'Auto';
+
+export interface IntensityStats {
+  range: [number, number];
+  /** 1st and 99th percentiles. */
+  percentiles: [number, number];
+}
+
+/** Values per chunk between yields to the event loop (a few ms of work each). */
+const CHUNK = 1 << 22;
+/** Voxels sampled for the percentiles: plenty for 1 % precision, cheap to sort. */
+const PERCENTILE_SAMPLES = 1 << 18;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Exact range and sampled 1/99 % percentiles of a voxel buffer, computed in chunks that
+ * yield to the event loop so a 100-million-voxel scan never blocks the main thread for long.
+ */
+export async function computeIntensityStats(data: VoxelArray): Promise<IntensityStats> {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let start = 0; start < data.length; start += CHUNK) {
+    const end = Math.min(data.length, start + CHUNK);
+    for (let n = start; n < end; n++) {
+      const v = data[n];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (end < data.length) await yieldToEventLoop();
+  }
+  const step = Math.max(1, Math.floor(data.length / PERCENTILE_SAMPLES));
+  const samples = new Float64Array(Math.ceil(data.length / step));
+  for (let n = 0, s = 0; n < data.length; n += step) samples[s++] = data[n];
+  samples.sort();
+  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
+  return { range: [min, max], percentiles: [at(0.01), at(0.99)] };
+}
+
+/** The automatic window: 1st to 99th percentile (never zero-width). */
+export function autoWindow(stats: IntensityStats): WindowLevel {
+  const [low, high] = stats.percentiles;
+  const width = Math.max(high - low, 1e-6 * Math.max(1, Math.abs(high)));
+  return { width, center: (low + high) / 2 };
+}
+
+/**
+ * CT scans hold air around the patient (about -1000 HU) in their darkest percent, MR and
+ * unitless images do not: the cue for starting in the soft-tissue window.
+ */
+export function looksLikeCt(stats: IntensityStats): boolean {
+  return stats.range[0] <= -900 && stats.percentiles[0] <= -500;
+}
+
+/** The window a newly loaded volume starts with. */
+export function initialWindow(stats: IntensityStats): WindowPreset {
+  if (looksLikeCt(stats)) return CT_PRESETS[0];
+  return { name: AUTO_PRESET_NAME, windowLevel: autoWindow(stats) };
+}

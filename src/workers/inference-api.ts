@@ -1,0 +1,75 @@
+/**
+ * The typed interface of the inference worker (src/workers/inference.worker.ts), for the UI.
+ * Import only types from here on the main thread; call through `createInferenceClient()`.
+ * Progress callbacks must be wrapped with Comlink.proxy(); large buffers are transferred.
+ */
+import type { VoxelBox } from '../core/segmentation/region';
+import type { SegmentPoint } from '../core/segmentation/segments';
+import type { ImageGeometry, Vec3, VoxelArray } from '../core/types';
+import type { ModelLoadProgress } from '../inference/model-loader';
+import type { Backend, BackendInfo, SessionProgress } from '../inference/ort-web-runner';
+
+export type { Backend, BackendInfo, ModelLoadProgress, SessionProgress };
+
+export type ModelSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob };
+
+export type LoadModelProgress = ModelLoadProgress | SessionProgress;
+
+export interface LoadedModel {
+  name: string;
+  source: string;
+  /** Whether model.json held SHA-256 digests and both graphs matched them. */
+  verified: boolean;
+  backend: BackendInfo;
+}
+
+export interface SegmentProgress {
+  /** Patches of the 128^3 model window run so far for this request. */
+  patchesDone: number;
+  maxPatches: number;
+  /** Whether the patch just run needed the encoder. */
+  encoded: boolean;
+}
+
+export interface SegmentRequest {
+  /** The segment the points belong to (its label, as a string, works well). */
+  objectId: string;
+  /** Every point of the object so far, oldest first, in voxel indices of the volume. */
+  points: readonly SegmentPoint[];
+}
+
+export type SegmentResult =
+  | {
+      status: 'done';
+      /** The object's mask inside `region` (i-fastest in the box); voxels outside it did not change. */
+      region: VoxelBox;
+      mask: Uint8Array;
+      iou: number;
+      patchesRun: number;
+      patchesEncoded: number;
+      milliseconds: number;
+    }
+  /** A newer request came in (it wins), or cancel() was called. */
+  | { status: 'superseded' | 'cancelled' };
+
+export interface InferenceApi {
+  loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel>;
+  /** Hands the volume to the worker (transfer `data`'s buffer: the worker keeps it). */
+  setVolume(volumeId: string, geometry: ImageGeometry, data: VoxelArray): Promise<void>;
+  /**
+   * Encodes the patch a click at `point` would use, when the worker is idle, so the first click
+   * only runs the decoder. Resolves to whether it encoded something.
+   */
+  preEncode(point: Vec3): Promise<boolean>;
+  segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void): Promise<SegmentResult>;
+  /** Cancels the running segment request (it resolves as 'cancelled'). */
+  cancel(): void;
+  /** Forgets an object's prompts (segment deleted). */
+  removeObject(objectId: string): void;
+  backendInfo(): Promise<BackendInfo | null>;
+  switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo>;
+  /** Backend changes the UI did not ask for (WebGPU device lost). */
+  onBackendChange(listener: (info: BackendInfo) => void): void;
+}

@@ -1,0 +1,194 @@
+/**
+ * What the inference worker does, as a plain class (the worker file only exposes it), so Node tests
+ * drive the same code with the WASM backend.
+ *
+ * Requests carry every point of an object: when they extend what the engine has, only the new
+ * points run; otherwise (undo, a cancelled request) the object is replayed from its points, which
+ * only runs the decoder on cached embeddings. Each segment request aborts the previous one, and a
+ * result is returned only if no newer request started meanwhile: a late result never overwrites a
+ * newer one.
+ */
+import { EmbeddingCache } from '../core/engine/embedding-cache';
+import { normalizeForeground } from '../core/engine/patch-inference';
+import { SegmentationSession } from '../core/engine/session';
+import { PATCH_SIZE, samplePatch, sourceToModel } from '../core/resample';
+import { type VoxelBox, nonZeroBounds, readBox, unionBox } from '../core/segmentation/region';
+import type { SegmentPoint } from '../core/segmentation/segments';
+import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
+import { loadModelFromFiles, loadModelFromUrl } from '../inference/model-loader';
+import { type Backend, type BackendInfo, OrtWebRunner, type SessionProgress } from '../inference/ort-web-runner';
+import type {
+  InferenceApi,
+  LoadModelProgress,
+  LoadedModel,
+  ModelSource,
+  SegmentProgress,
+  SegmentRequest,
+  SegmentResult,
+} from './inference-api';
+
+interface ObjectState {
+  /** Points the engine has run for this object, in order. */
+  applied: SegmentPoint[];
+  /** False after an interrupted request: the engine's state is unknown, replay before the next one. */
+  inSync: boolean;
+  /** Where the object's mask was last time, so shrinking masks clear their old voxels. */
+  bounds: VoxelBox | null;
+}
+
+function samePoint(a: SegmentPoint, b: SegmentPoint): boolean {
+  return a.positive === b.positive && a.index.every((v, n) => v === b.index[n]);
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as Error)?.name === 'AbortError';
+}
+
+export class InferenceService implements InferenceApi {
+  private runner: OrtWebRunner | null = null;
+  private volume: (Volume & { id: string }) | null = null;
+  private session: SegmentationSession | null = null;
+  private readonly objects = new Map<string, ObjectState>();
+  private latestRequest = 0;
+  private controller: AbortController | null = null;
+  private preEncoding: Promise<unknown> = Promise.resolve();
+  private busy = false;
+  private readonly backendListeners = new Set<(info: BackendInfo) => void>();
+
+  async loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel> {
+    const model =
+      source.kind === 'url'
+        ? await loadModelFromUrl(source.url, { onProgress })
+        : await loadModelFromFiles(source, onProgress);
+    const runner = await OrtWebRunner.create(model, {
+      onProgress,
+      onBackendChange: (info) => this.backendListeners.forEach((listener) => listener(info)),
+    });
+    await this.runner?.dispose();
+    this.runner = runner;
+    this.resetSession();
+    const name = typeof model.manifest?.name === 'string' ? model.manifest.name : 'model';
+    return { name, source: model.source, verified: model.verified, backend: runner.info };
+  }
+
+  async setVolume(volumeId: string, geometry: ImageGeometry, data: VoxelArray): Promise<void> {
+    this.volume = { id: volumeId, geometry, data };
+    this.resetSession();
+  }
+
+  async preEncode(point: Vec3): Promise<boolean> {
+    const session = this.session;
+    if (!session || this.busy) return false;
+    // The patch a first click at `point` opens: centred on the click in the model grid.
+    const offset = sourceToModel(session.grid, point).map((v) => Math.round(v) - PATCH_SIZE / 2) as Vec3;
+    const key = EmbeddingCache.key(this.volume!.id, offset);
+    if (session.cache.get(key)) return false;
+    this.busy = true;
+    const work = (async () => {
+      const image = samplePatch(session.volume, session.grid, offset);
+      normalizeForeground(image);
+      session.cache.set(key, await this.requireRunner().encode(image));
+    })();
+    this.preEncoding = work.catch(() => undefined);
+    try {
+      await work;
+      return true;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void): Promise<SegmentResult> {
+    const session = this.session;
+    if (!session) throw new Error(this.runner ? 'No image is loaded.' : 'No model is loaded.');
+    const started = performance.now();
+    const requestNumber = ++this.latestRequest;
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const isStale = () => requestNumber !== this.latestRequest;
+
+    let object = this.objects.get(request.objectId);
+    if (!object) {
+      object = { applied: [], inSync: true, bounds: null };
+      this.objects.set(request.objectId, object);
+    }
+    const extendsApplied =
+      object.inSync && object.applied.length <= request.points.length && object.applied.every((p, n) => samePoint(p, request.points[n]));
+    if (!extendsApplied) {
+      session.removeObject(request.objectId);
+      object.applied = [];
+    }
+    const pending = request.points.slice(object.applied.length);
+    // A click right after pre-encoding must find the embedding, not encode it again.
+    await this.preEncoding;
+    this.busy = true;
+    object.inSync = false;
+    let result: Awaited<ReturnType<SegmentationSession['addClick']>> | null = null;
+    try {
+      for (const point of pending) {
+        result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
+          signal: controller.signal,
+          onProgress: (p) => onProgress?.({ patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded }),
+        });
+        object.applied.push(point);
+      }
+      object.inSync = true;
+    } catch (error) {
+      if (isAbort(error)) return { status: isStale() ? 'superseded' : 'cancelled' };
+      throw error;
+    } finally {
+      if (!isStale()) this.busy = false;
+    }
+    if (isStale()) return { status: 'superseded' };
+
+    const size = session.volume.geometry.size;
+    const mask = result?.mask.data ?? session.objectMask(request.objectId)?.data ?? new Uint8Array(size[0] * size[1] * size[2]);
+    const bounds = request.points.length > 0 ? nonZeroBounds(mask, size) : null;
+    const region = unionBox(bounds, object.bounds) ?? { min: [0, 0, 0], max: [0, 0, 0] };
+    object.bounds = bounds;
+    return {
+      status: 'done',
+      region,
+      mask: readBox(mask, size, region),
+      iou: result?.iou ?? 0,
+      patchesRun: result?.patchesRun ?? 0,
+      patchesEncoded: result?.patchesEncoded ?? 0,
+      milliseconds: performance.now() - started,
+    };
+  }
+
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  removeObject(objectId: string): void {
+    this.session?.removeObject(objectId);
+    this.objects.delete(objectId);
+  }
+
+  async backendInfo(): Promise<BackendInfo | null> {
+    return this.runner?.info ?? null;
+  }
+
+  switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
+    return this.requireRunner().switchBackend(backend, onProgress);
+  }
+
+  onBackendChange(listener: (info: BackendInfo) => void): void {
+    this.backendListeners.add(listener);
+  }
+
+  private requireRunner(): OrtWebRunner {
+    if (!this.runner) throw new Error('No model is loaded.');
+    return this.runner;
+  }
+
+  /** A new model or volume: embeddings and prompts of the old pair no longer apply. */
+  private resetSession(): void {
+    this.controller?.abort();
+    this.latestRequest++;
+    this.objects.clear();
+    this.session = this.runner && this.volume ? new SegmentationSession(this.volume, this.runner, { volumeId: this.volume.id }) : null;
+  }
+}

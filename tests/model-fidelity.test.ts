@@ -1,0 +1,66 @@
+/**
+ * The exported fixture-A graphs (scripts/prepare-test-models.sh) in onnxruntime-node reproduce
+ * the official SAM-Med3D outputs, for both encoder variants.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { upsampleTrilinear } from '../src/core/upsample';
+import {
+  FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, maskFromLogits, runFidelity, type FidelityFixture, type TensorConstructor,
+} from '../src/selftest/fidelity';
+import { readNpy, readNpyFloat32 } from './support/npy';
+
+const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
+const MODELS = '.cache/models/fixture-a';
+
+function loadFixture(): FidelityFixture {
+  const f = (name: string) => readNpyFloat32(join(FIXTURE, name)).data;
+  const clicks = Array.from({ length: FIXTURE_CLICKS }, (_, i) => ({
+    points: f(`points_${i + 1}.npy`), labels: f(`labels_${i + 1}.npy`), logits: f(`logits_${i + 1}.npy`), iou: f(`iou_${i + 1}.npy`),
+  }));
+  const mask3 = readNpy(join(FIXTURE, 'mask_3.npy')).data;
+  if (!(mask3 instanceof Uint8Array)) throw new Error('mask_3.npy: expected uint8');
+  return { image: f('roi_image.npy'), embeddings: f('embeddings.npy'), clicks, mask3 };
+}
+
+describe('upsampleTrilinear', () => {
+  it('matches align_corners=false on a 2^3 -> 4^3 ramp (C order, last axis fastest)', () => {
+    // src[i][j][k] = 4i + 2j + k; along one axis 2 -> 4 samples at source positions -0.25 (clamped), 0.25, 0.75, 1.25 (clamped hi).
+    const src = Float32Array.from({ length: 8 }, (_, o) => 4 * (o >> 2) + 2 * ((o >> 1) & 1) + (o & 1));
+    const out = upsampleTrilinear(src, [2, 2, 2], [4, 4, 4]);
+    const axis = [0, 0.25, 0.75, 1];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) {
+      expect(out[16 * i + 4 * j + k]).toBeCloseTo(4 * axis[i] + 2 * axis[j] + axis[k], 6);
+    }
+  });
+
+  it('reproduces mask_3.npy from logits_3.npy (the fixture generator used PyTorch)', () => {
+    const mask = maskFromLogits(readNpyFloat32(join(FIXTURE, 'logits_3.npy')).data);
+    const reference = readNpy(join(FIXTURE, 'mask_3.npy')).data;
+    let differing = 0;
+    for (let i = 0; i < mask.length; i++) differing += mask[i] !== reference[i] ? 1 : 0;
+    expect(differing).toBeLessThanOrEqual(10);
+  });
+});
+
+describe.each(['optimized', 'plain'])('fixture A through onnxruntime-node, %s encoder', (graph) => {
+  const dir = graph === 'optimized' ? MODELS : `${MODELS}-plain`;
+
+  it('was exported by scripts/prepare-test-models.sh', () => {
+    expect(existsSync(join(dir, 'encoder.onnx')), `${dir}: run bash scripts/prepare-test-models.sh`).toBe(true);
+  });
+
+  it('reproduces the embeddings, the three clicks and the click-3 mask', async () => {
+    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2 };
+    const encoder = await ort.InferenceSession.create(join(dir, 'encoder.onnx'), options);
+    const decoder = await ort.InferenceSession.create(join(dir, 'decoder.onnx'), options);
+    const report = await runFidelity(ort.Tensor as unknown as TensorConstructor, encoder, decoder, loadFixture());
+    expect(report.embeddings).toBeLessThanOrEqual(MAX_RELATIVE_ERROR);
+    for (const error of [...report.logits, ...report.iou]) expect(error).toBeLessThanOrEqual(MAX_RELATIVE_ERROR);
+    expect(report.dice).toBeGreaterThanOrEqual(MIN_DICE);
+    await encoder.release();
+    await decoder.release();
+  });
+});

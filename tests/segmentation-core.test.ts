@@ -1,0 +1,288 @@
+import { describe, expect, it } from 'vitest';
+import type { ImageGeometry, Vec3 } from '../src/core/types';
+import { Segmentation, type RegionMask } from '../src/core/segmentation/segmentation';
+import { forEachBrushSpan, type BrushDab } from '../src/core/segmentation/brush';
+import { decodeRuns, encodeRuns } from '../src/core/segmentation/region';
+
+function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): ImageGeometry {
+  return { size, spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+}
+
+/** A box-shaped region holding a ball mask, as a model result would. */
+function ballMask(region: RegionMask['region'], center: Vec3, radius: number): RegionMask {
+  const [x0, y0, z0] = region.min;
+  const w = region.max[0] - x0 + 1;
+  const h = region.max[1] - y0 + 1;
+  const d = region.max[2] - z0 + 1;
+  const mask = new Uint8Array(w * h * d);
+  for (let k = 0; k < d; k++)
+    for (let j = 0; j < h; j++)
+      for (let i = 0; i < w; i++) {
+        const r2 = (i + x0 - center[0]) ** 2 + (j + y0 - center[1]) ** 2 + (k + z0 - center[2]) ** 2;
+        mask[i + w * (j + h * k)] = r2 <= radius * radius ? 1 : 0;
+      }
+  return { region, mask };
+}
+
+/** Exact byte equality (expect().toEqual on large typed arrays is slow and its diffs unreadable). */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  let differing = 0;
+  for (let n = 0; n < actual.length; n++) if (actual[n] !== expected[n]) differing++;
+  expect(differing).toBe(0);
+}
+
+function histogram(labels: Uint8Array): number[] {
+  const counts = new Array<number>(256).fill(0);
+  for (const v of labels) counts[v]++;
+  return counts;
+}
+
+describe('run-length coding', () => {
+  it('round-trips arbitrary bytes', () => {
+    const data = new Uint8Array(1000);
+    for (let n = 0; n < data.length; n++) data[n] = n % 37 < 20 ? 3 : (n * 7) % 5;
+    expect(decodeRuns(encodeRuns(data), data.length)).toEqual(data);
+    expect(decodeRuns(encodeRuns(new Uint8Array(0)), 0)).toEqual(new Uint8Array(0));
+  });
+});
+
+describe('segment table', () => {
+  it('adds, renames, recolours, hides and deletes segments, all undoable', () => {
+    const seg = new Segmentation(geometry([8, 8, 8]));
+    const liver = seg.addSegment({ name: 'Liver' });
+    const kidney = seg.addSegment();
+    expect([liver.label, kidney.label]).toEqual([1, 2]);
+    expect(kidney.name).toBe('Segment 2');
+    expect(liver.color).not.toEqual(kidney.color);
+    seg.updateSegment(2, { name: 'Kidney', color: [10, 20, 30], visible: false });
+    expect(seg.segment(2)).toMatchObject({ name: 'Kidney', color: [10, 20, 30], visible: false });
+    seg.deleteSegment(1);
+    expect(seg.segments.map((s) => s.label)).toEqual([2]);
+    // A new segment takes the lowest free label.
+    expect(seg.addSegment().label).toBe(1);
+    seg.undo();
+    seg.undo();
+    expect(seg.segments.map((s) => s.name)).toEqual(['Liver', 'Kidney']);
+    seg.undo();
+    expect(seg.segment(2)).toMatchObject({ name: 'Segment 2', visible: true });
+    expect(seg.redo()).toBe(true);
+    expect(seg.segment(2)?.name).toBe('Kidney');
+  });
+
+  it('holds up to 255 segments and refuses the 256th', () => {
+    const seg = new Segmentation(geometry([2, 2, 2]));
+    for (let n = 0; n < 255; n++) seg.addSegment();
+    expect(seg.segments.at(-1)?.label).toBe(255);
+    expect(() => seg.addSegment()).toThrow(/255/);
+  });
+});
+
+describe('model masks and undo/redo', () => {
+  it('replaces the segment inside the region only and restores exact masks on undo/redo', () => {
+    const seg = new Segmentation(geometry([40, 30, 20]));
+    const a = seg.addSegment().label;
+    const b = seg.addSegment().label;
+    const snapshots: Uint8Array[] = [seg.labels.slice()];
+    // Click 1: a ball.
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [15, 15, 10], 8), {
+      points: [{ index: [15, 15, 10], positive: true }],
+    });
+    snapshots.push(seg.labels.slice());
+    // Segment b overlaps a's ball: a's voxels are kept (no overwrite by default).
+    seg.applyModelMask(b, ballMask({ min: [10, 5, 0], max: [39, 29, 19] }, [25, 15, 10], 6));
+    snapshots.push(seg.labels.slice());
+    expect(seg.labels[15 + 40 * (15 + 30 * 10)]).toBe(a);
+    expect(seg.labels[27 + 40 * (15 + 30 * 10)]).toBe(b);
+    // Click 2 on a, within a smaller region: outside it a's voxels stay.
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [14, 29, 19] }, [15, 15, 10], 4), {
+      points: [
+        { index: [15, 15, 10], positive: true },
+        { index: [10, 15, 10], positive: false },
+      ],
+    });
+    snapshots.push(seg.labels.slice());
+    expect(seg.labels[9 + 40 * (15 + 30 * 10)]).toBe(0);
+    expect(seg.labels[18 + 40 * (15 + 30 * 10)]).toBe(a);
+    expect(seg.segment(a)?.points).toHaveLength(2);
+
+    for (let n = snapshots.length - 2; n >= 0; n--) {
+      expect(seg.undo()).toBe(true);
+      expectSameBytes(seg.labels, snapshots[n]);
+    }
+    expect(seg.segment(a)?.points).toHaveLength(0);
+    for (let n = 1; n < snapshots.length; n++) {
+      expect(seg.redo()).toBe(true);
+      expectSameBytes(seg.labels, snapshots[n]);
+    }
+    expect(seg.segment(a)?.points).toHaveLength(2);
+  });
+
+  it('a new edit after undo discards the redo branch', () => {
+    const seg = new Segmentation(geometry([10, 10, 10]));
+    const a = seg.addSegment().label;
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [9, 9, 9] }, [5, 5, 5], 3));
+    seg.undo();
+    seg.updateSegment(a, { name: 'x' });
+    expect(seg.canRedo).toBe(false);
+  });
+
+  it('deleting a segment clears its voxels; undo brings back voxels and row', () => {
+    const seg = new Segmentation(geometry([20, 20, 20]));
+    const a = seg.addSegment().label;
+    const b = seg.addSegment().label;
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [19, 19, 19] }, [6, 6, 6], 4));
+    seg.applyModelMask(b, ballMask({ min: [0, 0, 0], max: [19, 19, 19] }, [14, 14, 14], 4));
+    const before = seg.labels.slice();
+    seg.deleteSegment(a);
+    expect(seg.labels.includes(a)).toBe(false);
+    expect(seg.voxelCount(b)).toBe(histogram(before)[b]);
+    seg.undo();
+    expectSameBytes(seg.labels, before);
+    expect(seg.segment(a)).toBeDefined();
+  });
+});
+
+describe('brush and eraser', () => {
+  const spacing: Vec3 = [0.7, 0.7, 3];
+  const size: Vec3 = [60, 60, 20];
+
+  function expectedBall(center: Vec3, radius: number, flatAxis: number | null): Set<number> {
+    const voxels = new Set<number>();
+    for (let k = 0; k < size[2]; k++)
+      for (let j = 0; j < size[1]; j++)
+        for (let i = 0; i < size[0]; i++) {
+          const d = [i - center[0], j - center[1], k - center[2]];
+          if (flatAxis !== null && d[flatAxis] !== 0) continue;
+          const dist2 = d.reduce((sum, v, a) => sum + (v * spacing[a]) ** 2, 0);
+          if (dist2 <= radius * radius) voxels.add(i + size[0] * (j + size[1] * k));
+        }
+    return voxels;
+  }
+
+  function brushVoxels(dab: BrushDab): Set<number> {
+    const voxels = new Set<number>();
+    forEachBrushSpan(size, spacing, dab, (j, k, i0, i1) => {
+      for (let i = i0; i <= i1; i++) voxels.add(i + size[0] * (j + size[1] * k));
+    });
+    return voxels;
+  }
+
+  it('paints a sphere and discs in mm on an anisotropic grid', () => {
+    const center: Vec3 = [30, 28, 10];
+    const sphere = brushVoxels({ center, radiusMm: 7, shape: { kind: 'sphere' } });
+    expect(sphere).toEqual(expectedBall(center, 7, null));
+    // 7 mm reaches 10 voxels along i and j but only 2 along k.
+    const ks = new Set([...sphere].map((o) => Math.floor(o / (size[0] * size[1]))));
+    expect([...ks].sort((x, y) => x - y)).toEqual([8, 9, 10, 11, 12]);
+    for (const axis of [0, 1, 2] as const) {
+      const disc = brushVoxels({ center, radiusMm: 7, shape: { kind: 'disc', normalAxis: axis } });
+      expect(disc).toEqual(expectedBall(center, 7, axis));
+    }
+    // A brush smaller than a voxel still paints the voxel under the cursor; the centre snaps to the nearest voxel.
+    expect(brushVoxels({ center: [3.4, 4.6, 0.2], radiusMm: 0.1, shape: { kind: 'sphere' } })).toEqual(
+      new Set([3 + size[0] * 5]),
+    );
+    // Clipped at the grid border.
+    const corner = brushVoxels({ center: [0, 0, 0], radiusMm: 3, shape: { kind: 'sphere' } });
+    expect(corner).toEqual(expectedBall([0, 0, 0], 3, null));
+  });
+
+  it('a stroke is one undo step; the eraser clears only the active segment', () => {
+    const seg = new Segmentation(geometry(size, spacing));
+    const a = seg.addSegment().label;
+    const b = seg.addSegment().label;
+    seg.beginStroke(b, false);
+    seg.dab({ center: [20, 20, 10], radiusMm: 5, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    const afterB = seg.labels.slice();
+    seg.beginStroke(a, false);
+    for (let x = 10; x <= 40; x += 2) seg.dab({ center: [x, 30, 10], radiusMm: 4, shape: { kind: 'disc', normalAxis: 2 } });
+    seg.endStroke();
+    const afterA = seg.labels.slice();
+    // Painting claims voxels of other segments under the brush.
+    expect(seg.labels[20 + 60 * (30 + 60 * 10)]).toBe(a);
+    expect(seg.labels[20 + 60 * (20 + 60 * 10)]).toBe(b);
+    seg.beginStroke(a, true);
+    seg.dab({ center: [20, 26, 10], radiusMm: 10, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    const erased = expectedBall([20, 26, 10], 10, null);
+    for (const o of erased) expect(seg.labels[o]).not.toBe(a);
+    expect(seg.labels[20 + 60 * (20 + 60 * 10)]).toBe(b);
+    expect(seg.voxelCount(b)).toBe(histogram(seg.labels)[b]);
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(seg.labels, afterA);
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(seg.labels, afterB);
+    seg.redo();
+    seg.redo();
+    for (const o of erased) expect(seg.labels[o]).not.toBe(a);
+  });
+});
+
+describe('volumes and memory', () => {
+  it('volume in mL is voxel count times voxel volume, exact through random edits and undo/redo', () => {
+    const spacing: Vec3 = [0.8, 0.8, 2.5];
+    const seg = new Segmentation(geometry([50, 40, 30], spacing));
+    const labels = [seg.addSegment().label, seg.addSegment().label, seg.addSegment().label];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const states: Uint8Array[] = [seg.labels.slice()];
+    for (let step = 0; step < 30; step++) {
+      const label = labels[Math.floor(random() * 3)];
+      const center: Vec3 = [random() * 50, random() * 40, random() * 30];
+      if (random() < 0.5) {
+        seg.applyModelMask(label, ballMask({ min: [0, 0, 0], max: [49, 39, 29] }, center, 2 + random() * 8));
+      } else {
+        seg.beginStroke(label, random() < 0.3);
+        seg.dab({ center, radiusMm: 1 + random() * 10, shape: random() < 0.5 ? { kind: 'sphere' } : { kind: 'disc', normalAxis: 1 } });
+        seg.endStroke();
+      }
+      // Steps that changed nothing (erasing empty space) leave no undo step.
+      if (seg.labels.every((v, n) => v === states.at(-1)![n])) continue;
+      states.push(seg.labels.slice());
+    }
+    const check = () => {
+      const counts = histogram(seg.labels);
+      for (const label of [0, ...labels]) {
+        expect(seg.voxelCount(label)).toBe(counts[label]);
+        expect(seg.volumeMl(label)).toBeCloseTo((counts[label] * 0.8 * 0.8 * 2.5) / 1000, 10);
+      }
+    };
+    check();
+    expect(states.length).toBeGreaterThan(20);
+    for (let n = states.length - 2; n >= 0; n--) {
+      seg.undo();
+      expectSameBytes(seg.labels, states[n]);
+    }
+    check();
+    for (let n = 1; n < states.length; n++) {
+      seg.redo();
+      expectSameBytes(seg.labels, states[n]);
+    }
+    check();
+  });
+
+  it('stores changed regions run-length coded and stays within its memory budget', () => {
+    const size: Vec3 = [128, 128, 128];
+    const budget = 256 * 1024;
+    const seg = new Segmentation(geometry(size), { historyBudgetBytes: budget });
+    const a = seg.addSegment().label;
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 40));
+    // A 2 MB labelmap change (81^3 box) is kept in a few tens of kB.
+    expect(seg.historyBytes).toBeLessThan(100_000);
+    for (let n = 0; n < 40; n++) {
+      seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 20 + (n % 2) * 20));
+      expect(seg.historyBytes).toBeLessThanOrEqual(budget);
+    }
+    // The oldest steps were forgotten, the latest still undo exactly.
+    const latest = seg.labels.slice();
+    seg.undo();
+    seg.redo();
+    expectSameBytes(seg.labels, latest);
+    let undos = 0;
+    while (seg.undo()) undos++;
+    expect(undos).toBeLessThan(42);
+    expect(undos).toBeGreaterThan(1);
+  });
+});

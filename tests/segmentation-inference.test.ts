@@ -1,0 +1,218 @@
+/**
+ * The inference worker's service and the model loader, in Node on onnxruntime-web's WASM backend
+ * (Node has no WebGPU), with the oracle model (segments the bright object under a positive click).
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageGeometry, Vec3 } from '../src/core/types';
+import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/model-loader';
+import { InferenceService } from '../src/workers/inference-service';
+import type { SegmentResult } from '../src/workers/inference-api';
+
+const ORACLE_DIR = '.cache/models/oracle';
+const haveOracle = existsSync(join(ORACLE_DIR, 'decoder.onnx')) && existsSync(join(ORACLE_DIR, 'encoder.onnx'));
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let server: Server;
+let baseUrl: string;
+const served = mkdtempSync(join(tmpdir(), 'models-'));
+const requests: string[] = [];
+
+beforeAll(async () => {
+  if (!haveOracle) return;
+  const encoder = readFileSync(join(ORACLE_DIR, 'encoder.onnx'));
+  const decoder = readFileSync(join(ORACLE_DIR, 'decoder.onnx'));
+  const put = (dir: string, files: Record<string, Uint8Array | string>) => {
+    rmSync(join(served, dir), { recursive: true, force: true });
+    for (const [name, data] of Object.entries(files)) {
+      const path = join(served, dir, name);
+      mkdirSync(join(served, dir), { recursive: true });
+      writeFileSync(path, data);
+    }
+  };
+  put('good', {
+    'encoder.onnx': encoder,
+    'decoder.onnx': decoder,
+    'model.json': JSON.stringify({ name: 'oracle', sha256: { 'encoder.onnx': sha256(encoder), 'decoder.onnx': sha256(decoder) } }),
+  });
+  put('unverified', { 'encoder.onnx': encoder, 'decoder.onnx': decoder });
+  put('corrupt', {
+    'encoder.onnx': encoder,
+    'decoder.onnx': decoder.subarray(0, decoder.length - 1),
+    'model.json': JSON.stringify({ files: { 'encoder.onnx': { sha256: sha256(encoder) }, 'decoder.onnx': { sha256: sha256(decoder) } } }),
+  });
+  put('incomplete', { 'encoder.onnx': encoder });
+  server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    const path = join(served, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+    if (!path.startsWith(served) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(path));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  server?.close();
+  rmSync(served, { recursive: true, force: true });
+});
+
+describe.skipIf(!haveOracle)('model loading', () => {
+  it('downloads both graphs with progress and checks them against model.json', async () => {
+    const progress: string[] = [];
+    const model = await loadModelFromUrl(`${baseUrl}/good`, { onProgress: (p) => progress.push(`${p.phase}:${p.file}`) });
+    expect(model.verified).toBe(true);
+    expect(model.manifest?.name).toBe('oracle');
+    expect(sha256(model.decoder)).toBe(sha256(readFileSync(join(ORACLE_DIR, 'decoder.onnx'))));
+    expect(progress).toContain('download:encoder.onnx');
+    expect(progress).toContain('verify:decoder.onnx');
+  });
+
+  it('works without model.json, unverified', async () => {
+    const model = await loadModelFromUrl(`${baseUrl}/unverified/`);
+    expect(model.verified).toBe(false);
+    expect(model.manifest).toBeNull();
+  });
+
+  it('refuses a graph whose digest does not match, and says why', async () => {
+    await expect(loadModelFromUrl(`${baseUrl}/corrupt`)).rejects.toThrow(/decoder\.onnx does not match model\.json \(SHA-256/);
+  });
+
+  it('names the missing file', async () => {
+    await expect(loadModelFromUrl(`${baseUrl}/incomplete`)).rejects.toThrow(/decoder\.onnx .*HTTP 404/);
+  });
+
+  it('reads local files, checking a given model.json', async () => {
+    const encoder = readFileSync(join(ORACLE_DIR, 'encoder.onnx'));
+    const decoder = readFileSync(join(ORACLE_DIR, 'decoder.onnx'));
+    const manifest = new Blob([JSON.stringify({ sha256: { 'encoder.onnx': sha256(encoder), 'decoder.onnx': sha256(decoder) } })]);
+    const model = await loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest });
+    expect(model.verified).toBe(true);
+    await expect(
+      loadModelFromFiles({ encoder: new Blob([decoder]), decoder: new Blob([decoder]), manifest }),
+    ).rejects.toThrow(/encoder\.onnx does not match/);
+    await expect(loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest: new Blob(['{']) })).rejects.toThrow(
+      /model\.json is not a valid model description/,
+    );
+  });
+});
+
+/** Two bright balls in a dark body on an anisotropic grid; returns the volume and each ball's truth. */
+function twoBalls(): { geometry: ImageGeometry; data: Int16Array; truth: Uint8Array[]; centers: Vec3[] } {
+  const geometry: ImageGeometry = { size: [64, 56, 40], spacing: [1.2, 1.2, 2.5], origin: [-30, 20, 5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+  const [nx, ny, nz] = geometry.size;
+  const centers: Vec3[] = [
+    [20, 28, 20],
+    [46, 26, 18],
+  ];
+  const radiusMm = 12;
+  const data = new Int16Array(nx * ny * nz);
+  const truth = centers.map(() => new Uint8Array(nx * ny * nz));
+  for (let k = 0, o = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, o++) {
+        data[o] = 40; // soft tissue
+        centers.forEach((c, n) => {
+          const d2 = ((i - c[0]) * 1.2) ** 2 + ((j - c[1]) * 1.2) ** 2 + ((k - c[2]) * 2.5) ** 2;
+          if (d2 <= radiusMm ** 2) {
+            data[o] = 300;
+            truth[n][o] = 1;
+          }
+        });
+      }
+  return { geometry, data, truth, centers };
+}
+
+function dice(result: SegmentResult & { status: 'done' }, size: Vec3, truth: Uint8Array): number {
+  const { region, mask } = result;
+  let both = 0;
+  let predicted = 0;
+  let o = 0;
+  for (let k = region.min[2]; k <= region.max[2]; k++)
+    for (let j = region.min[1]; j <= region.max[1]; j++)
+      for (let i = region.min[0]; i <= region.max[0]; i++, o++) {
+        if (!mask[o]) continue;
+        predicted++;
+        if (truth[i + size[0] * (j + size[1] * k)]) both++;
+      }
+  const truthCount = truth.reduce((s, v) => s + v, 0);
+  return (2 * both) / (predicted + truthCount);
+}
+
+function done(result: SegmentResult): SegmentResult & { status: 'done' } {
+  expect(result.status).toBe('done');
+  return result as SegmentResult & { status: 'done' };
+}
+
+describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
+  const phantom = twoBalls();
+  const service = new InferenceService();
+
+  beforeAll(async () => {
+    const loaded = await service.loadModel({ kind: 'url', url: `${baseUrl}/good` });
+    expect(loaded.backend.backend).toBe('wasm');
+    expect(loaded.backend.note).toMatch(/No WebGPU/);
+    await service.setVolume('two-balls', phantom.geometry, phantom.data.slice());
+  });
+
+  it('pre-encodes the patch under the cursor so the first click runs only the decoder', async () => {
+    expect(await service.preEncode(phantom.centers[0])).toBe(true);
+    expect(await service.preEncode(phantom.centers[0])).toBe(false);
+    const result = done(await service.segment({ objectId: '1', points: [{ index: phantom.centers[0], positive: true }] }));
+    expect(result.patchesEncoded).toBe(0);
+    expect(dice(result, phantom.geometry.size, phantom.truth[0])).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('a newer request wins over a running one', async () => {
+    const first = service.segment({ objectId: '2', points: [{ index: phantom.centers[1], positive: true }] });
+    const second = service.segment({ objectId: '2', points: [{ index: [phantom.centers[1][0] + 1, phantom.centers[1][1], phantom.centers[1][2]], positive: true }] });
+    expect((await first).status).toBe('superseded');
+    const result = done(await second);
+    expect(dice(result, phantom.geometry.size, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('replays an object from its points after an undo, and clears a removed mask', async () => {
+    const p1 = { index: phantom.centers[0], positive: true };
+    const p2 = { index: [phantom.centers[0][0] + 2, phantom.centers[0][1], phantom.centers[0][2]] as Vec3, positive: false };
+    const one = done(await service.segment({ objectId: '3', points: [p1] }));
+    const two = done(await service.segment({ objectId: '3', points: [p1, p2] }));
+    expect(two.mask.reduce((s, v) => s + v, 0)).toBeLessThan(one.mask.reduce((s, v) => s + v, 0));
+    // Undo of the negative click: the same single point again gives exactly the first mask.
+    const again = done(await service.segment({ objectId: '3', points: [p1] }));
+    expect(again.region).toEqual(one.region);
+    expect(Buffer.from(again.mask).equals(Buffer.from(one.mask))).toBe(true);
+    // No points: an empty mask over where the object was.
+    const cleared = done(await service.segment({ objectId: '3', points: [] }));
+    expect(cleared.region).toEqual(one.region);
+    expect(cleared.mask.every((v) => v === 0)).toBe(true);
+  });
+
+  it('cancel() stops the running request', async () => {
+    const running = service.segment({ objectId: '4', points: [{ index: [10, 10, 10], positive: true }] });
+    service.cancel();
+    expect((await running).status).toBe('cancelled');
+    // The object is replayed cleanly next time.
+    const result = done(await service.segment({ objectId: '4', points: [{ index: phantom.centers[1], positive: true }] }));
+    expect(dice(result, phantom.geometry.size, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('switches backend on request and refuses WebGPU where there is none', async () => {
+    expect((await service.backendInfo())?.backend).toBe('wasm');
+    await expect(service.switchBackend('webgpu')).rejects.toThrow(/WebGPU cannot be used/);
+  });
+
+  it('reports requests before a model or volume clearly', async () => {
+    const empty = new InferenceService();
+    await expect(empty.segment({ objectId: '1', points: [] })).rejects.toThrow(/No model is loaded/);
+    expect(requests.some((url) => url.includes('model.json'))).toBe(true);
+  });
+});
