@@ -1,5 +1,18 @@
 import { expect, test } from '@playwright/test';
-import { geometry, loadedVolume, niftiFile, nrrdFile, openFiles, pixelStats, rotatedAboutZ } from './app-support';
+import { encodeDicomSeries } from '../tests/support/dicom-writer';
+import { writeMixedDicomFolder } from '../tests/support/test-files';
+import {
+  geometry,
+  loadedVolume,
+  makeTestVolume,
+  niftiFile,
+  nrrdFile,
+  openFiles,
+  pixelStats,
+  rotatedAboutZ,
+  saveScreenshot,
+  waitForRenderedVolume,
+} from './app-support';
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/');
@@ -51,5 +64,53 @@ test('a bad file shows its name and reason, and the previous volume stays', asyn
   await expect(page.getByTestId('notice').filter({ hasText: 'notes.txt' })).toContainText(/unsupported/i);
   expect(await loadedVolume(page)).toEqual(before);
   expect((await pixelStats(page, page.getByTestId('canvas-axial'))).std).toBeGreaterThan(10);
-  await page.screenshot({ path: 'test-results/app-bad-file.png' });
+  await saveScreenshot(page, 'app-bad-file.png');
+});
+
+test('loads a DICOM series picked as files (written by tests/support/dicom-writer)', async ({ page }) => {
+  const g = geometry([40, 36, 12], [0.7, 0.7, 3], rotatedAboutZ(20), [10, -20, 30]);
+  const slices = encodeDicomSeries(g, makeTestVolume(g), { seriesDescription: 'Chest CT', modality: 'CT' });
+  const files = slices.map((bytes, k) => ({
+    name: `IM${String(k + 1).padStart(4, '0')}.dcm`,
+    mimeType: 'application/dicom',
+    buffer: Buffer.from(bytes),
+  }));
+  await page.getByTestId('open-files-input').setInputFiles(files);
+  await waitForRenderedVolume(page, 'Chest CT');
+  const volume = await loadedVolume(page);
+  expect(volume).toMatchObject({ name: 'Chest CT', size: [40, 36, 12] });
+  volume!.spacing.forEach((s, a) => expect(s).toBeCloseTo(g.spacing[a], 4));
+  volume!.direction.forEach((d, n) => expect(d).toBeCloseTo(g.direction[n], 4));
+  // A CT series opens in the soft-tissue window.
+  expect(await page.evaluate(() => window.__samApp!.windowLevel)).toEqual({ width: 400, center: 40 });
+  for (const view of ['axial', 'coronal', 'sagittal']) {
+    expect((await pixelStats(page, page.getByTestId(`canvas-${view}`))).std, view).toBeGreaterThan(10);
+  }
+});
+
+test('a folder with several DICOM series offers a chooser and skips other files', async ({ page }) => {
+  const folder = test.info().outputPath('mixed-series');
+  writeMixedDicomFolder(folder);
+  await page.getByTestId('open-folder-input').setInputFiles(folder);
+  const chooser = page.getByTestId('series-chooser');
+  await expect(chooser.locator('tbody tr')).toHaveCount(2);
+  await expect(chooser).toContainText('Axial CT');
+  const scout = chooser.locator('tbody tr', { hasText: 'Scout' });
+  await expect(scout).toContainText('MR');
+  await expect(scout).toContainText('10 × 10 × 5');
+  await saveScreenshot(page, 'app-series-chooser.png');
+  await scout.click();
+  await waitForRenderedVolume(page, 'Scout');
+  expect(await loadedVolume(page)).toMatchObject({ name: 'Scout', modality: 'MR', size: [10, 10, 5] });
+  await expect(chooser).toHaveCount(0);
+});
+
+test('Load demo opens the synthetic CT phantom', async ({ page }) => {
+  await page.getByTestId('load-demo').click();
+  await waitForRenderedVolume(page, 'Demo phantom (synthetic CT)');
+  expect(await loadedVolume(page)).toMatchObject({ modality: 'CT', dataType: 'Int16Array' });
+  for (const view of ['axial', 'coronal', 'sagittal']) {
+    expect((await pixelStats(page, page.getByTestId(`canvas-${view}`))).std, view).toBeGreaterThan(10);
+  }
+  await saveScreenshot(page, 'app-demo.png');
 });

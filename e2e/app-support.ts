@@ -1,5 +1,5 @@
 /** Helpers shared by the app end-to-end tests: test volumes, file input, canvas pixels. */
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { ImageGeometry, Mat3, Vec3 } from '../src/core/types';
 import { encodeNifti, encodeNrrd } from '../tests/support/raw-writers';
 
@@ -130,4 +130,9 @@ export async function edgeLetters(page: Page, view: string) {
   const panel = page.getByTestId(`view-${view}`);
   const letter = (edge: string) => panel.getByTestId(`letter-${edge}`).textContent();
   return { left: await letter('left'), right: await letter('right'), top: await letter('top'), bottom: await letter('bottom') };
+}
+
+/** A full-page screenshot in the test's output folder, to be looked at. */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: test.info().outputPath(name) });
 }

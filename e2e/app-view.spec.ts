@@ -8,6 +8,7 @@ import {
   openFiles,
   pixelStats,
   rotatedAboutZ,
+  saveScreenshot,
 } from './app-support';
 
 const VIEWS = ['axial', 'coronal', 'sagittal'] as const;
@@ -25,7 +26,7 @@ test('three views render the volume with LPS orientation letters', async ({ page
   expect(await edgeLetters(page, 'axial')).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
   expect(await edgeLetters(page, 'coronal')).toEqual({ left: 'R', right: 'L', top: 'S', bottom: 'I' });
   expect(await edgeLetters(page, 'sagittal')).toEqual({ left: 'A', right: 'P', top: 'S', bottom: 'I' });
-  await page.screenshot({ path: 'test-results/app-straight.png' });
+  await saveScreenshot(page, 'app-straight.png');
 });
 
 test('orientation letters follow an oblique LPS direction matrix', async ({ page }) => {
@@ -34,11 +35,13 @@ test('orientation letters follow an oblique LPS direction matrix', async ({ page
   expect(await edgeLetters(page, 'axial')).toEqual({ left: 'RA', right: 'LP', top: 'AL', bottom: 'PR' });
   expect(await edgeLetters(page, 'coronal')).toEqual({ left: 'RA', right: 'LP', top: 'S', bottom: 'I' });
   expect(await edgeLetters(page, 'sagittal')).toEqual({ left: 'AL', right: 'PR', top: 'S', bottom: 'I' });
-  await page.screenshot({ path: 'test-results/app-oblique.png' });
+  await saveScreenshot(page, 'app-oblique.png');
 });
 
 test('a click in the axial view moves the coronal and sagittal slices to that voxel', async ({ page }) => {
   await openFiles(page, [niftiFile('marker.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
+  // Left clicks place segmentation points unless the navigation tool is on.
+  await page.getByTestId('tool-navigate').click();
   // The soft-tissue window shows the background grey and the 1000-valued marker pure white.
   await page.getByTestId('preset-Soft tissue').click();
   const axial = page.getByTestId('canvas-axial');
@@ -56,7 +59,7 @@ test('a click in the axial view moves the coronal and sagittal slices to that vo
     expect((await pixelStats(page, page.getByTestId(`canvas-${view}`))).brightCentroid, view).not.toBeNull();
   }
   await expect(page.getByTestId('readout')).toContainText(`Value 1000`);
-  await page.screenshot({ path: 'test-results/app-linked-crosshair.png' });
+  await saveScreenshot(page, 'app-linked-crosshair.png');
 });
 
 test('wheel and keys step slices; window presets and drag change the window', async ({ page }) => {
@@ -75,6 +78,7 @@ test('wheel and keys step slices; window presets and drag change the window', as
   await page.mouse.wheel(0, -100);
   await expect.poll(() => slice('sagittal')).toBe(sagittalStart + 1);
 
+  await page.getByTestId('tool-navigate').click();
   await page.getByTestId('preset-Lung').click();
   expect(await page.evaluate(() => window.__samApp!.windowLevel)).toEqual({ width: 1500, center: -600 });
   await page.mouse.move(box.x + 100, box.y + 100);

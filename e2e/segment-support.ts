@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { encodeNifti } from '../tests/support/raw-writers';
+import type { SamSegmentationTestHook } from '../src/ui/segmentationTestHook';
 import type { FilePayload } from './app-support';
 
 export const ORACLE_DIR = '.cache/models/oracle';
 
-/** Soft tissue with two bright balls 31 mm apart, on an oblique anisotropic grid. */
+/**
+ * Soft tissue with two bright balls joined by a bright neck (so a click on one takes both), on an
+ * oblique anisotropic grid.
+ */
 export const SCAN = {
   geometry: {
     size: [64, 56, 40],
@@ -18,9 +22,17 @@ export const SCAN = {
   } as ImageGeometry,
   balls: [
     { center: [20, 28, 20] as Vec3, radiusMm: 12 },
-    { center: [46, 26, 20] as Vec3, radiusMm: 10 },
+    { center: [52, 28, 20] as Vec3, radiusMm: 10 },
   ],
+  neckRadiusMm: 4,
 };
+
+/** In the neck: a cylinder along i between the two ball centres. */
+function inNeck(i: number, j: number, k: number): boolean {
+  const [, sy, sz] = SCAN.geometry.spacing;
+  const [from, to] = SCAN.balls.map((b) => b.center);
+  return i > from[0] && i < to[0] && ((j - from[1]) * sy) ** 2 + ((k - from[2]) * sz) ** 2 <= SCAN.neckRadiusMm ** 2;
+}
 
 function inBall(i: number, j: number, k: number, ball: (typeof SCAN.balls)[number]): boolean {
   const [sx, sy, sz] = SCAN.geometry.spacing;
@@ -41,7 +53,7 @@ export function scanFile(name = 'two-balls.nii.gz'): FilePayload {
   const data = new Int16Array(nx * ny * nz);
   for (let k = 0, o = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++, o++) data[o] = SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
+      for (let i = 0; i < nx; i++, o++) data[o] = inNeck(i, j, k) || SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
   return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(SCAN.geometry, data, { gzip: true })) };
 }
 
@@ -67,7 +79,7 @@ export async function loadOracleModel(page: Page): Promise<void> {
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
 }
 
-export async function segState(page: Page) {
+export async function segState(page: Page): Promise<Pick<SamSegmentationTestHook, 'segments' | 'checksum' | 'inference'>> {
   return page.evaluate(() => {
     const hook = window.__samSegmentation!;
     return { segments: hook.segments, checksum: hook.checksum, inference: hook.inference };

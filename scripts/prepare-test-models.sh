@@ -20,3 +20,6 @@ for graph in optimized plain; do
   /usr/bin/python3 models/export.py --checkpoint "$checkpoint" --out "$out" --graph "$graph"
   echo "$stamp" > "$out/.stamp"
 done
+
+# The engine's oracle model (geometry tests): tiny, regenerated every time.
+/usr/bin/python3 models/oracle.py .cache/models/oracle

@@ -19,7 +19,7 @@ const shapes: PhantomShape[] = [
   { kind: 'ellipsoid', center: [45, 20, 10], radii: [18, 18, 18], value: 400 },
   { kind: 'ellipsoid', center: [-125, 0, -20], radii: [15, 15, 15], value: 400 },
 ];
-const volume = makeShapePhantom(geometry, shapes, 100);
+const volume = makeShapePhantom(geometry, shapes);
 const labels = makeShapeLabels(geometry, shapes).data;
 const truth = (label: number) => labels.map((v) => (v === label ? 1 : 0));
 const click = (n: number) => voxelAt(geometry, (shapes[n] as { center: Vec3 }).center);
@@ -76,9 +76,9 @@ describe('SegmentationSession with the oracle model', () => {
 describe('sliding windows', () => {
   const tubeGeometry = centredGeometry([150, 110, 90], [2, 2, 2], rotation(-0.15, 0.05));
   const tube: PhantomShape = { kind: 'tube', points: curvedTubePoints(), radius: 12, value: 400 };
-  const tubeVolume = makeShapePhantom(tubeGeometry, [tube], 100);
+  const tubeVolume = makeShapePhantom(tubeGeometry, [tube]);
   const tubeTruth = makeShapeLabels(tubeGeometry, [tube]).data;
-  const middle = voxelAt(tubeGeometry, curvedTubePoints()[26]);
+  const middle = voxelAt(tubeGeometry, curvedTubePoints()[27]);
 
   it('follows a long object across patches, reporting each', async () => {
     const progress: PatchProgress[] = [];

@@ -67,11 +67,13 @@ describe('reading files written by independent encoders', () => {
   });
 
   it('reads a DICOM series folder with its oblique geometry', async () => {
+    // Fewer slices than the other cases: Node reloads the tag-reading pipeline for every file.
+    const small = obliqueLpsVolume({ size: [48, 48, 16], spacing: [4, 4, 15] });
     const seriesDir = path.join(dir, 'dicom-oblique');
-    const files = writeTestDicomSeries(seriesDir, oblique, { seriesDescription: 'Oblique phantom' });
-    expect(files).toHaveLength(60);
+    const files = writeTestDicomSeries(seriesDir, small, { seriesDescription: 'Oblique phantom' });
+    expect(files).toHaveLength(16);
     const volume = await readImageNode(seriesDir);
-    expectSameVolume(volume, oblique, 4);
+    expectSameVolume(volume, small, 4);
   });
 });
 

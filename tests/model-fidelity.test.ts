@@ -10,13 +10,19 @@ import { upsampleTrilinear } from '../src/core/upsample';
 import {
   FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, maskFromLogits, runFidelity, type FidelityFixture, type TensorConstructor,
 } from '../src/selftest/fidelity';
-import { readNpy, readNpyFloat32 } from './support/npy';
+import { readNpy } from './support/npy';
 
 const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 const MODELS = '.cache/models/fixture-a';
 
+function readFloat32(path: string): Float32Array {
+  const { data } = readNpy(path);
+  if (!(data instanceof Float32Array)) throw new Error(`${path}: expected float32`);
+  return data;
+}
+
 function loadFixture(): FidelityFixture {
-  const f = (name: string) => readNpyFloat32(join(FIXTURE, name)).data;
+  const f = (name: string) => readFloat32(join(FIXTURE, name));
   const clicks = Array.from({ length: FIXTURE_CLICKS }, (_, i) => ({
     points: f(`points_${i + 1}.npy`), labels: f(`labels_${i + 1}.npy`), logits: f(`logits_${i + 1}.npy`), iou: f(`iou_${i + 1}.npy`),
   }));
@@ -37,7 +43,7 @@ describe('upsampleTrilinear', () => {
   });
 
   it('reproduces mask_3.npy from logits_3.npy (the fixture generator used PyTorch)', () => {
-    const mask = maskFromLogits(readNpyFloat32(join(FIXTURE, 'logits_3.npy')).data);
+    const mask = maskFromLogits(readFloat32(join(FIXTURE, 'logits_3.npy')));
     const reference = readNpy(join(FIXTURE, 'mask_3.npy')).data;
     let differing = 0;
     for (let i = 0; i < mask.length; i++) differing += mask[i] !== reference[i] ? 1 : 0;

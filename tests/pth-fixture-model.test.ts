@@ -2,7 +2,7 @@
 // official-layout checkpoint read in TypeScript must compute what the exported graphs compute,
 // and match the official code's reference arrays.
 import { execFileSync } from 'node:child_process';
-import { openAsBlob } from 'node:fs';
+import { existsSync, openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
@@ -17,22 +17,15 @@ import { createTemplateSessions, parseTemplateManifest } from '../src/core/pth/t
 import { readNpyFloat32 } from './support/pth-npy';
 
 const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
-const EXPORT = '.cache/pth-tests/export-a';
+/** Exports of fixture A made by scripts/prepare-test-models.sh: optimized and plain encoder graphs. */
+const EXPORTS = ['.cache/models/fixture-a', '.cache/models/fixture-a-plain'];
+const EXPORT = EXPORTS[0];
 const TEMPLATES = join(EXPORT, 'templates');
 
-let exported: ModelRunner;
-let fromCheckpoint: ModelRunner;
-
-beforeAll(async () => {
-  execFileSync('/usr/bin/python3', ['models/export.py', '--checkpoint', join(FIXTURE, 'checkpoint.pth'), '--out', EXPORT], { stdio: 'ignore' });
-  const session = async (file: string) => ortNode.InferenceSession.create(join(EXPORT, file));
-  exported = createOrtRunner(ortNode.Tensor, await session('encoder.onnx'), await session('decoder.onnx'));
-  fromCheckpoint = await openCheckpointModel(join(FIXTURE, 'checkpoint.pth'), TEMPLATES);
-});
-
-afterAll(async () => {
-  await exported?.dispose();
-  await fromCheckpoint?.dispose();
+beforeAll(() => {
+  if (!EXPORTS.every((dir) => existsSync(join(dir, 'templates', 'manifest.json')))) {
+    execFileSync('bash', ['scripts/prepare-test-models.sh'], { stdio: 'ignore' });
+  }
 });
 
 /** max |actual - expected| / max |expected|. */
@@ -60,7 +53,21 @@ async function clicks(embeddings: Float32Array, runner: ModelRunner): Promise<{ 
   return results;
 }
 
-describe('fixture A from checkpoint + templates (onnxruntime-node, CLI path)', () => {
+describe.each(EXPORTS)('fixture A from checkpoint + %s/templates (onnxruntime-node, CLI path)', (dir) => {
+  let exported: ModelRunner;
+  let fromCheckpoint: ModelRunner;
+
+  beforeAll(async () => {
+    const session = async (file: string) => ortNode.InferenceSession.create(join(dir, file));
+    exported = createOrtRunner(ortNode.Tensor, await session('encoder.onnx'), await session('decoder.onnx'));
+    fromCheckpoint = await openCheckpointModel(join(FIXTURE, 'checkpoint.pth'), join(dir, 'templates'));
+  });
+
+  afterAll(async () => {
+    await exported?.dispose();
+    await fromCheckpoint?.dispose();
+  });
+
   it('equals the exported graphs within 1e-6 and the reference arrays within 1e-4', async () => {
     const image = (await readNpyFloat32(join(FIXTURE, 'roi_image.npy'))).data;
     const embeddings = await fromCheckpoint.encode(image);

@@ -13,10 +13,12 @@ const FIXTURE_CHECKPOINT = '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint
 const DATA = '.cache/pth-tests';
 const FILE = `${DATA}/with-optimizer.pth`;
 
-/** Serves FILE; honours single "bytes=a-b" ranges unless `ignoreRanges`. Counts body bytes sent. */
-function startServer(ignoreRanges: boolean): Promise<{ server: Server; url: string; served: () => number }> {
+/** Serves FILE; honours single "bytes=a-b" ranges unless `ignoreRanges`. Counts requests and body bytes sent. */
+function startServer(ignoreRanges: boolean): Promise<{ server: Server; url: string; served: () => number; requests: () => number }> {
   let served = 0;
+  let requests = 0;
   const server = createServer((request, response) => {
+    requests++;
     void stat(FILE).then(({ size }) => {
       const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
       let start = 0;
@@ -35,7 +37,7 @@ function startServer(ignoreRanges: boolean): Promise<{ server: Server; url: stri
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      resolve({ server, url: `http://127.0.0.1:${port}/sam_med3d_turbo.pth`, served: () => served });
+      resolve({ server, url: `http://127.0.0.1:${port}/sam_med3d_turbo.pth`, served: () => served, requests: () => requests });
     });
   });
 }
@@ -70,7 +72,7 @@ function expectFixtureTensors(tensors: Map<string, { shape: number[]; data: Floa
 
 describe('checkpoint over HTTP', () => {
   it('downloads only the directory, the pickle and the model tensors with Range requests', async () => {
-    const { server, url, served } = await startServer(false);
+    const { server, url, served, requests } = await startServer(false);
     servers.push(server);
     const source = await openHttpSource(url);
     expect(source.rangesSupported).toBe(true);
@@ -78,10 +80,12 @@ describe('checkpoint over HTTP', () => {
     const tensors = await (await Checkpoint.open(source)).loadStateDict();
     expectFixtureTensors(tensors);
     const weightBytes = Object.values(stats).reduce((total, { shape }) => total + 4 * shape.reduce((a, b) => a * b, 1), 0);
-    console.log(`served ${served()} of ${fileSize} bytes (${weightBytes} bytes of model weights)`);
+    console.log(`served ${served()} of ${fileSize} bytes (${weightBytes} bytes of model weights) in ${requests()} requests`);
     expect(source.bytesFetched).toBe(served());
     expect(served()).toBeLessThan(fileSize * 0.55);
     expect(served()).toBeLessThan(weightBytes * 1.01 + 200_000);
+    // Neighbouring storages share a request: size probe, directory tail, pickle, one run of weights.
+    expect(requests()).toBeLessThanOrEqual(6);
   });
 
   it('falls back to one full download when the server ignores Range', async () => {

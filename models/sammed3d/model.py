@@ -265,24 +265,28 @@ class PromptEncoder(nn.Module):
 # ---------------------------------------------------------------- mask decoder
 
 class TokenAttention(nn.Module):
-    """The two-way transformer's attention, with an optional downscaled internal dim."""
+    """The two-way transformer's attention, with an optional downscaled internal dim.
+
+    Token counts depend on the number of points: reshapes use -1 there so the graph has no
+    shape arithmetic (which ONNX Runtime would place on the CPU, off WebGPU).
+    """
 
     def __init__(self, dim: int, internal: int, heads: int) -> None:
         super().__init__()
-        self.heads = heads
+        self.heads, self.internal, self.head_dim = heads, internal, internal // heads
         self.q_proj = Linear(dim, internal)
         self.k_proj = Linear(dim, internal)
         self.v_proj = Linear(dim, internal)
         self.out_proj = Linear(internal, dim)
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(x.shape[0], self.heads, -1).transpose(0, 1)
+        return x.reshape(-1, self.heads, self.head_dim).transpose(0, 1)
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         q, k, v = self._split(self.q_proj(q)), self._split(self.k_proj(k)), self._split(self.v_proj(v))
-        logits = (q @ k.transpose(1, 2)) / math.sqrt(q.shape[-1])
+        logits = (q @ k.transpose(1, 2)) / math.sqrt(self.head_dim)
         out = torch.softmax(logits, dim=-1) @ v
-        return self.out_proj(out.transpose(0, 1).reshape(out.shape[1], -1))
+        return self.out_proj(out.transpose(0, 1).reshape(-1, self.internal))
 
 
 class TwoWayBlock(nn.Module):

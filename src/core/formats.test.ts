@@ -1,6 +1,6 @@
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, formatFromName, niftiExpectedByteLength } from './formats';
+import { detachedDataFile, detectFormat, formatFromName, niftiExpectedByteLength } from './formats';
 
 /** A minimal little-endian NIfTI-1 header: 4 x 5 x 6 int16. */
 function niftiHeader(): Uint8Array {
@@ -62,5 +62,15 @@ describe('format detection', () => {
     expect(niftiExpectedByteLength(niftiHeader())).toBe(352 + 4 * 5 * 6 * 2);
     expect(niftiExpectedByteLength(new Uint8Array(348))).toBeNull();
     expect(niftiExpectedByteLength(dicomHead())).toBeNull();
+  });
+
+  it('finds the separate data file of detached headers', () => {
+    expect(detachedDataFile('nrrd', text('NRRD0004\ntype: short\ndata file: ct.raw.gz\n\n'))).toBe('ct.raw.gz');
+    expect(detachedDataFile('nrrd', text('NRRD0005\ndatafile: a.raw\n\n'))).toBe('a.raw');
+    // A "data file:" line after the header (inside attached data) does not count.
+    expect(detachedDataFile('nrrd', text('NRRD0004\ntype: short\n\ndata file: x'))).toBeNull();
+    expect(detachedDataFile('metaimage', text('NDims = 3\nElementDataFile = ct.raw\n'))).toBe('ct.raw');
+    expect(detachedDataFile('metaimage', text('NDims = 3\nElementDataFile = LOCAL\n'))).toBeNull();
+    expect(detachedDataFile('nifti', text('whatever'))).toBeNull();
   });
 });

@@ -98,3 +98,25 @@ export function niftiExpectedByteLength(header: Uint8Array): number | null {
   const voxelOffset = Math.max(352, Math.floor(view.getFloat32(108, littleEndian)));
   return voxelOffset + Math.ceil((voxels * bitsPerVoxel) / 8);
 }
+
+/** Bytes enough to see the text header of an NRRD or MetaImage file. */
+export const TEXT_HEADER_BYTES = 8192;
+
+/**
+ * Name of the separate data file a detached NRRD (.nhdr) or MetaImage (.mhd) header points to,
+ * or null when the data is in the same file. Our readers get one file at a time, so detached
+ * data cannot be read.
+ */
+export function detachedDataFile(format: ImageFormat, head: Uint8Array): string | null {
+  const header = new TextDecoder('latin1').decode(head);
+  if (format === 'nrrd') {
+    // The header ends at the first blank line; "data file:" (or "datafile:") names the data.
+    const fields = header.split(/\r?\n\r?\n/)[0];
+    return /^data ?file:\s*(.+)$/im.exec(fields)?.[1]?.trim() ?? null;
+  }
+  if (format === 'metaimage') {
+    const file = /^ElementDataFile\s*=\s*(.+)$/im.exec(header)?.[1]?.trim();
+    return file && file !== 'LOCAL' ? file : null;
+  }
+  return null;
+}

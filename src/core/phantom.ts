@@ -170,12 +170,15 @@ const ORGANS: { organ: PhantomOrgan; shape: PhantomShape }[] = [
   organ(10, 'Liver lesion', 110, [255, 255, 0], { kind: 'ellipsoid', center: [-48, -12, 28], radii: [8, 8, 8] }),
 ];
 
+/** A shape before its value is set (Omit applied to each member of the union). */
+type ShapeOutline = PhantomShape extends infer S ? (S extends PhantomShape ? Omit<S, 'value'> : never) : never;
+
 function organ(
   label: number,
   name: string,
   hu: number,
   color: [number, number, number],
-  shape: Omit<PhantomShape, 'value'>,
+  shape: ShapeOutline,
 ): { organ: PhantomOrgan; shape: PhantomShape } {
   return { organ: { label, name, hu, color }, shape: { ...shape, value: hu } as PhantomShape };
 }

@@ -138,37 +138,69 @@ export function samplePatch(volume: Volume, grid: ModelGrid, offset: Vec3): Floa
   return patch;
 }
 
+/** Per original axis: the model voxel nearest to each original index (along the model axis it follows). */
+function nearestModelIndex(grid: ModelGrid): [Int32Array, Int32Array, Int32Array] {
+  const tables = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as [Int32Array, Int32Array, Int32Array];
+  for (let c = 0; c < 3; c++) {
+    const a = grid.sourceAxis[c];
+    tables[a] = Int32Array.from({ length: grid.sourceSize[a] }, (_, i) => Math.round((i - grid.sourceStart[c]) / grid.sourceStep[c]));
+  }
+  return tables;
+}
+
 /** Original voxels covered by a patch, with the patch voxel each one takes (nearest). */
 export interface PatchFootprint {
   /** Per original axis: tensor offset contribution of each original index, -1 outside the patch. */
   tensorOffset: [Int32Array, Int32Array, Int32Array];
+  /** Per original axis: the nearest model voxel's index inside the patch (may be outside 0..127). */
+  patchIndex: [Int32Array, Int32Array, Int32Array];
   /** Bounding box of the covered original voxels, inclusive (empty when lo > hi on some axis). */
   lo: Vec3;
   hi: Vec3;
 }
 
 export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
+  const model = nearestModelIndex(grid);
   const tensorOffset = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as PatchFootprint['tensorOffset'];
+  const patchIndex = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as PatchFootprint['patchIndex'];
   const lo = [0, 0, 0] as Vec3;
   const hi = [-1, -1, -1] as Vec3;
   for (let c = 0; c < 3; c++) {
     const a = grid.sourceAxis[c];
-    const n = grid.sourceSize[a];
-    const table = new Int32Array(n).fill(-1);
-    let first = n;
-    let last = -1;
-    for (let i = 0; i < n; i++) {
-      const p = Math.round((i - grid.sourceStart[c]) / grid.sourceStep[c]) - offset[c];
-      if (p < 0 || p >= PATCH_SIZE) continue;
-      table[i] = p * TENSOR_STRIDES[c];
-      first = Math.min(first, i);
-      last = i;
-    }
+    const local = model[a].map((m) => m - offset[c]);
+    const table = local.map((p) => (p >= 0 && p < PATCH_SIZE ? p * TENSOR_STRIDES[c] : -1));
+    // The model index is monotonic along the axis, so the covered indices are one range.
+    lo[a] = table.findIndex((t) => t >= 0);
+    hi[a] = table.findLastIndex((t) => t >= 0);
+    if (lo[a] < 0) [lo[a], hi[a]] = [0, -1];
     tensorOffset[a] = table;
-    lo[a] = first;
-    hi[a] = last;
+    patchIndex[a] = local;
   }
-  return { tensorOffset, lo, hi };
+  return { tensorOffset, patchIndex, lo, hi };
+}
+
+/**
+ * Fills the box [lo, hi] of an i-fastest original-grid buffer row by row. Rows and slices whose
+ * nearest model voxel equals the previous one's are copies of it (several original voxels per
+ * 1.5 mm model voxel is the common case), so `fillRow` runs once per distinct model row.
+ */
+function fillBoxByModelRows(target: Uint8Array, size: Vec3, lo: Vec3, hi: Vec3, same: { j: (j: number) => boolean; k: (k: number) => boolean }, fillRow: (out: number, j: number, k: number) => void): void {
+  const [n0, n1] = size;
+  const length = hi[0] - lo[0] + 1;
+  const rowStart = (j: number, k: number) => lo[0] + n0 * (j + n1 * k);
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    const copySlice = k > lo[2] && same.k(k);
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      const out = rowStart(j, k);
+      if (copySlice) target.copyWithin(out, rowStart(j, k - 1), rowStart(j, k - 1) + length);
+      else if (j > lo[1] && same.j(j)) target.copyWithin(out, rowStart(j - 1, k), rowStart(j - 1, k) + length);
+      else fillRow(out, j, k);
+    }
+  }
+}
+
+function sameAsPrevious(indices: Int32Array): (i: number) => boolean {
+  return (i) => indices[i] === indices[i - 1];
 }
 
 /**
@@ -178,15 +210,11 @@ export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
 export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array): void {
   const [ti, tj, tk] = footprint.tensorOffset;
   const { lo, hi } = footprint;
-  const [n0, n1] = grid.sourceSize;
-  for (let k = lo[2]; k <= hi[2]; k++) {
-    const ok = tk[k];
-    for (let j = lo[1]; j <= hi[1]; j++) {
-      const ojk = ok + tj[j];
-      let out = lo[0] + n0 * (j + n1 * k);
-      for (let i = lo[0]; i <= hi[0]; i++, out++) target[out] = patchMask[ojk + ti[i]];
-    }
-  }
+  const same = { j: sameAsPrevious(footprint.patchIndex[1]), k: sameAsPrevious(footprint.patchIndex[2]) };
+  fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
+    const row = tj[j] + tk[k];
+    for (let i = lo[0]; i <= hi[0]; i++, out++) target[out] = patchMask[row + ti[i]];
+  });
 }
 
 export interface PlacedPatchMask {
@@ -209,43 +237,37 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, patches: 
     pastePatchMask(target, grid, patches[0].footprint, patches[0].mask);
     return;
   }
-  // Per patch and original axis: squared model-voxel distance of each original index to the patch centre.
-  const centreDistance = patches.map((patch) => {
-    const tables = [new Float32Array(0), new Float32Array(0), new Float32Array(0)];
-    for (let c = 0; c < 3; c++) {
-      const a = grid.sourceAxis[c];
-      const centre = patch.offset[c] + (PATCH_SIZE - 1) / 2;
-      tables[a] = Float32Array.from({ length: grid.sourceSize[a] }, (_, i) => ((i - grid.sourceStart[c]) / grid.sourceStep[c] - centre) ** 2);
-    }
-    return tables;
-  });
-  const lo = [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a])));
-  const hi = [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a])));
-  const [n0, n1] = grid.sourceSize;
+  const centre = (PATCH_SIZE - 1) / 2;
+  // Per patch and original axis: tensor offsets and squared distances to the patch centre.
+  const offsets = patches.map((p) => p.footprint.tensorOffset);
+  const distances = patches.map((p) => p.footprint.patchIndex.map((local) => local.map((v) => (v - centre) ** 2)));
+  const masks = patches.map((p) => p.mask);
+  const lo = [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a]))) as Vec3;
+  const hi = [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a]))) as Vec3;
+  // All patches share the model grid, so any patch's indices tell when rows repeat.
+  const first = patches[0].footprint.patchIndex;
+  const same = { j: sameAsPrevious(first[1]), k: sameAsPrevious(first[2]) };
   const rowOffset = new Int32Array(patches.length);
-  const rowDistance = new Float32Array(patches.length);
-  for (let k = lo[2]; k <= hi[2]; k++) {
-    for (let j = lo[1]; j <= hi[1]; j++) {
-      patches.forEach((patch, p) => {
-        const [, tj, tk] = patch.footprint.tensorOffset;
-        rowOffset[p] = tj[j] < 0 || tk[k] < 0 ? -1 : tj[j] + tk[k];
-        rowDistance[p] = centreDistance[p][1][j] + centreDistance[p][2][k];
-      });
-      let out = lo[0] + n0 * (j + n1 * k);
-      for (let i = lo[0]; i <= hi[0]; i++, out++) {
-        let best = Infinity;
-        let value = 0;
-        for (let p = 0; p < patches.length; p++) {
-          const ti = patches[p].footprint.tensorOffset[0][i];
-          if (rowOffset[p] < 0 || ti < 0) continue;
-          const distance = rowDistance[p] + centreDistance[p][0][i];
-          if (distance < best) {
-            best = distance;
-            value = patches[p].mask[rowOffset[p] + ti];
-          }
-        }
-        target[out] = value;
-      }
+  const rowDistance = new Float64Array(patches.length);
+  fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
+    for (let p = 0; p < patches.length; p++) {
+      const [, tj, tk] = offsets[p];
+      rowOffset[p] = tj[j] < 0 || tk[k] < 0 ? -1 : tj[j] + tk[k];
+      rowDistance[p] = distances[p][1][j] + distances[p][2][k];
     }
-  }
+    for (let i = lo[0]; i <= hi[0]; i++, out++) {
+      let best = Infinity;
+      let value = 0;
+      for (let p = 0; p < patches.length; p++) {
+        const ti = offsets[p][0][i];
+        if (rowOffset[p] < 0 || ti < 0) continue;
+        const distance = rowDistance[p] + distances[p][0][i];
+        if (distance < best) {
+          best = distance;
+          value = masks[p][rowOffset[p] + ti];
+        }
+      }
+      target[out] = value;
+    }
+  });
 }

@@ -27,10 +27,13 @@ function gunzipPrefix(compressed: Uint8Array, wanted: number): Uint8Array {
   return result;
 }
 
+const TRUNCATED_GZIP = 'the compressed file is truncated or corrupt (its length does not match its header)';
+
 /**
  * Why a NIfTI file is truncated, or null when its length matches its header (or the header
  * cannot tell). `head` is its first NIFTI_HEAD_BYTES bytes, `tail` its last 4 bytes
- * (the gzip trailer holds the uncompressed length modulo 2^32).
+ * (the gzip trailer holds the uncompressed length modulo 2^32, of the last member only: a rare
+ * multi-member .nii.gz other than BGZF would be reported as corrupt).
  */
 export function niftiTruncationProblem(head: Uint8Array, tail: Uint8Array, fileLength: number): string | null {
   const gzipped = isGzip(head);
@@ -42,8 +45,8 @@ export function niftiTruncationProblem(head: Uint8Array, tail: Uint8Array, fileL
       ? `the file is truncated (${fileLength} bytes, its header needs ${expected})`
       : null;
   }
+  if (tail.length < 4) return TRUNCATED_GZIP;
   const uncompressed = new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true);
-  return uncompressed !== expected % 2 ** 32
-    ? 'the compressed file is truncated or corrupt (its length does not match its header)'
-    : null;
+  // 0 is the trailer of BGZF's empty end block (multi-member gzip): the length cannot be told.
+  return uncompressed !== 0 && uncompressed !== expected % 2 ** 32 ? TRUNCATED_GZIP : null;
 }

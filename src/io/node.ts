@@ -14,13 +14,21 @@ import {
 } from '@itk-wasm/image-io';
 import { readDicomTagsNode, readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
-import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import {
+  detachedDataFile,
+  detectFormat,
+  FORMAT_SNIFF_BYTES,
+  formatFromName,
+  isDicomPart10,
+  TEXT_HEADER_BYTES,
+  type ImageFormat,
+} from '../core/formats';
 import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
 import { itkImageToVolume, volumeToItkImage } from './itk-image';
 import { NIFTI_HEAD_BYTES, niftiTruncationProblem } from './nifti-truncation';
-import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
+import { decodeError, detachedDataError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo } from './types';
 
 type NodeReader = (filePath: string) => Promise<{ couldRead: unknown; image: Image }>;
@@ -66,6 +74,10 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   if (format === 'dicom') return readDicomSeriesNode([absolute], options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(name);
+  if (format === 'nrrd' || format === 'metaimage') {
+    const dataFile = detachedDataFile(format, await readBytes(absolute, TEXT_HEADER_BYTES));
+    if (dataFile) throw detachedDataError(name, dataFile);
+  }
   if (format === 'nifti') {
     const head = await readBytes(absolute, NIFTI_HEAD_BYTES);
     const problem = niftiTruncationProblem(head, await readBytes(absolute, 4, -4), info.size);

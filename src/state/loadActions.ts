@@ -3,9 +3,8 @@
  * the new volume in only once it loaded, so a bad file never loses what is on screen.
  */
 import { formatFromName } from '../core/formats';
-import { makeDemoPhantom } from '../core/phantom';
 import { LoadError } from '../core/validate';
-import type { Vec3 } from '../core/types';
+import type { Vec3, Volume } from '../core/types';
 import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
 import { AUTO_PRESET_NAME, autoWindow, computeIntensityStats, CT_PRESETS, initialWindow } from '../viewer/windowLevel';
@@ -144,11 +143,26 @@ export async function chooseSeries(uid: string | null): Promise<void> {
   if (series) await runLoad(`Reading ${series.description}`, () => readSeries(series));
 }
 
-/** Opens the bundled synthetic CT phantom. */
-export async function loadDemo(): Promise<void> {
-  await runLoad('Generating the demo phantom', async () => {
-    // Let the progress bar paint before the synchronous generation starts.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    return { volume: makeDemoPhantom().volume, name: 'Demo phantom (synthetic CT)', modality: 'CT' };
+function generateDemoPhantom(): Promise<Volume> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('../workers/demo-phantom.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (event: MessageEvent<Volume>) => {
+      worker.terminate();
+      resolve(event.data);
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new Error(event.message || 'the demo generator failed'));
+    };
+    worker.postMessage(null);
   });
+}
+
+/** Opens the synthetic CT phantom, generated on the fly by our own code (nothing to download). */
+export async function loadDemo(): Promise<void> {
+  await runLoad('Generating the demo phantom', async () => ({
+    volume: await generateDemoPhantom(),
+    name: 'Demo phantom (synthetic CT)',
+    modality: 'CT',
+  }));
 }

@@ -13,6 +13,7 @@ import {
 import { exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { installSegmentationTestHook } from './segmentationTestHook';
+import './segments.css';
 
 installSegmentationTestHook();
 

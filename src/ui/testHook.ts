@@ -18,7 +18,7 @@ export function noteRendered(view: ViewName, volumeId: string): void {
 const api = {
   get volume() {
     const v = useVolumeStore.getState().current;
-    return v && { id: v.id, name: v.name, dataType: v.dataType, range: v.range, ...v.geometry };
+    return v && { id: v.id, name: v.name, modality: v.modality, dataType: v.dataType, range: v.range, ...v.geometry };
   },
   get crosshair() {
     return [...useViewStore.getState().crosshair];

@@ -3,6 +3,7 @@
  * written from the standard (PS3.5 / PS3.10) to generate test series: one file per k-slice of a
  * Volume, with ImagePositionPatient / ImageOrientationPatient / PixelSpacing from its geometry.
  */
+import { determinant3 } from '../../src/core/geometry';
 import type { ImageGeometry } from '../../src/core/types';
 
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -96,6 +97,7 @@ export function encodeDicomSeries(
   options: DicomSeriesOptions = {},
 ): Uint8Array[] {
   const { size, spacing, origin, direction: d } = geometry;
+  if (determinant3(d) <= 0) throw new Error('encodeDicomSeries needs a right-handed direction matrix');
   const [columns, rows, slices] = size;
   const seriesUid = options.seriesInstanceUid ?? makeUid();
   const studyUid = options.studyInstanceUid ?? makeUid();

@@ -31,7 +31,7 @@ export const RAS: Mat3 = [-1, 0, 0, 0, -1, 0, 0, 0, 1];
 /** A 300 mm long curved tube (polyline through a sine in y and a cosine in z) in world mm. */
 export function curvedTubePoints(): Vec3[] {
   const points: Vec3[] = [];
-  for (let x = -130; x <= 130; x += 5) points.push([x, 35 * Math.sin(x / 50), 25 * Math.cos(x / 70)]);
+  for (let x = -135; x <= 135; x += 5) points.push([x, 35 * Math.sin(x / 50), 25 * Math.cos(x / 70)]);
   return points;
 }
 

@@ -145,6 +145,11 @@ export function writeBadFiles(dir: string): BadFile[] {
       message: /spacing along y is negative/,
     },
     {
+      case: 'detached NRRD header (.nhdr without its data)',
+      path: write('detached.nhdr', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 16 12 8\nencoding: raw\ndata file: detached.raw\n\n'),
+      message: /separate file \(detached\.raw\)/,
+    },
+    {
       case: 'unsupported format',
       path: write('notes.txt', 'This is not an image.\n'),
       message: /unsupported file format/,

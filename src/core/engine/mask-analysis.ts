@@ -98,7 +98,9 @@ export function offsetToIndex(offset: number, dims: Vec3): Vec3 {
 
 /**
  * The most interior voxel of a mask (maximum of its distance transform), or null if empty.
- * Ties (common in boxes and slabs) go to the tied voxel nearest to the ties' centroid.
+ * Ties (common in boxes and slabs) go to the tied voxel nearest to the ties' centroid, and
+ * between two equally near (an even-sized object) to the upper one, as 128 / 2 = 64 is the
+ * centre voxel of a patch.
  */
 export function mostInteriorVoxel(mask: Uint8Array, dims: Vec3, spacing: Vec3 = [1, 1, 1]): Vec3 | null {
   const distance = distanceTransform(mask, dims, spacing);
@@ -112,9 +114,9 @@ export function mostInteriorVoxel(mask: Uint8Array, dims: Vec3, spacing: Vec3 = 
   let bestDistance = Infinity;
   for (const p of ties) {
     const d = (p[0] - centroid[0]) ** 2 + (p[1] - centroid[1]) ** 2 + (p[2] - centroid[2]) ** 2;
-    if (d < bestDistance) {
+    if (d <= bestDistance + 1e-9) {
       best = p;
-      bestDistance = d;
+      bestDistance = Math.min(d, bestDistance);
     }
   }
   return best;

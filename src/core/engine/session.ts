@@ -149,6 +149,8 @@ export class SegmentationSession {
         }
       }
     } finally {
+      // A cancelled click leaves no half-made patch behind (its clicks stay in object.clicks).
+      object.patches = object.patches.filter((p) => p.prediction);
       this.compose(object);
     }
     return {
@@ -233,8 +235,8 @@ export class SegmentationSession {
 
   /** Pastes the object's patches onto its mask, each voxel from the patch centred nearest to it. */
   private compose(object: SegmentedObject): void {
-    const placed = object.patches.flatMap((p) => (p.prediction ? [{ offset: p.offset, footprint: p.footprint, mask: p.prediction.mask }] : []));
-    composePatchMasks(object.mask, this.grid, placed);
+    const placed = object.patches.map((p) => ({ offset: p.offset, footprint: p.footprint, mask: (p.prediction as PatchPrediction).mask }));
+    if (placed.length > 0) composePatchMasks(object.mask, this.grid, placed);
   }
 }
 

@@ -55,7 +55,7 @@ export class ZipArchive {
 
   /** Reads one entry's bytes. */
   async read(entry: ZipEntry): Promise<Uint8Array> {
-    let bytes = new Uint8Array(0);
+    let bytes: Uint8Array = new Uint8Array(0);
     await this.readEach([entry], (_, data) => {
       bytes = data;
     });

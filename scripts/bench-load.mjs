@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * Load benchmark: opens a 512 x 512 x 300 int16 NIfTI through the app's file input in Chromium and
+ * prints the time to the first rendered slices (all three views) and the longest main-thread task.
+ * Targets on our 2-core machine: first slices <= 3 s, no main-thread task > 200 ms.
+ *
+ *   npm run bench:load               # production build served by `vite preview`
+ *   BENCH_URL=http://localhost:4173 npm run bench:load   # an already running server instead
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { tsImport } from 'tsx/esm/api';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SIZE = [512, 512, 300];
+const SPACING = [0.7, 0.7, 1.0];
+const PORT = 4180;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** The demo phantom's anatomy on a CT-sized grid, written once to .cache/bench/. */
+async function benchVolumePath() {
+  const file = path.join(root, '.cache/bench', `ct-${SIZE.join('x')}-int16.nii`);
+  if (existsSync(file)) return file;
+  console.log(`Generating ${path.relative(root, file)} (once)...`);
+  const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
+  const { encodeNifti } = await tsImport('../tests/support/raw-writers.ts', import.meta.url);
+  const { volume } = makeDemoPhantom({ size: SIZE, spacing: SPACING });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, encodeNifti(volume.geometry, volume.data));
+  return file;
+}
+
+async function waitForServer(url, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+/** A production build served by vite preview, unless BENCH_URL names a running server. */
+async function startServer() {
+  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
+  console.log('Building the app (vite build)...');
+  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+    cwd: root,
+    stdio: 'ignore',
+    detached: true,
+  });
+  const url = `http://localhost:${PORT}`;
+  await waitForServer(url);
+  return { url, stop: () => process.kill(-server.pid) };
+}
+
+/** One load in a fresh page: timings measured inside the page, relative to the input's change event. */
+async function measureLoad(browser, url, file) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url);
+  await page.waitForFunction(() => window.__samApp !== undefined);
+  await page.evaluate(() => {
+    const bench = { changeAt: 0, longTasks: [] };
+    window.__bench = bench;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    document.addEventListener('change', () => (bench.changeAt = performance.now()), { capture: true });
+  });
+  await page.getByTestId('open-files-input').setInputFiles(file);
+  const name = path.basename(file);
+  await page.waitForFunction(
+    (n) => window.__samApp.volume?.name === n && Object.keys(window.__samApp.firstRenders).length === 3,
+    name,
+    { timeout: 120_000, polling: 50 },
+  );
+  // Let the frame after the first render (and any follow-up work) finish before reading long tasks.
+  await page.waitForTimeout(1500);
+  const result = await page.evaluate(() => {
+    const { changeAt, longTasks } = window.__bench;
+    const renders = Object.values(window.__samApp.firstRenders);
+    const after = longTasks.filter((t) => t.start + t.duration >= changeAt);
+    return {
+      firstSlicesMs: Math.max(...renders) - changeAt,
+      longestTaskMs: Math.max(0, ...after.map((t) => t.duration)),
+      longTasks: after.map((t) => ({ at: Math.round(t.start - changeAt), ms: Math.round(t.duration) })),
+    };
+  });
+  await page.close();
+  return result;
+}
+
+async function main() {
+  const file = await benchVolumePath();
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    console.log(`Loading ${path.basename(file)} (${SIZE.join(' x ')} int16) from ${server.url}, ${RUNS} runs`);
+    const results = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const r = await measureLoad(browser, server.url, file);
+      results.push(r);
+      const tasks = r.longTasks.map((t) => `${t.ms} ms @${t.at}`).join(', ') || 'none';
+      console.log(
+        `run ${run}: first slices ${r.firstSlicesMs.toFixed(0)} ms, longest main-thread task ${r.longestTaskMs.toFixed(0)} ms (long tasks: ${tasks})`,
+      );
+    }
+    const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const firstSlices = median(results.map((r) => r.firstSlicesMs));
+    const longest = Math.max(...results.map((r) => r.longestTaskMs));
+    console.log(`\nload-512x512x300-nifti: first slices ${firstSlices.toFixed(0)} ms (median; target <= 3000)`);
+    console.log(`load-512x512x300-nifti: longest main-thread task ${longest.toFixed(0)} ms (worst run; target <= 200)`);
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+}
+
+await main();
