@@ -2,6 +2,8 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { ImageGeometry, Mat3, Vec3 } from '../src/core/types';
 import { encodeNifti, encodeNrrd } from '../tests/support/raw-writers';
+// Brings in the type of window.__samApp, the app's read-only test hook.
+import type {} from '../src/ui/testHook';
 
 export const IDENTITY: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 

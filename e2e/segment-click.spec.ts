@@ -6,7 +6,8 @@ import { describeItkImage } from '../src/io/itk-image';
 import { openFiles } from './app-support';
 import { ballTruth, clickVoxel, dice, loadOracleModel, SCAN, scanFile, segState, settled } from './segment-support';
 
-const outDir = mkdtempSync(join(tmpdir(), 'segment-e2e-'));
+/** Screenshots and downloads go to the test's output folder (test-results/). */
+const out = (name: string) => test.info().outputPath(name);
 
 test('click, negative click, undo/redo, export NIfTI and seg.nrrd with the oracle model', async ({ page }) => {
   await page.goto('/');

@@ -4,7 +4,8 @@ import type { Vec3 } from '../src/core/types';
 import { openFiles } from './app-support';
 import { clickVoxel, SCAN, scanFile, segState } from './segment-support';
 
-const outDir = mkdtempSync(join(tmpdir(), 'segment-edit-e2e-'));
+/** Screenshots and downloads go to the test's output folder (test-results/). */
+const out = (name: string) => test.info().outputPath(name);
 
 /** Voxels within `radiusMm` of `center` (physical distance), on slice k only when `flat`. */
 function expectedBrush(center: Vec3, radiusMm: number, flat: boolean): Set<number> {

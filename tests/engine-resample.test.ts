@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { indexToWorld } from '../src/core/geometry';
 import {
   PATCH_SIZE,
+  composePatchMasks,
   modelGrid,
   modelToSource,
   pastePatchMask,
@@ -108,15 +109,52 @@ describe('pastePatchMask', () => {
       for (let j = 0; j < g.size[1]; j++) {
         for (let i = 0; i < g.size[0]; i++, o++) {
           const [a, b, c] = sourceToModel(grid, [i, j, k]).map((v, axis) => Math.round(v) - offset[axis]);
-          if ([a, b, c].every((v) => v >= 0 && v < N)) {
-            expect(target[o]).toBe(patchMask[(a * N + b) * N + c]);
-            inside++;
-          } else {
-            expect(target[o]).toBe(7);
-          }
+          const covered = [a, b, c].every((v) => v >= 0 && v < N);
+          const expected = covered ? patchMask[(a * N + b) * N + c] : 7;
+          if (covered) inside++;
+          if (target[o] !== expected) expect(target[o], `voxel ${i},${j},${k}`).toBe(expected);
         }
       }
     }
     expect(inside).toBeGreaterThan(10000);
+  });
+});
+
+describe('composePatchMasks', () => {
+  it('takes each voxel from the covering patch whose centre is nearest', () => {
+    // Finer than the model grid along every axis, so rows and slices repeat.
+    const g: ImageGeometry = { size: [180, 80, 140], spacing: [0.7, 1.1, 0.6], origin: [5, -3, 2], direction: [0, 1, 0, -1, 0, 0, 0, 0, 1] };
+    const grid = modelGrid(g);
+    const offsets: Vec3[] = [[-40, -60, -70], [24, -60, -70], [-10, -80, -60]];
+    // Patch p's mask holds p + 1 where (a + b + c) is even: both which patch and which voxel are checked.
+    const patches = offsets.map((offset, p) => ({
+      offset,
+      footprint: patchFootprint(grid, offset),
+      mask: Uint8Array.from({ length: N ** 3 }, (_, o) => ((Math.floor(o / (N * N)) + (Math.floor(o / N) % N) + (o % N)) % 2 === 0 ? p + 1 : 0)),
+    }));
+    const target = new Uint8Array(g.size[0] * g.size[1] * g.size[2]);
+    composePatchMasks(target, grid, patches);
+    let covered = 0;
+    for (let k = 0, o = 0; k < g.size[2]; k++) {
+      for (let j = 0; j < g.size[1]; j++) {
+        for (let i = 0; i < g.size[0]; i++, o++) {
+          const model = sourceToModel(grid, [i, j, k]).map(Math.round);
+          let expected = 0;
+          let best = Infinity;
+          patches.forEach(({ offset, mask }) => {
+            const local = model.map((m, c) => m - offset[c]);
+            if (!local.every((v) => v >= 0 && v < N)) return;
+            const distance = local.reduce((sum, v) => sum + (v - (N - 1) / 2) ** 2, 0);
+            if (distance < best) {
+              best = distance;
+              expected = mask[(local[0] * N + local[1]) * N + local[2]];
+            }
+          });
+          if (best < Infinity) covered++;
+          if (target[o] !== expected) expect(target[o], `voxel ${i},${j},${k}`).toBe(expected);
+        }
+      }
+    }
+    expect(covered).toBeGreaterThan(1_000_000);
   });
 });

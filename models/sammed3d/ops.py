@@ -45,6 +45,11 @@ def conv_transpose_k2s2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
 
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    import os
+    if os.environ.get("EXPLICIT_LN"):
+        mean = x.mean(-1, keepdim=True)
+        centred = x - mean
+        return centred / torch.sqrt((centred * centred).mean(-1, keepdim=True) + eps) * weight + bias
     return torch.nn.functional.layer_norm(x, tuple(weight.shape), weight, bias, eps)
 
 

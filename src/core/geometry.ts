@@ -101,16 +101,6 @@ export function isInside(size: Vec3, ijk: Vec3): boolean {
   return ijk.every((v, axis) => v >= 0 && v <= size[axis] - 1);
 }
 
-/** Physical extent of the image along each index axis (mm, voxel centre to voxel centre). */
-export function physicalExtent(g: ImageGeometry): Vec3 {
-  return [0, 1, 2].map((a) => (g.size[a] - 1) * g.spacing[a]) as Vec3;
-}
-
-/** World position of the image centre. */
-export function centerWorld(g: ImageGeometry): Vec3 {
-  return indexToWorld(g, [(g.size[0] - 1) / 2, (g.size[1] - 1) / 2, (g.size[2] - 1) / 2]);
-}
-
 // ---------------------------------------------------------------------------
 // Validation
 
@@ -208,7 +198,6 @@ export function directionLabel(v: Vec3, minFraction = 0.25): string {
 // Display planes (radiological convention)
 
 export type ViewPlane = 'axial' | 'coronal' | 'sagittal';
-export const VIEW_PLANES: readonly ViewPlane[] = ['axial', 'coronal', 'sagittal'];
 
 /** An index axis shown along a screen direction. */
 export interface ScreenAxis {
@@ -317,10 +306,6 @@ export function inverseAxisPermutation(p: AxisPermutation): AxisPermutation {
     flips[oldAxis] = p.flips[newAxis];
   });
   return { axes, flips };
-}
-
-export function isIdentityPermutation(p: AxisPermutation): boolean {
-  return p.axes.every((a, n) => a === n) && p.flips.every((f) => !f);
 }
 
 /** Geometry of the image after applying `p`: same world positions for the same voxels. */

@@ -2,7 +2,7 @@
  * Shared data types of the core. Conventions used everywhere in the project:
  * - World coordinates are LPS millimetres (ITK's convention, whatever the file format).
  * - world = origin + direction * diag(spacing) * index, index (i, j, k) at voxel centres.
- * - `direction` is a 3x3 matrix stored column-major (itk-wasm's layout):
+ * - `direction` is a 3x3 matrix stored column-major (itk-wasm stores it row-major: src/io/itk-image.ts converts):
  *   direction[3 * c + r] is row r of column c, and column c is the world direction of index axis c.
  * - Voxel buffers are i-fastest (ITK order): offset = i + size[0] * (j + size[1] * k).
  */

@@ -13,21 +13,13 @@ import {
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
 import { readDicomTags, readImageDicomFileSeries } from '@itk-wasm/dicom';
-import {
-  detachedDataFile,
-  detectFormat,
-  FORMAT_SNIFF_BYTES,
-  formatFromName,
-  isDicomPart10,
-  TEXT_HEADER_BYTES,
-  type ImageFormat,
-} from '../core/formats';
+import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
 import { itkImageToVolume, volumeToItkImage } from './itk-image';
-import { NIFTI_HEAD_BYTES, niftiTruncationProblem } from './nifti-truncation';
-import { decodeError, detachedDataError, unreadableError, unsupportedFormatError } from './read-errors';
+import { assertReadableFile } from './preflight';
+import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo, LoadedImage, ProgressCallback } from './types';
 
 /** Where the build puts itk-wasm's files (kept in sync with scripts/vite-plugin-itk-wasm.ts). */
@@ -102,15 +94,7 @@ export async function readImageFile(
   if (format === 'dicom') return readDicomSeries([file], onProgress, options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(file.name);
-  if (format === 'nrrd' || format === 'metaimage') {
-    const dataFile = detachedDataFile(format, await fileBytes(file, 0, TEXT_HEADER_BYTES));
-    if (dataFile) throw detachedDataError(file.name, dataFile);
-  }
-  if (format === 'nifti') {
-    const head = await fileBytes(file, 0, NIFTI_HEAD_BYTES);
-    const problem = niftiTruncationProblem(head, await fileBytes(file, Math.max(0, file.size - 4), file.size), file.size);
-    if (problem) throw new LoadError(file.name, problem);
-  }
+  await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
   const data = await readWithProgress(file, onProgress);
   onProgress?.({ phase: 'decoding' });
   let result;

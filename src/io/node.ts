@@ -14,21 +14,13 @@ import {
 } from '@itk-wasm/image-io';
 import { readDicomTagsNode, readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
-import {
-  detachedDataFile,
-  detectFormat,
-  FORMAT_SNIFF_BYTES,
-  formatFromName,
-  isDicomPart10,
-  TEXT_HEADER_BYTES,
-  type ImageFormat,
-} from '../core/formats';
+import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
 import { itkImageToVolume, volumeToItkImage } from './itk-image';
-import { NIFTI_HEAD_BYTES, niftiTruncationProblem } from './nifti-truncation';
-import { decodeError, detachedDataError, unreadableError, unsupportedFormatError } from './read-errors';
+import { assertReadableFile } from './preflight';
+import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo } from './types';
 
 type NodeReader = (filePath: string) => Promise<{ couldRead: unknown; image: Image }>;
@@ -38,13 +30,12 @@ const READERS: Partial<Record<ImageFormat, NodeReader>> = {
   metaimage: metaReadImageNode,
 };
 
-/** `length` bytes of a file from `position` (fewer at its end); negative position counts from the end. */
+/** `length` bytes of a file from `position` (fewer at its end). */
 async function readBytes(filePath: string, length: number, position = 0): Promise<Uint8Array> {
   const handle = await open(filePath, 'r');
   try {
-    const start = position < 0 ? Math.max(0, (await handle.stat()).size + position) : position;
     const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, start);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
@@ -74,15 +65,7 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   if (format === 'dicom') return readDicomSeriesNode([absolute], options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(name);
-  if (format === 'nrrd' || format === 'metaimage') {
-    const dataFile = detachedDataFile(format, await readBytes(absolute, TEXT_HEADER_BYTES));
-    if (dataFile) throw detachedDataError(name, dataFile);
-  }
-  if (format === 'nifti') {
-    const head = await readBytes(absolute, NIFTI_HEAD_BYTES);
-    const problem = niftiTruncationProblem(head, await readBytes(absolute, 4, -4), info.size);
-    if (problem) throw new LoadError(name, problem);
-  }
+  await assertReadableFile(name, format, info.size, (start, end) => readBytes(absolute, end - start, start));
   let result;
   try {
     result = await reader(absolute);
@@ -93,8 +76,26 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   return itkImageToVolume(result.image, name, options);
 }
 
+/** Absolute paths of the DICOM Part 10 files among `filePaths`. */
+async function dicomFiles(filePaths: string[]): Promise<string[]> {
+  const found = [];
+  for (const filePath of filePaths) {
+    const absolute = path.resolve(filePath);
+    if ((await stat(absolute)).isFile() && isDicomPart10(await readBytes(absolute, 132))) found.push(absolute);
+  }
+  return found;
+}
+
 async function readDicomFolderNode(filePaths: string[], folderName: string, options: NodeReadOptions): Promise<Volume> {
-  const series = await listDicomSeriesNode(filePaths);
+  const candidates = await dicomFiles(filePaths);
+  if (candidates.length === 0) throw new LoadError(folderName, 'no DICOM image series found in this folder');
+  if (!options.seriesInstanceUid) {
+    // Fast path: Node reloads the tag pipeline for every file, so first try the whole folder as one
+    // series. ITK reads only one series; if every file became a slice, there was only one.
+    const volume = await readDicomSeriesNode(candidates, options).catch(() => null);
+    if (volume && volume.geometry.size[2] === candidates.length) return volume;
+  }
+  const series = await listDicomSeriesNode(candidates);
   if (series.length === 0) throw new LoadError(folderName, 'no DICOM image series found in this folder');
   const chosen = options.seriesInstanceUid
     ? series.find((s) => s.seriesInstanceUid === options.seriesInstanceUid)
@@ -111,9 +112,7 @@ async function readDicomFolderNode(filePaths: string[], folderName: string, opti
 /** DICOM image series among the given files; files that are not DICOM images are skipped. */
 export async function listDicomSeriesNode(filePaths: string[]): Promise<DicomSeriesInfo<string>[]> {
   const entries = [];
-  for (const filePath of filePaths) {
-    const absolute = path.resolve(filePath);
-    if (!(await stat(absolute)).isFile() || !isDicomPart10(await readBytes(absolute, FORMAT_SNIFF_BYTES))) continue;
+  for (const absolute of await dicomFiles(filePaths)) {
     try {
       const { tags } = await readDicomTagsNode(absolute, { tagsToRead: SERIES_TAGS_TO_READ });
       const key = seriesKeyFromTags(tags);

@@ -28,10 +28,3 @@ export function decodeError(fileName: string, format: ImageFormat, error: unknow
     { cause: error },
   );
 }
-
-export function detachedDataError(fileName: string, dataFile: string): LoadError {
-  return new LoadError(
-    fileName,
-    `this header keeps its voxels in a separate file (${dataFile}); convert it to a single .nrrd, .mha or .nii file`,
-  );
-}

@@ -7,7 +7,7 @@ import { LoadError } from '../core/validate';
 import type { Vec3, Volume } from '../core/types';
 import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
-import { AUTO_PRESET_NAME, autoWindow, computeIntensityStats, CT_PRESETS, initialWindow } from '../viewer/windowLevel';
+import { AUTO_PRESET_NAME, autoWindow, CT_PRESETS, exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
 import { useLoadStore } from './loadStore';
 import { useViewStore } from './viewStore';
 import { registerVolume } from './volumeRegistry';
@@ -40,11 +40,13 @@ function errorMessage(error: unknown): string {
   return `Could not open the scan: ${text}`;
 }
 
-/** Makes a loaded image the current volume, with a fresh crosshair and a suitable window. */
-async function showVolume(loaded: LoadedImage): Promise<void> {
+/**
+ * Makes a loaded image the current volume, with a fresh crosshair and a suitable window. The
+ * exact intensity range follows after the first render (it scans every voxel).
+ */
+function showVolume(loaded: LoadedImage): void {
   const { volume } = loaded;
-  useLoadStore.getState().setProgress(null, `Preparing ${loaded.name}`);
-  const stats = await computeIntensityStats(volume.data);
+  const stats = sampleIntensityStats(volume.data);
   const preset =
     loaded.modality === 'CT'
       ? CT_PRESETS[0]
@@ -62,9 +64,10 @@ async function showVolume(loaded: LoadedImage): Promise<void> {
     modality: loaded.modality,
     geometry: g,
     dataType: volume.data.constructor.name,
-    range: stats.range,
+    range: null,
     percentiles: stats.percentiles,
   });
+  void exactRange(volume.data).then((range) => useVolumeStore.getState().setRange(id, range));
 }
 
 /** Runs one load at a time with progress and error reporting. */
@@ -77,7 +80,7 @@ async function runLoad(activity: string, task: () => Promise<LoadedImage | null>
   load.startLoading(activity);
   try {
     const loaded = await task();
-    if (loaded) await showVolume(loaded);
+    if (loaded) showVolume(loaded);
   } catch (error) {
     console.error(error);
     load.notify('error', errorMessage(error));

@@ -14,8 +14,9 @@ export interface VolumeInfo {
   geometry: ImageGeometry;
   /** Typed-array name of the voxel buffer, e.g. "Int16Array". */
   dataType: string;
-  range: [number, number];
-  /** 1st and 99th intensity percentiles, for the automatic window. */
+  /** Exact intensity range; null while it is still being computed after the first render. */
+  range: [number, number] | null;
+  /** 1st and 99th intensity percentiles (sampled), for the automatic window. */
   percentiles: [number, number];
 }
 
@@ -23,6 +24,8 @@ interface VolumeState {
   current: VolumeInfo | null;
   /** Replaces the shown volume and frees the previous voxel buffer. */
   setCurrent: (info: VolumeInfo) => void;
+  /** Records the exact range of volume `id` if it is still the current one. */
+  setRange: (id: string, range: [number, number]) => void;
 }
 
 export const useVolumeStore = create<VolumeState>()((set, get) => ({
@@ -31,5 +34,9 @@ export const useVolumeStore = create<VolumeState>()((set, get) => ({
     const previous = get().current;
     set({ current: info });
     if (previous && previous.id !== info.id) releaseVolume(previous.id);
+  },
+  setRange: (id, range) => {
+    const current = get().current;
+    if (current?.id === id) set({ current: { ...current, range } });
   },
 }));

@@ -13,6 +13,7 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 const mm = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/0+$/, ''));
+const intensity = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
 
 /** Sidebar section describing the loaded scan. */
 export function ImageInfo() {
@@ -50,9 +51,7 @@ export function ImageInfo() {
         <dt>Type</dt>
         <dd>{TYPE_NAMES[volume.dataType] ?? volume.dataType}</dd>
         <dt>Range</dt>
-        <dd>
-          {volume.range[0]} … {volume.range[1]}
-        </dd>
+        <dd>{volume.range ? `${intensity(volume.range[0])} … ${intensity(volume.range[1])}` : '…'}</dd>
       </dl>
     </section>
   );

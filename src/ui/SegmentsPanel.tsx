@@ -12,6 +12,7 @@ import {
 } from '../state/segmentation';
 import { exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
+import { RestorePrompt } from './RestorePrompt';
 import { installSegmentationTestHook } from './segmentationTestHook';
 import './segments.css';
 
@@ -193,6 +194,7 @@ export function SegmentsPanel() {
 
   return (
     <>
+      <RestorePrompt />
       <ModelSection />
       <section className="panel" data-testid="segments-panel">
         <h3>Segments</h3>

@@ -74,7 +74,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
       renderer.requestRender(null);
       return;
     }
-    renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels, volume.range));
+    renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels));
     renderer.onRendered = () => noteRendered(view, volume.id);
     renderer.requestRender({ geometry: volume.geometry, viewport, sliceIndex, windowLevel });
   }, [view, volume, viewport, sliceIndex, windowLevel, size]);
@@ -114,6 +114,12 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
       <div ref={canvasHostRef} className="canvas-host" data-testid={`canvas-${view}`} />
       <div className="view-title">{TITLES[view]}</div>
       {overlay}
+      {!volume && view === 'axial' && (
+        <div className="empty-hint">
+          No scan loaded
+          <span>Open a file or a DICOM folder, drop one on this window, or press Load demo.</span>
+        </div>
+      )}
     </div>
   );
 }

@@ -30,8 +30,7 @@ export function Toolbar() {
   const applyPreset = (name: string) => {
     if (!volume) return;
     const ct = CT_PRESETS.find((p) => p.name === name);
-    const [low, high] = volume.percentiles;
-    setWindowLevel(ct ? ct.windowLevel : autoWindow({ range: volume.range, percentiles: [low, high] }), name);
+    setWindowLevel(ct ? ct.windowLevel : autoWindow({ percentiles: volume.percentiles }), name);
   };
 
   return (

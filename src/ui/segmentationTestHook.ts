@@ -4,6 +4,7 @@
  * test can click on a known voxel through the real UI).
  */
 import type { Vec3 } from '../core/types';
+import { useAutosaveStore } from '../state/autosave';
 import { useInferenceStore } from '../state/inference';
 import { currentSegmentation } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
@@ -46,6 +47,9 @@ const api = {
   get inference() {
     const { modelStatus, backend, message, lastClickMs, progress } = useInferenceStore.getState();
     return { modelStatus, backend: backend && { ...backend }, message, lastClickMs, busy: progress !== null };
+  },
+  get autosavedAt() {
+    return useAutosaveStore.getState().lastSavedAt;
   },
   /** CSS pixel position of a voxel in a view, relative to the view element's top-left corner. */
   screenPoint(view: string, index: Vec3): [number, number] | null {

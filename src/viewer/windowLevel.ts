@@ -17,27 +17,33 @@ export const CT_PRESETS: readonly WindowPreset[] = [
 export const AUTO_PRESET_NAME = 'Auto';
 
 export interface IntensityStats {
-  range: [number, number];
   /** 1st and 99th percentiles. */
   percentiles: [number, number];
 }
 
-/** Values per chunk between yields to the event loop (a few ms of work each). */
-const CHUNK = 1 << 22;
 /** Voxels sampled for the percentiles: plenty for 1 % precision, cheap to sort. */
 const PERCENTILE_SAMPLES = 1 << 18;
+/** Values per chunk of the exact range scan between yields to the event loop. */
+const RANGE_CHUNK = 1 << 22;
+
+/** 1st and 99th percentiles from an evenly strided sample (a few ms even for 100 million voxels). */
+export function sampleIntensityStats(data: VoxelArray): IntensityStats {
+  const step = Math.max(1, Math.floor(data.length / PERCENTILE_SAMPLES));
+  const samples = new Float64Array(Math.ceil(data.length / step));
+  for (let n = 0, s = 0; n < data.length; n += step) samples[s++] = data[n];
+  samples.sort();
+  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
+  return { percentiles: [at(0.01), at(0.99)] };
+}
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/**
- * Exact range and sampled 1/99 % percentiles of a voxel buffer, computed in chunks that
- * yield to the event loop so a 100-million-voxel scan never blocks the main thread for long.
- */
-export async function computeIntensityStats(data: VoxelArray): Promise<IntensityStats> {
+/** Exact intensity range, scanned in chunks that yield so the main thread never blocks for long. */
+export async function exactRange(data: VoxelArray): Promise<[number, number]> {
   let min = Infinity;
   let max = -Infinity;
-  for (let start = 0; start < data.length; start += CHUNK) {
-    const end = Math.min(data.length, start + CHUNK);
+  for (let start = 0; start < data.length; start += RANGE_CHUNK) {
+    const end = Math.min(data.length, start + RANGE_CHUNK);
     for (let n = start; n < end; n++) {
       const v = data[n];
       if (v < min) min = v;
@@ -45,12 +51,7 @@ export async function computeIntensityStats(data: VoxelArray): Promise<Intensity
     }
     if (end < data.length) await yieldToEventLoop();
   }
-  const step = Math.max(1, Math.floor(data.length / PERCENTILE_SAMPLES));
-  const samples = new Float64Array(Math.ceil(data.length / step));
-  for (let n = 0, s = 0; n < data.length; n += step) samples[s++] = data[n];
-  samples.sort();
-  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
-  return { range: [min, max], percentiles: [at(0.01), at(0.99)] };
+  return [min, max];
 }
 
 /** The automatic window: 1st to 99th percentile (never zero-width). */
@@ -65,7 +66,7 @@ export function autoWindow(stats: IntensityStats): WindowLevel {
  * unitless images do not: the cue for starting in the soft-tissue window.
  */
 export function looksLikeCt(stats: IntensityStats): boolean {
-  return stats.range[0] <= -900 && stats.percentiles[0] <= -500;
+  return stats.percentiles[0] <= -500;
 }
 
 /** The window a newly loaded volume starts with. */

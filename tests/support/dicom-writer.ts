@@ -82,7 +82,7 @@ export interface DicomSeriesOptions {
 
 let uidCounter = 0;
 /** A fresh, valid UID (unique within a test run). */
-export function makeUid(): string {
+function makeUid(): string {
   uidCounter++;
   return `${UID_ROOT}${Date.now()}${String(uidCounter).padStart(6, '0')}${Math.floor(Math.random() * 1e6)}`;
 }

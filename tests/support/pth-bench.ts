@@ -2,6 +2,7 @@
 // template folder, build the sessions from it instead: onnxruntime-node (the --checkpoint path)
 // or, with "web", onnxruntime-web from a Blob as the browser does (its wasm heap shows in RSS).
 // usage: npx tsx tests/support/pth-bench.ts FILE.pth [TEMPLATES_DIR [web]]
+// (tests/pth-vit-b.test.ts leaves a full-size one in .cache/pth-tests/vit-b/: checkpoint.pth, export/templates)
 import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -152,6 +152,7 @@ def hostile(out_dir):
         laughs += b"](" + (b"h" + bytes([level])) * 10 + b"eq" + bytes([level + 1]) + b"0"
     laughs += b"h\x3dss."
     add("billion-laughs", "state dict entry x is not a tensor", with_pickle(bytes(laughs)))
+    add("big-appends", "not a checkpoint dict", with_pickle(b"\x80\x02](" + b"N" * 99_000 + b"e."))
     add("huge-string", "truncated pickle", with_pickle(b"\x80\x02X\xff\xff\xff\x7f" + b"a" * 16 + b"."))
     add("memo-before-write", "memo entry 7 read before it was written", with_pickle(b"\x80\x02h\x07."))
     # The first storage declares 2^40 elements; its entry holds 16 bytes.
@@ -162,6 +163,16 @@ def hostile(out_dir):
     view_pkl = pkl.replace(b"K\x04\x85", b"M\x90\x01\x85", 1)
     assert view_pkl != pkl, "size tuple pattern not found"
     add("view-past-storage", "tensor view reaches element 399 of a storage of 4 elements", with_pickle(view_pkl))
+    # Stride 0 makes 4 stored floats look like 4096.
+    broadcast_pkl = pkl.replace(b"K\x04\x85", b"M\x00\x10\x85", 1).replace(b"K\x01\x85", b"K\x00\x85", 1)
+    assert broadcast_pkl.count(b"M\x00\x10\x85") == 1 and b"K\x00\x85" in broadcast_pkl
+    add("broadcast-view", "its 4096 elements repeat a storage of 4", with_pickle(broadcast_pkl))
+    aliases = io.BytesIO()
+    shared = torch.zeros(4)
+    torch.save({"model_state_dict": {f"w{i}": shared for i in range(100)}}, aliases)
+    with zipfile.ZipFile(io.BytesIO(aliases.getvalue())) as z:
+        add("aliased-names", "its tensors hold 400 elements but their storages only 4",
+            rename_archive({info.filename: z.read(info.filename) for info in z.infolist()}))
     add("no-data-pkl", "has no <name>/data.pkl", {k: v for k, v in valid.items() if not k.endswith("data.pkl")})
     add("deflated", "compression method 8", valid, compression=zipfile.ZIP_DEFLATED)
     add("not-a-zip", "not a zip archive", raw=b"\x80\x02}q\x00." + os.urandom(4096))

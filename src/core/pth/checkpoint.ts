@@ -24,12 +24,14 @@ export interface CheckpointOptions {
 
 /** data.pkl of a state dict is tens of kB; this bound keeps a hostile one from being loaded at all. */
 const MAX_PICKLE_BYTES = 16 << 20;
+/** How many times over the tensors may cover their storages (tied weights share one). */
+const MAX_ALIASING = 4;
 
 export class Checkpoint {
   private constructor(
     private readonly archive: ZipArchive,
     private readonly prefix: string,
-    /** The state dict's tensors, in file order. */
+    /** The state dict's tensors, in the state dict's order. */
     readonly tensors: ReadonlyMap<string, TensorRef>,
   ) {}
 
@@ -127,9 +129,24 @@ function stateDictTensors(top: PickleValue, stateDictKey: string): Map<string, T
     throw new CheckpointError(`the checkpoint has no state dict under "${stateDictKey}" (top-level keys: ${keys})`);
   }
   const tensors = new Map<string, TensorRef>();
+  // Views that repeat storage elements (stride 0, many names for one storage) could expand a
+  // small file into huge dense copies: a tensor may not outgrow its storage, and all of them
+  // together may not exceed their storages by more than tied weights explain.
+  const storageElements = new Map<string, number>();
+  let tensorElements = 0;
   for (const [name, value] of stateDict.entries) {
     if (typeof name !== 'string' || !isTensor(value)) throw new CheckpointError(`state dict entry ${String(name)} is not a tensor`);
+    const count = elementCount(value.shape);
+    if (count > value.storage.numel) {
+      throw new CheckpointError(`refusing tensor ${name}: its ${count} elements repeat a storage of ${value.storage.numel}`);
+    }
+    tensorElements += count;
+    storageElements.set(value.storage.key, value.storage.numel);
     tensors.set(name, value);
+  }
+  const distinctElements = [...storageElements.values()].reduce((sum, numel) => sum + numel, 0);
+  if (tensorElements > MAX_ALIASING * distinctElements) {
+    throw new CheckpointError(`refusing state dict: its tensors hold ${tensorElements} elements but their storages only ${distinctElements}`);
   }
   return tensors;
 }

@@ -238,7 +238,8 @@ class Unpickler {
         // e APPENDS
         const items = this.popMark(offset);
         const [list] = this.popValues(1, offset);
-        this.list(list, offset).push(...items);
+        const target = this.list(list, offset);
+        for (const item of items) target.push(item);
         this.stack.push(list);
         return;
       }

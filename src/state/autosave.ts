@@ -1,0 +1,130 @@
+/**
+ * Autosave: the segment table (with points) and the labelmap (run-length coded) of the current scan
+ * go to IndexedDB a moment after each change. Opening the same scan again (same name, grid and
+ * sampled voxels) offers to restore them; until the user answers, nothing is overwritten.
+ */
+import { create } from 'zustand';
+import { decodeRuns, encodeRuns } from '../core/segmentation/region';
+import type { Segmentation } from '../core/segmentation/segmentation';
+import type { Segment } from '../core/segmentation/segments';
+import { currentSegmentation, onSegmentationReplaced } from './segmentation';
+import { getVolume } from './volumeRegistry';
+import { useVolumeStore } from './volumeStore';
+
+const DB_NAME = 'sam-med3d';
+const STORE = 'sessions';
+const SAVE_DELAY_MS = 1000;
+
+interface SavedSession {
+  key: string;
+  savedAt: number;
+  segments: Segment[];
+  labelValues: Uint8Array;
+  labelLengths: Uint32Array;
+}
+
+interface AutosaveState {
+  /** A saved session for the scan just opened, waiting for the user's answer. */
+  offer: { savedAt: number; segmentCount: number } | null;
+  lastSavedAt: number | null;
+  error: string | null;
+}
+
+export const useAutosaveStore = create<AutosaveState>()(() => ({ offer: null, lastSavedAt: null, error: null }));
+
+function openDatabase(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'key' });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function withStore<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await openDatabase();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const request = action(db.transaction(STORE, mode).objectStore(STORE));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Identifies a scan across visits: name, grid, and a hash of every 1009th voxel. */
+function scanKey(): string | null {
+  const volume = useVolumeStore.getState().current;
+  const voxels = volume && getVolume(volume.id);
+  if (!volume || !voxels) return null;
+  let hash = 0x811c9dc5;
+  for (let n = 0; n < voxels.data.length; n += 1009) hash = Math.imul(hash ^ Math.round(Number(voxels.data[n])), 0x01000193);
+  const g = volume.geometry;
+  return JSON.stringify([volume.name, g.size, g.spacing, g.origin, g.direction, (hash >>> 0).toString(16)]);
+}
+
+let watched: { segmentation: Segmentation; key: string; unsubscribe: () => void } | null = null;
+let saveTimer = 0;
+
+async function save(): Promise<void> {
+  const target = watched;
+  if (!target || useAutosaveStore.getState().offer) return;
+  const runs = encodeRuns(target.segmentation.labels);
+  const session: SavedSession = {
+    key: target.key,
+    savedAt: Date.now(),
+    segments: [...target.segmentation.segments],
+    labelValues: runs.values,
+    labelLengths: runs.lengths,
+  };
+  try {
+    await withStore('readwrite', (store) => store.put(session));
+    useAutosaveStore.setState({ lastSavedAt: session.savedAt, error: null });
+  } catch (error) {
+    useAutosaveStore.setState({ error: `Autosave failed: ${(error as Error).message}` });
+  }
+}
+
+async function watch(segmentation: Segmentation | null): Promise<void> {
+  watched?.unsubscribe();
+  watched = null;
+  window.clearTimeout(saveTimer);
+  useAutosaveStore.setState({ offer: null });
+  const key = scanKey();
+  if (!segmentation || !key || typeof indexedDB === 'undefined') return;
+  watched = {
+    segmentation,
+    key,
+    unsubscribe: segmentation.subscribe(() => {
+      window.clearTimeout(saveTimer);
+      saveTimer = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+    }),
+  };
+  const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(key)).catch(() => undefined);
+  if (saved && saved.segments.length > 0 && watched?.key === key) {
+    useAutosaveStore.setState({ offer: { savedAt: saved.savedAt, segmentCount: saved.segments.length } });
+  }
+}
+
+onSegmentationReplaced((segmentation) => void watch(segmentation));
+
+/** Puts the saved segments and labelmap back (one undoable step). */
+export async function restoreSession(): Promise<void> {
+  const target = watched;
+  if (!target) return;
+  const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(target.key));
+  useAutosaveStore.setState({ offer: null });
+  if (!saved || currentSegmentation() !== target.segmentation) return;
+  const labels = decodeRuns({ values: saved.labelValues, lengths: saved.labelLengths }, target.segmentation.labels.length);
+  target.segmentation.replaceAll(labels, saved.segments);
+}
+
+/** Forgets the saved session; autosave resumes with the current (new) work. */
+export async function discardSession(): Promise<void> {
+  const target = watched;
+  useAutosaveStore.setState({ offer: null });
+  if (target) await withStore('readwrite', (store) => store.delete(target.key)).catch(() => undefined);
+  void save();
+}
