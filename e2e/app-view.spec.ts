@@ -65,6 +65,7 @@ test('a click in the axial view moves the coronal and sagittal slices to that vo
 test('wheel and keys step slices; window presets and drag change the window', async ({ page }) => {
   await openFiles(page, [niftiFile('steps.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
   const slice = (view: string) => page.evaluate((v) => window.__samApp!.slices![v], view);
+  await page.getByTestId('tool-navigate').click();
   const axial = page.getByTestId('view-axial');
   await axial.click();
   const start = await slice('axial');
@@ -78,7 +79,6 @@ test('wheel and keys step slices; window presets and drag change the window', as
   await page.mouse.wheel(0, -100);
   await expect.poll(() => slice('sagittal')).toBe(sagittalStart + 1);
 
-  await page.getByTestId('tool-navigate').click();
   await page.getByTestId('preset-Lung').click();
   expect(await page.evaluate(() => window.__samApp!.windowLevel)).toEqual({ width: 1500, center: -600 });
   await page.mouse.move(box.x + 100, box.y + 100);

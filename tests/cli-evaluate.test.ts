@@ -2,9 +2,9 @@
  * `sam-med3d evaluate` with the oracle model: perfect on an object it can separate, lower on
  * objects it cannot (two touching objects of the same intensity), reported as JSON and CSV.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationReport } from '../src/cli/evaluate';
 import { makeShapeLabels, makeShapePhantom, type PhantomShape } from '../src/core/phantom';
 import { writeImageNode } from '../src/io/node';
@@ -25,8 +25,9 @@ const touching: PhantomShape[] = [
 let report: EvaluationReport;
 let csv: string;
 let stderr: string;
+let dir: string;
 beforeAll(async () => {
-  const dir = temporaryFolder('sam-med3d-evaluate-');
+  dir = temporaryFolder('sam-med3d-evaluate-');
   const images = path.join(dir, 'images');
   const labels = path.join(dir, 'labels');
   mkdirSync(images);
@@ -44,6 +45,7 @@ beforeAll(async () => {
   report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as EvaluationReport;
   csv = readFileSync(`${out}.csv`, 'utf8');
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('evaluate with the oracle model', () => {
   it('evaluates every label value of every image', () => {

@@ -4,9 +4,9 @@
  * Phantoms are bright objects on a zero background, like the zero padding of patches beyond the
  * image, so the oracle's threshold (midway between darkest and brightest) is the same everywhere.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dice } from '../src/core/engine/evaluation';
 import { makeShapeLabels, makeShapePhantom, type PhantomShape } from '../src/core/phantom';
 import type { ImageGeometry, Mat3, Vec3 } from '../src/core/types';
@@ -20,6 +20,7 @@ beforeAll(() => {
   model = oracleModelDir();
   dir = temporaryFolder('sam-med3d-segment-');
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Case {
   name: string;

@@ -68,6 +68,16 @@ describe('SegmentationSession with the oracle model', () => {
     expect(after).toBeGreaterThan(before * 0.5);
   });
 
+  it('prepares the patch under the cursor: a first click near it runs only the decoder', async () => {
+    const session = new SegmentationSession(volume, runner, { volumeId: 'prepared' });
+    await session.prepare(voxelAt(geometry, [-5, 8, -6]));
+    const result = await session.addClick('a', click(0), true);
+    expect(result.patchesEncoded).toBe(0);
+    expect(dice(result.mask.data, truth(1))).toBeGreaterThan(0.95);
+    // far from the prepared patch: encodes its own
+    expect((await session.addClick('b', click(2), true)).patchesEncoded).toBe(1);
+  });
+
   it('shares embeddings through the cache across sessions of the same volume', async () => {
     const cache = new EmbeddingCache();
     await new SegmentationSession(volume, runner, { volumeId: 'v', cache }).addClick('a', click(0), true);

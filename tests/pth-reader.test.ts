@@ -57,12 +57,15 @@ describe('fixture A checkpoint', () => {
     }
   });
 
-  it('gives the same tensors through a Blob (browser file input) and an in-memory buffer', async () => {
+  it('gives the same tensors and content fingerprint through a Blob (browser file input) and an in-memory buffer', async () => {
     const name = 'mask_decoder.output_upscaling.0.weight';
     const fromBlob = await (await Checkpoint.open(blobSource(await openAsBlob(FIXTURE_CHECKPOINT)))).readTensor(name);
     const fromBytes = await (await Checkpoint.open(bytesSource(await readFile(FIXTURE_CHECKPOINT)))).readTensor(name);
     const stats = await readJson<Record<string, TensorStats>>('fixture-a-stats.json');
     expect(fromBlob.shape).toEqual(stats[name].shape);
+    const fingerprint = (await readFile(join(DATA, 'fixture-a-fingerprint.txt'), 'utf8')).trim();
+    expect((await Checkpoint.open(blobSource(await openAsBlob(FIXTURE_CHECKPOINT)))).fingerprint).toBe(fingerprint);
+    expect((await Checkpoint.open(bytesSource(await readFile(join(DATA, 'mixed.pth'))))).fingerprint).not.toBe(fingerprint);
     expect(fromBlob.data).toEqual(fromBytes.data);
     expect(sum(fromBlob.data)).toBeCloseTo(stats[name].sum, 6);
   });

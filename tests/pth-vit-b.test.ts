@@ -16,25 +16,33 @@ const DIR = '.cache/pth-tests/vit-b';
 const CHECKPOINT = join(DIR, 'checkpoint.pth');
 const EXPORT = join(DIR, 'export');
 
-function sourcesStamp(): string {
-  const files = ['tests/support/pth-make-vit-b.py', 'models/export.py', ...readdirSync('models/sammed3d').map((name) => join('models/sammed3d', name))];
+/** Hash of the given files' contents. */
+function stampOf(files: string[]): string {
   const hash = createHash('sha256');
-  for (const file of files.filter((name) => name.endsWith('.py')).sort()) hash.update(readFileSync(file));
+  for (const file of [...files].sort()) hash.update(readFileSync(file));
   return hash.digest('hex');
+}
+
+/** Runs `make` unless `stampFile` holds `stamp` (then its outputs are up to date). */
+function remakeUnlessStamped(stampFile: string, stamp: string, make: () => void): void {
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+  make();
+  writeFileSync(stampFile, stamp);
 }
 
 let exported: ModelRunner;
 let fromCheckpoint: ModelRunner;
 
 beforeAll(async () => {
-  const stamp = sourcesStamp();
-  const stampFile = join(DIR, 'stamp');
-  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
-    mkdirSync(DIR, { recursive: true });
-    execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth', CHECKPOINT]);
-    execFileSync('/usr/bin/python3', ['models/export.py', '--checkpoint', CHECKPOINT, '--out', EXPORT], { stdio: 'ignore' });
-    writeFileSync(stampFile, stamp);
-  }
+  mkdirSync(DIR, { recursive: true });
+  const generator = stampOf(['tests/support/pth-make-vit-b.py']);
+  remakeUnlessStamped(join(DIR, 'checkpoint.stamp'), generator, () =>
+    execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth', CHECKPOINT]),
+  );
+  const exporter = ['models/export.py', ...readdirSync('models/sammed3d').filter((name) => name.endsWith('.py')).map((name) => join('models/sammed3d', name))];
+  remakeUnlessStamped(join(DIR, 'export.stamp'), stampOf(exporter) + generator, () =>
+    execFileSync('/usr/bin/python3', ['models/export.py', '--checkpoint', CHECKPOINT, '--out', EXPORT], { stdio: 'ignore' }),
+  );
   exported = createOrtRunner(
     ort.Tensor,
     await ort.InferenceSession.create(join(EXPORT, 'encoder.onnx')),

@@ -211,8 +211,8 @@ class PositionEncoding(CheckpointModule):
         self.add_weight("positional_encoding_gaussian_matrix", (3, features))
 
     def forward(self, coords01: torch.Tensor) -> torch.Tensor:
-        angles = 2 * math.pi * ((2 * coords01 - 1) @ self.positional_encoding_gaussian_matrix)
-        return torch.cat([torch.sin(angles), torch.cos(angles), torch.sin(angles)], dim=-1)
+        sin, cos = ops.sin_cos_turns((2 * coords01 - 1) @ self.positional_encoding_gaussian_matrix)
+        return torch.cat([sin, cos, sin], dim=-1)
 
 
 class MaskDownscaling(nn.ModuleDict):

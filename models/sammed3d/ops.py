@@ -2,6 +2,8 @@
 
 Feature maps are channels-last: a [D, H, W, C] grid, or its [D*H*W, C] token view (W fastest).
 """
+import math
+
 import torch
 
 
@@ -45,12 +47,28 @@ def conv_transpose_k2s2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
 
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
-    import os
-    if os.environ.get("EXPLICIT_LN"):
-        mean = x.mean(-1, keepdim=True)
-        centred = x - mean
-        return centred / torch.sqrt((centred * centred).mean(-1, keepdim=True) + eps) * weight + bias
     return torch.nn.functional.layer_norm(x, tuple(weight.shape), weight, bias, eps)
+
+
+def sin_cos_turns(turns: torch.Tensor):
+    """(sin, cos) of 2*pi*turns to float32 accuracy with polynomials.
+
+    WebGPU only bounds sin/cos errors by 2^-11 inside [-pi, pi] (SwiftShader is ~2e-4 off), so
+    whole and half turns are removed exactly first, then Taylor series on [-pi/2, pi/2]
+    (truncation below 1e-9) give every backend the same float32-accurate values.
+    """
+    r = turns - torch.floor(turns + 0.5)  # [-0.5, 0.5]
+    reflect = (r > 0.25) | (r < -0.25)  # sin(pi - x) = sin x, cos(pi - x) = -cos x
+    r = torch.where(r > 0.25, 0.5 - r, torch.where(r < -0.25, -0.5 - r, r))
+    x = 2 * math.pi * r
+    x2 = x * x
+    sin, cos = torch.zeros_like(x), torch.zeros_like(x)
+    for n in range(7, 0, -1):  # sin: x^1 .. x^13, cos: x^0 .. x^14
+        sin = sin * x2 + (-1) ** (n - 1) / math.factorial(2 * n - 1)
+        cos = cos * x2 + (-1) ** n / math.factorial(2 * n)
+    sin = sin * x
+    cos = cos * x2 + 1
+    return sin, torch.where(reflect, -cos, cos)
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:

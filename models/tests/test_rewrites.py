@@ -97,3 +97,11 @@ def test_padded_window_attention_closed_form(grid, window, spread):
     torch.testing.assert_close(att(x), expected, rtol=1e-4, atol=1e-5)
     att.optimized = False
     torch.testing.assert_close(att(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_polynomial_sin_cos_match_float64():
+    turns = torch.cat([torch.randn(100_000) * 5, torch.tensor([-0.5, -0.25, 0.0, 0.25, 0.5, 7.75])])
+    sin, cos = ops.sin_cos_turns(turns)
+    angle = 2 * torch.pi * turns.double()
+    assert (sin.double() - torch.sin(angle)).abs().max() < 5e-7
+    assert (cos.double() - torch.cos(angle)).abs().max() < 5e-7

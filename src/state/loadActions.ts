@@ -7,7 +7,7 @@ import { LoadError } from '../core/validate';
 import type { Vec3, Volume } from '../core/types';
 import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
-import { AUTO_PRESET_NAME, autoWindow, CT_PRESETS, exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
+import { exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
 import { useLoadStore } from './loadStore';
 import { useViewStore } from './viewStore';
 import { registerVolume } from './volumeRegistry';
@@ -47,12 +47,7 @@ function errorMessage(error: unknown): string {
 function showVolume(loaded: LoadedImage): void {
   const { volume } = loaded;
   const stats = sampleIntensityStats(volume.data);
-  const preset =
-    loaded.modality === 'CT'
-      ? CT_PRESETS[0]
-      : loaded.modality === 'MR'
-        ? { name: AUTO_PRESET_NAME, windowLevel: autoWindow(stats) }
-        : initialWindow(stats);
+  const preset = initialWindow(stats, loaded.modality);
   const id = registerVolume(volume);
   const g = volume.geometry;
   const center = g.size.map((n) => Math.floor(n / 2)) as Vec3;

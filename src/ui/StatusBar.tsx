@@ -1,7 +1,8 @@
 import { useLoadStore } from '../state/loadStore';
 import { useViewStore } from '../state/viewStore';
 
-const HINT = 'Left: crosshair · Wheel/arrows: slice · Right drag: window · Ctrl+wheel: zoom · Shift/middle drag: pan';
+const HINT =
+  'Wheel, ↑↓, PgUp/PgDn: slice · Ctrl+wheel: zoom · Shift/middle drag: pan · Navigate tool: click sets the crosshair, right drag the window';
 
 function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(5);

@@ -178,7 +178,7 @@ export function useSliceInteraction(
       event.preventDefault();
       if (event.ctrlKey || event.metaKey) {
         const [x, y] = localPoint(element, event);
-        zoomAt(view, c.vp, Math.exp(-event.deltaY / 300), x, y);
+        zoomAt(view, c.vp, Math.exp(-event.deltaY / 500), x, y);
       } else if (event.deltaY !== 0) {
         stepSlice(view, c.vp.layout.normalAxis, event.deltaY < 0 ? 1 : -1);
       }

@@ -33,6 +33,28 @@ function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
+/**
+ * One animation-frame loop for all views. A view's first draw of a new image compiles shaders
+ * and uploads textures (tens of ms each with software GL), so at most one such draw runs per
+ * frame: three of them in one frame would block the main thread for too long.
+ */
+const pendingDraws = new Set<SliceRenderer>();
+let frameRequest = 0;
+
+function drawPendingViews(): void {
+  frameRequest = 0;
+  let heavyDrawDone = false;
+  for (const view of pendingDraws) {
+    if (view.isFirstDrawOfImage) {
+      if (heavyDrawDone) continue;
+      heavyDrawDone = true;
+    }
+    pendingDraws.delete(view);
+    view.drawPendingScene();
+  }
+  if (pendingDraws.size > 0) frameRequest = requestAnimationFrame(drawPendingViews);
+}
+
 /** One slice view drawn by vtk.js into its own canvas; interaction is handled by the caller. */
 export class SliceRenderer {
   private readonly renderWindow = vtkRenderWindow.newInstance();
@@ -41,8 +63,8 @@ export class SliceRenderer {
   private readonly mapper = vtkImageMapper.newInstance();
   private readonly actor = vtkImageSlice.newInstance();
   private image: vtkImageData | null = null;
+  private drawnImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
-  private frame = 0;
   /** Called after each drawn frame (the test hook records first-render times from it). */
   onRendered: (() => void) | null = null;
 
@@ -54,11 +76,6 @@ export class SliceRenderer {
     this.actor.setMapper(this.mapper);
     this.actor.getProperty().setInterpolationType(InterpolationType.NEAREST);
     this.renderer.getActiveCamera().setParallelProjection(true);
-  }
-
-  /** The canvas vtk draws into (for tests and screenshots). */
-  get canvas(): HTMLCanvasElement | null {
-    return this.glWindow.getCanvas();
   }
 
   setImage(image: vtkImageData | null): void {
@@ -78,15 +95,23 @@ export class SliceRenderer {
     this.glWindow.setSize(Math.max(1, Math.round(width * dpr)), Math.max(1, Math.round(height * dpr)));
   }
 
-  /** Draws the scene at the next animation frame; several requests in one frame draw once. */
+  /** Draws the scene at a coming animation frame; several requests before it draw once. */
   requestRender(scene: SliceScene | null): void {
     this.pendingScene = scene;
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render(this.pendingScene);
-      this.onRendered?.();
-    });
+    pendingDraws.add(this);
+    if (!frameRequest) frameRequest = requestAnimationFrame(drawPendingViews);
+  }
+
+  /** True until this view has drawn its current image once (the expensive draw). */
+  get isFirstDrawOfImage(): boolean {
+    return this.image !== null && this.image !== this.drawnImage;
+  }
+
+  /** Draws the latest requested scene now (called by the shared frame loop). */
+  drawPendingScene(): void {
+    this.render(this.pendingScene);
+    this.drawnImage = this.image;
+    this.onRendered?.();
   }
 
   private render(scene: SliceScene | null): void {
@@ -122,7 +147,7 @@ export class SliceRenderer {
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.frame);
+    pendingDraws.delete(this);
     this.actor.delete();
     this.mapper.delete();
     this.renderer.delete();

@@ -10,7 +10,7 @@ describe('intensity statistics', () => {
   });
 
   it('finds the exact range across several chunks', async () => {
-    const data = new Float32Array((1 << 23) + 10);
+    const data = new Float32Array((1 << 21) + 10);
     data[data.length - 1] = 7;
     data[3] = -2;
     expect(await exactRange(data)).toEqual([-2, 7]);
@@ -29,6 +29,12 @@ describe('window choice', () => {
     expect(preset.name).toBe('Auto');
     expect(preset.windowLevel.center).toBeCloseTo(500, -1);
     expect(preset.windowLevel.width).toBeCloseTo(980, -1);
+  });
+
+  it('trusts a DICOM modality over the intensity heuristic', () => {
+    const airAndTissue = sampleIntensityStats(new Int16Array(1000).map((_, n) => (n < 300 ? -1000 : 40)));
+    expect(initialWindow(airAndTissue, 'MR').name).toBe('Auto');
+    expect(initialWindow(sampleIntensityStats(new Int16Array(100)), 'CT').name).toBe('Soft tissue');
   });
 
   it('never returns a zero-width window for a constant image', () => {

@@ -36,11 +36,22 @@ def tensor_summary(t):
     }
 
 
+def central_directory_sha256(path):
+    """SHA-256 of a zip's central directory, located by its end record (no ZIP64 in the fixture)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    eocd = data.rfind(b"PK\x05\x06")
+    size, offset = struct.unpack("<II", data[eocd + 12: eocd + 20])
+    return hashlib.sha256(data[offset: offset + size]).hexdigest()
+
+
 def fixture_stats(checkpoint, out_dir):
     state = torch.load(checkpoint, map_location="cpu")["model_state_dict"]
     stats = {name: tensor_summary(t) for name, t in state.items()}
     with open(os.path.join(out_dir, "fixture-a-stats.json"), "w") as f:
         json.dump(stats, f)
+    with open(os.path.join(out_dir, "fixture-a-fingerprint.txt"), "w") as f:
+        f.write(central_directory_sha256(checkpoint))
     return state
 
 

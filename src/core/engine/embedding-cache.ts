@@ -19,6 +19,11 @@ export class EmbeddingCache {
     return value;
   }
 
+  /** Whether the key is cached, without making it more recent. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   set(key: string, value: Float32Array): void {
     this.delete(key);
     this.entries.set(key, value);

@@ -63,14 +63,16 @@ export function firstClick(truth: Uint8Array, dims: Vec3, spacing: Vec3): Simula
 
 /** The next click: inside the largest error component; null when the prediction is perfect. */
 export function nextClick(prediction: Uint8Array, truth: Uint8Array, dims: Vec3, spacing: Vec3): SimulatedClick | null {
-  const error = new Uint8Array(truth.length);
-  for (let o = 0; o < truth.length; o++) error[o] = (prediction[o] !== 0) !== (truth[o] !== 0) ? 1 : 0;
-  const { labels, sizes } = connectedComponents(error, dims);
-  if (sizes.length === 0) return null;
-  const largest = sizes.indexOf(Math.max(...sizes)) + 1;
-  const point = interiorOf(dims, spacing, (o) => labels[o] === largest) as Vec3;
-  const offset = point[0] + dims[0] * (point[1] + dims[1] * point[2]);
-  return { point, positive: truth[offset] !== 0 };
+  const isError = (o: number) => (prediction[o] !== 0) !== (truth[o] !== 0);
+  // Work on the errors' bounding box only: whole CT volumes are large.
+  const box = boundingBox(dims, isError);
+  if (!box) return null;
+  const error = cropMask(dims, box.lo, box.hi, isError);
+  const { labels, sizes } = connectedComponents(error.mask, error.dims);
+  const largest = sizes.reduce((best, size, n) => (size > sizes[best] ? n : best), 0) + 1;
+  const local = interiorOf(error.dims, spacing, (o) => labels[o] === largest) as Vec3;
+  const point: Vec3 = [local[0] + box.lo[0], local[1] + box.lo[1], local[2] + box.lo[2]];
+  return { point, positive: truth[point[0] + dims[0] * (point[1] + dims[1] * point[2])] !== 0 };
 }
 
 export function dice(prediction: Uint8Array, truth: Uint8Array): number {

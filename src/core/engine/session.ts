@@ -82,6 +82,8 @@ export class SegmentationSession {
   private readonly maxPatches: number;
   /** Clicks run one after another: each builds on the previous one's logits. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Patch positions encoded by this session (their embeddings may since have left the cache). */
+  private readonly encodedOffsets: Vec3[] = [];
 
   constructor(
     readonly volume: Volume,
@@ -95,9 +97,17 @@ export class SegmentationSession {
 
   /** Adds a positive or negative click at voxel `point` (i, j, k) of the input volume to an object. */
   addClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions = {}): Promise<ClickResult> {
-    const run = this.queue.then(() => this.runClick(objectId, point, positive, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.enqueue(() => this.runClick(objectId, point, positive, options));
+  }
+
+  /**
+   * Encodes the patch centred on voxel `point` ahead of any click (e.g. under the cursor while
+   * the backend is idle): a first click near it then runs only the decoder.
+   */
+  prepare(point: Vec3, signal?: AbortSignal): Promise<void> {
+    return this.enqueue(async () => {
+      await this.embeddings(this.modelVoxel(point).map((v) => v - HALF_PATCH) as Vec3, signal);
+    });
   }
 
   /** The object's current mask, or undefined for an unknown object. */
@@ -110,26 +120,38 @@ export class SegmentationSession {
     this.objects.delete(objectId);
   }
 
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private maskVolume(object: SegmentedObject): Volume<Uint8Array> {
     return { geometry: this.volume.geometry, data: object.mask };
   }
 
-  private async runClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions): Promise<ClickResult> {
+  /** The model-grid voxel of an original voxel, checking that it is one. */
+  private modelVoxel(point: Vec3): Vec3 {
     const size = this.volume.geometry.size;
     if (!point.every((v, axis) => Number.isInteger(v) && v >= 0 && v < size[axis])) {
       throw new RangeError(`point (${point.join(', ')}) is outside the image (size ${size.join(' x ')})`);
     }
+    return sourceToModel(this.grid, point).map(Math.round) as Vec3;
+  }
+
+  private async runClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions): Promise<ClickResult> {
+    const model = this.modelVoxel(point);
+    const size = this.volume.geometry.size;
     let object = this.objects.get(objectId);
     if (!object) {
       object = { patches: [], clicks: [], mask: new Uint8Array(size[0] * size[1] * size[2]) };
       this.objects.set(objectId, object);
     }
-    const model = sourceToModel(this.grid, point).map(Math.round) as Vec3;
     object.clicks.push({ model, positive });
 
     let patch = this.patchContaining(object, model);
     if (!patch) {
-      patch = this.newPatch(object, model.map((v) => v - HALF_PATCH) as Vec3);
+      patch = this.newPatch(object, this.encodedPatchAround(model) ?? (model.map((v) => v - HALF_PATCH) as Vec3));
     } else {
       patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
@@ -177,6 +199,16 @@ export class SegmentationSession {
     return best;
   }
 
+  /** A patch with a cached embedding whose central half holds `model`: as good a context as a centred one. */
+  private encodedPatchAround(model: Vec3): Vec3 | undefined {
+    const quarter = PATCH_SIZE / 4;
+    return this.encodedOffsets.find(
+      (offset) =>
+        this.cache.has(EmbeddingCache.key(this.options.volumeId, offset)) &&
+        toPatch(model, offset).every((v) => v >= quarter && v < PATCH_SIZE - quarter),
+    );
+  }
+
   /** A new patch of the object, prompted by the object's clicks that fall inside it. */
   private newPatch(object: SegmentedObject, offset: Vec3, extraPoints: PatchPoint[] = []): Patch {
     const points = [...extraPoints];
@@ -189,16 +221,24 @@ export class SegmentationSession {
     return patch;
   }
 
+  /** The patch's embeddings, from the cache or the encoder; true in `encoded` when the encoder ran. */
+  private async embeddings(offset: Vec3, signal?: AbortSignal): Promise<{ embeddings: Float32Array; encoded: boolean }> {
+    const key = EmbeddingCache.key(this.options.volumeId, offset);
+    const cached = this.cache.get(key);
+    if (cached) return { embeddings: cached, encoded: false };
+    signal?.throwIfAborted();
+    const image = samplePatch(this.volume, this.grid, offset);
+    normalizeForeground(image);
+    const embeddings = await this.runner.encode(image);
+    this.cache.set(key, embeddings);
+    if (!this.encodedOffsets.some((o) => o.every((v, a) => v === offset[a]))) this.encodedOffsets.push(offset);
+    return { embeddings, encoded: true };
+  }
+
   private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: { run: number; encoded: number }, options: ClickOptions): Promise<void> {
     options.signal?.throwIfAborted();
-    const key = EmbeddingCache.key(this.options.volumeId, patch.offset);
-    let embeddings = this.cache.get(key);
-    const encoded = !embeddings;
-    if (!embeddings) {
-      const image = samplePatch(this.volume, this.grid, patch.offset);
-      normalizeForeground(image);
-      embeddings = await this.runner.encode(image);
-      this.cache.set(key, embeddings);
+    const { embeddings, encoded } = await this.embeddings(patch.offset, options.signal);
+    if (encoded) {
       stats.encoded++;
       options.signal?.throwIfAborted();
     }
@@ -207,7 +247,7 @@ export class SegmentationSession {
     options.onProgress?.({ patchesDone: stats.run, maxPatches: this.maxPatches, offset: patch.offset, encoded });
   }
 
-  /** Faces (model axis, side -1 | +1) the patch's mask touches, inside the volume, with no patch of the object beyond. */
+  /** Faces (model axis, side -1 | +1) the patch's mask touches inside the volume, with no patch of the object beyond. */
   private facesToFollow(object: SegmentedObject, patch: Patch): [number, -1 | 1][] {
     const mask = (patch.prediction as PatchPrediction).mask;
     const faces: [number, -1 | 1][] = [];
@@ -215,8 +255,9 @@ export class SegmentationSession {
       for (const side of [-1, 1] as const) {
         const atVolumeBorder = side < 0 ? patch.offset[axis] <= 0 : patch.offset[axis] + PATCH_SIZE >= this.grid.size[axis];
         if (atVolumeBorder || !touchesFace(mask, axis, side)) continue;
+        // Skip when the object already has a patch at (or within a quarter patch of) that place.
         const offset = neighbourOffset(patch.offset, axis, side);
-        if (object.patches.some((p) => p.offset.every((v, a) => v === offset[a]))) continue;
+        if (object.patches.some((p) => p.offset.every((v, a) => Math.abs(v - offset[a]) < PATCH_SIZE / 4))) continue;
         faces.push([axis, side]);
       }
     }

@@ -53,6 +53,11 @@ export class Checkpoint {
     return new Checkpoint(archive, prefix, stateDictTensors(top, stateDictKey));
   }
 
+  /** Content key of the checkpoint file (see ZipArchive.fingerprint), known after reading only its directory. */
+  get fingerprint(): string {
+    return this.archive.fingerprint;
+  }
+
   /** Reads one tensor as dense float32 (float16/bfloat16/float64/integers are converted). */
   async readTensor(name: string): Promise<Float32Tensor> {
     let result: Float32Tensor | undefined;

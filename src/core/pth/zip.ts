@@ -41,12 +41,19 @@ export class ZipArchive {
   private constructor(
     readonly source: ByteSource,
     readonly entries: ReadonlyMap<string, ZipEntry>,
+    /**
+     * SHA-256 (hex) of the central directory, which lists every entry's name, size, offset and
+     * CRC-32: a cheap content key for the archive (caches of converted weights use it).
+     */
+    readonly fingerprint: string,
   ) {}
 
   static async open(source: ByteSource): Promise<ZipArchive> {
     const centralDirectory = await locateCentralDirectory(source);
     const bytes = await source.read(centralDirectory.offset, centralDirectory.size);
-    return new ZipArchive(source, parseCentralDirectory(bytes, centralDirectory.count, source.size));
+    const entries = parseCentralDirectory(bytes, centralDirectory.count, source.size);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.slice()));
+    return new ZipArchive(source, entries, Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join(''));
   }
 
   entry(name: string): ZipEntry | undefined {
