@@ -15,7 +15,6 @@ const cases = [
   { backend: 'wasm', threads: 2, models: '.cache/models/fixture-a' },
   { backend: 'wasm', threads: 2, models: '.cache/models/fixture-a-plain' },
   { backend: 'webgpu', threads: 1, models: '.cache/models/fixture-a' },
-  { backend: 'webgpu', threads: 1, models: '.cache/models/tmp-ln' },
 ];
 
 for (const { backend, threads, models } of cases) {

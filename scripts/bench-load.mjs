@@ -68,8 +68,13 @@ async function measureLoad(browser, url, file) {
   await page.goto(url);
   await page.waitForFunction(() => window.__samApp !== undefined);
   await page.evaluate(() => {
-    const bench = { changeAt: 0, longTasks: [] };
+    const bench = { changeAt: 0, longTasks: [], phases: [] };
     window.__bench = bench;
+    // Phase starts as the status bar shows them ("Reading ...", "Decoding ...", "Preparing ...").
+    new MutationObserver(() => {
+      const phase = document.querySelector('[data-testid="progress"] span')?.textContent?.split(' ')[0];
+      if (phase && phase !== bench.phases.at(-1)?.phase) bench.phases.push({ phase, at: performance.now() });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
@@ -85,11 +90,19 @@ async function measureLoad(browser, url, file) {
   // Let the frame after the first render (and any follow-up work) finish before reading long tasks.
   await page.waitForTimeout(1500);
   const result = await page.evaluate(() => {
-    const { changeAt, longTasks } = window.__bench;
+    const { changeAt, longTasks, phases } = window.__bench;
     const renders = Object.values(window.__samApp.firstRenders);
     const after = longTasks.filter((t) => t.start + t.duration >= changeAt);
+    const firstSlicesAt = Math.max(...renders);
+    const steps = [
+      { phase: 'Starting', at: changeAt },
+      ...phases,
+      { phase: 'Drawing', at: Math.min(...renders) },
+      { phase: 'end', at: firstSlicesAt },
+    ];
     return {
-      firstSlicesMs: Math.max(...renders) - changeAt,
+      firstSlicesMs: firstSlicesAt - changeAt,
+      phases: steps.slice(0, -1).map((p, n) => `${p.phase} ${Math.round(steps[n + 1].at - p.at)} ms`).join(', '),
       longestTaskMs: Math.max(0, ...after.map((t) => t.duration)),
       longTasks: after.map((t) => ({ at: Math.round(t.start - changeAt), ms: Math.round(t.duration) })),
     };
@@ -113,7 +126,7 @@ async function main() {
       results.push(r);
       const tasks = r.longTasks.map((t) => `${t.ms} ms @${t.at}`).join(', ') || 'none';
       console.log(
-        `run ${run}: first slices ${r.firstSlicesMs.toFixed(0)} ms, longest main-thread task ${r.longestTaskMs.toFixed(0)} ms (long tasks: ${tasks})`,
+        `run ${run}: first slices ${r.firstSlicesMs.toFixed(0)} ms (${r.phases}), longest main-thread task ${r.longestTaskMs.toFixed(0)} ms (long tasks: ${tasks})`,
       );
     }
     const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { Segmentation, type RegionMask } from '../src/core/segmentation/segmentation';
 import { forEachBrushSpan, type BrushDab } from '../src/core/segmentation/brush';
-import { decodeRuns, encodeRuns } from '../src/core/segmentation/region';
+import { decodeRuns, encodeRuns, nonZeroBounds, readBox, unionBox, writeBox } from '../src/core/segmentation/region';
 
 function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): ImageGeometry {
   return { size, spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
@@ -44,6 +44,26 @@ describe('run-length coding', () => {
     for (let n = 0; n < data.length; n++) data[n] = n % 37 < 20 ? 3 : (n * 7) % 5;
     expect(decodeRuns(encodeRuns(data), data.length)).toEqual(data);
     expect(decodeRuns(encodeRuns(new Uint8Array(0)), 0)).toEqual(new Uint8Array(0));
+  });
+});
+
+describe('boxes', () => {
+  it('finds the bounds of non-zero voxels and reads/writes boxes', () => {
+    const size: Vec3 = [7, 5, 4];
+    const grid = new Uint8Array(7 * 5 * 4);
+    expect(nonZeroBounds(grid, size)).toBeNull();
+    grid[2 + 7 * (3 + 5 * 1)] = 1;
+    grid[5 + 7 * (1 + 5 * 2)] = 9;
+    const box = nonZeroBounds(grid, size)!;
+    expect(box).toEqual({ min: [2, 1, 1], max: [5, 3, 2] });
+    const values = readBox(grid, size, box);
+    expect(values.length).toBe(4 * 3 * 2);
+    expect(values.reduce((a, b) => a + b, 0)).toBe(10);
+    const copy = new Uint8Array(grid.length);
+    writeBox(copy, size, box, values);
+    expect(copy).toEqual(grid);
+    expect(unionBox(box, { min: [0, 4, 2], max: [1, 4, 3] })).toEqual({ min: [0, 1, 1], max: [5, 4, 3] });
+    expect(unionBox(null, box)).toBe(box);
   });
 });
 

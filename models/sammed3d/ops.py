@@ -58,17 +58,15 @@ def sin_cos_turns(turns: torch.Tensor):
     (truncation below 1e-9) give every backend the same float32-accurate values.
     """
     r = turns - torch.floor(turns + 0.5)  # [-0.5, 0.5]
-    reflect = (r > 0.25) | (r < -0.25)  # sin(pi - x) = sin x, cos(pi - x) = -cos x
+    reflect = torch.abs(r) > 0.25  # sin(pi - x) = sin x, cos(pi - x) = -cos x
     r = torch.where(r > 0.25, 0.5 - r, torch.where(r < -0.25, -0.5 - r, r))
-    x = 2 * math.pi * r
-    x2 = x * x
-    sin, cos = torch.zeros_like(x), torch.zeros_like(x)
-    for n in range(7, 0, -1):  # sin: x^1 .. x^13, cos: x^0 .. x^14
+    x2 = (2 * math.pi * r) ** 2
+    sin, cos = 0.0, 0.0
+    for n in range(7, 0, -1):  # Horner: sin x / x in x^0 .. x^12, cos x in x^0 .. x^14
         sin = sin * x2 + (-1) ** (n - 1) / math.factorial(2 * n - 1)
         cos = cos * x2 + (-1) ** n / math.factorial(2 * n)
-    sin = sin * x
     cos = cos * x2 + 1
-    return sin, torch.where(reflect, -cos, cos)
+    return sin * (2 * math.pi * r), torch.where(reflect, -cos, cos)
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:

@@ -81,8 +81,8 @@ export async function runFidelity(
   const embeddings = output(encoded, 'embeddings');
   const report: FidelityReport = { embeddings: relativeError(embeddings, fixture.embeddings), logits: [], iou: [], dice: 0 };
   // The official loop feeds the previous click's logits as the mask prompt: feed the reference ones.
-  let previous = new Float32Array(MASK_SIZE ** 3);
-  let logits = previous;
+  let previous: Float32Array = new Float32Array(MASK_SIZE ** 3);
+  let logits: Float32Array = previous;
   for (const click of fixture.clicks) {
     const n = click.labels.length;
     const decoded = await decoder.run({

@@ -12,6 +12,9 @@ const TYPE_NAMES: Record<string, string> = {
   Float64Array: 'float64',
 };
 
+/** True when an index axis is tilted against the patient axes beyond rounding (about 0.1 degree). */
+const isOblique = (direction: readonly number[]) => direction.some((v) => Math.abs(v) > 0.002 && Math.abs(v) < 0.998);
+
 const mm = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/0+$/, ''));
 const intensity = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
 
@@ -47,7 +50,10 @@ export function ImageInfo() {
         <dt>Spacing</dt>
         <dd>{g.spacing.map(mm).join(' × ')} mm</dd>
         <dt>Orientation</dt>
-        <dd>{orientationCode(g)}</dd>
+        <dd>
+          {orientationCode(g)}
+          {isOblique(g.direction) && ' (oblique)'}
+        </dd>
         <dt>Type</dt>
         <dd>{TYPE_NAMES[volume.dataType] ?? volume.dataType}</dd>
         <dt>Range</dt>
