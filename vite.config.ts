@@ -10,7 +10,8 @@ const isolationHeaders = {
 
 export default defineConfig({
   plugins: [react(), itkWasmPipelines()],
-  server: { headers: isolationHeaders },
+  // Builds and test outputs under .cache/ or test-results/ must not reload open dev pages.
+  server: { headers: isolationHeaders, watch: { ignored: ['**/.cache/**', '**/test-results/**', '**/dist/**'] } },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', 'itk-wasm', '@itk-wasm/image-io', '@itk-wasm/dicom'] },

@@ -39,15 +39,21 @@ beforeAll(async () => {
   put('good', {
     'encoder.onnx': encoder,
     'decoder.onnx': decoder,
-    'model.json': JSON.stringify({ name: 'oracle', sha256: { 'encoder.onnx': sha256(encoder), 'decoder.onnx': sha256(decoder) } }),
+    'model.json': JSON.stringify({ name: 'oracle', encoder: { file: 'encoder.onnx', sha256: sha256(encoder) }, decoder: { file: 'decoder.onnx', sha256: sha256(decoder) } }),
   });
   put('unverified', { 'encoder.onnx': encoder, 'decoder.onnx': decoder });
   put('corrupt', {
     'encoder.onnx': encoder,
     'decoder.onnx': decoder.subarray(0, decoder.length - 1),
-    'model.json': JSON.stringify({ files: { 'encoder.onnx': { sha256: sha256(encoder) }, 'decoder.onnx': { sha256: sha256(decoder) } } }),
+    'model.json': JSON.stringify({ encoder: { sha256: sha256(encoder) }, decoder: { sha256: sha256(decoder) } }),
   });
   put('incomplete', { 'encoder.onnx': encoder });
+  // Graph files named by model.json.
+  put('renamed', {
+    'enc.onnx': encoder,
+    'dec.onnx': decoder,
+    'model.json': JSON.stringify({ encoder: { file: 'enc.onnx', sha256: sha256(encoder) }, decoder: { file: 'dec.onnx', sha256: sha256(decoder) } }),
+  });
   server = createServer((request, response) => {
     requests.push(request.url ?? '');
     const path = join(served, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
@@ -77,6 +83,12 @@ describe.skipIf(!haveOracle)('model loading', () => {
     expect(progress).toContain('verify:decoder.onnx');
   });
 
+  it('fetches the graph files model.json names', async () => {
+    const model = await loadModelFromUrl(`${baseUrl}/renamed`);
+    expect(model.verified).toBe(true);
+    expect(requests).toContain('/renamed/enc.onnx');
+  });
+
   it('works without model.json, unverified', async () => {
     const model = await loadModelFromUrl(`${baseUrl}/unverified/`);
     expect(model.verified).toBe(false);
@@ -94,7 +106,7 @@ describe.skipIf(!haveOracle)('model loading', () => {
   it('reads local files, checking a given model.json', async () => {
     const encoder = readFileSync(join(ORACLE_DIR, 'encoder.onnx'));
     const decoder = readFileSync(join(ORACLE_DIR, 'decoder.onnx'));
-    const manifest = new Blob([JSON.stringify({ sha256: { 'encoder.onnx': sha256(encoder), 'decoder.onnx': sha256(decoder) } })]);
+    const manifest = new Blob([JSON.stringify({ encoder: { sha256: sha256(encoder) }, decoder: { sha256: sha256(decoder) } })]);
     const model = await loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest });
     expect(model.verified).toBe(true);
     await expect(

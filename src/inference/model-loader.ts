@@ -4,14 +4,15 @@
  * SHA-256 digests from model.json are checked whatever the source.
  */
 
-export const MODEL_FILES = ['encoder.onnx', 'decoder.onnx'] as const;
-export type ModelFileName = (typeof MODEL_FILES)[number];
+export const GRAPHS = ['encoder', 'decoder'] as const;
+export type GraphName = (typeof GRAPHS)[number];
 
+/** The parts of model.json (written by models/export.py) that loading uses. */
 export interface ModelManifest {
   name?: string;
-  /** Hex SHA-256 per graph file: `{ "encoder.onnx": "ab12..." }` or `files: { "encoder.onnx": { sha256 } }`. */
-  sha256?: Partial<Record<ModelFileName, string>>;
-  files?: Partial<Record<ModelFileName, { sha256?: string }>>;
+  graph?: string;
+  encoder?: { file?: string; sha256?: string };
+  decoder?: { file?: string; sha256?: string };
   [key: string]: unknown;
 }
 
@@ -51,14 +52,14 @@ export interface LocalModelFiles {
 
 export async function loadModelFromFiles(files: LocalModelFiles, onProgress?: ModelProgressCallback): Promise<ModelBytes> {
   const manifest = files.manifest ? parseManifest(await files.manifest.text(), 'model.json') : null;
-  const read = async (blob: Blob, file: ModelFileName) => {
+  const read = async (blob: Blob, file: string) => {
     const bytes = new Uint8Array(await blob.arrayBuffer());
     onProgress?.({ phase: 'download', file, loadedBytes: bytes.length, totalBytes: bytes.length, fromCache: false });
     return bytes;
   };
   const encoder = await read(files.encoder, 'encoder.onnx');
   const decoder = await read(files.decoder, 'decoder.onnx');
-  const verified = await verifyAll(manifest, { 'encoder.onnx': encoder, 'decoder.onnx': decoder }, onProgress);
+  const verified = await verifyAll(manifest, { encoder, decoder }, onProgress);
   return { encoder, decoder, manifest, source: 'files', verified };
 }
 
@@ -73,15 +74,16 @@ export async function loadModelFromUrl(
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const cache = options.useCache !== false && typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE_NAME) : null;
   const manifest = await fetchManifest(`${base}model.json`, options.signal);
-  const bytes: Partial<Record<ModelFileName, Uint8Array>> = {};
-  for (const file of MODEL_FILES) {
+  const bytes: Partial<Record<GraphName, Uint8Array>> = {};
+  for (const graph of GRAPHS) {
+    const file = graphFile(manifest, graph);
     const url = new URL(file, new URL(base, globalThis.location?.href)).href;
-    const expected = expectedDigest(manifest, file);
+    const expected = expectedDigest(manifest, graph);
     const cached = cache ? await cache.match(url) : undefined;
     if (cached) {
       const data = await readWithProgress(cached, file, true, options.onProgress);
       if (!expected || (await sha256Hex(data)) === expected) {
-        bytes[file] = data;
+        bytes[graph] = data;
         continue;
       }
       await cache!.delete(url);
@@ -93,26 +95,18 @@ export async function loadModelFromUrl(
     const data = await readWithProgress(response, file, false, options.onProgress);
     if (expected) await verify(file, data, expected, options.onProgress);
     await cache?.put(url, new Response(data as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'application/octet-stream' } }));
-    bytes[file] = data;
+    bytes[graph] = data;
   }
   return {
-    encoder: bytes['encoder.onnx']!,
-    decoder: bytes['decoder.onnx']!,
+    encoder: bytes.encoder!,
+    decoder: bytes.decoder!,
     manifest,
     source: base,
-    verified: Boolean(expectedDigest(manifest, 'encoder.onnx') && expectedDigest(manifest, 'decoder.onnx')),
+    verified: GRAPHS.every((graph) => expectedDigest(manifest, graph)),
   };
 }
 
-/** Whether both graphs of the model at `baseUrl` are in Cache Storage. */
-export async function isModelCached(baseUrl: string): Promise<boolean> {
-  if (typeof caches === 'undefined') return false;
-  const cache = await caches.open(MODEL_CACHE_NAME);
-  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href);
-  const hits = await Promise.all(MODEL_FILES.map((file) => cache.match(new URL(file, base).href)));
-  return hits.every(Boolean);
-}
-
+/** Forgets every downloaded model (the next load downloads again). */
 export async function clearModelCache(): Promise<void> {
   if (typeof caches !== 'undefined') await caches.delete(MODEL_CACHE_NAME);
 }
@@ -122,11 +116,15 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function expectedDigest(manifest: ModelManifest | null, file: ModelFileName): string | undefined {
-  return (manifest?.sha256?.[file] ?? manifest?.files?.[file]?.sha256)?.toLowerCase();
+function expectedDigest(manifest: ModelManifest | null, graph: GraphName): string | undefined {
+  return manifest?.[graph]?.sha256?.toLowerCase();
 }
 
-async function verify(file: ModelFileName, data: Uint8Array, expected: string, onProgress?: ModelProgressCallback): Promise<void> {
+function graphFile(manifest: ModelManifest | null, graph: GraphName): string {
+  return manifest?.[graph]?.file ?? `${graph}.onnx`;
+}
+
+async function verify(file: string, data: Uint8Array, expected: string, onProgress?: ModelProgressCallback): Promise<void> {
   onProgress?.({ phase: 'verify', file, loadedBytes: data.length, totalBytes: data.length, fromCache: false });
   const actual = await sha256Hex(data);
   if (actual !== expected) {
@@ -139,13 +137,13 @@ async function verify(file: ModelFileName, data: Uint8Array, expected: string, o
 
 async function verifyAll(
   manifest: ModelManifest | null,
-  files: Record<ModelFileName, Uint8Array>,
+  graphs: Record<GraphName, Uint8Array>,
   onProgress?: ModelProgressCallback,
 ): Promise<boolean> {
   let verified = true;
-  for (const file of MODEL_FILES) {
-    const expected = expectedDigest(manifest, file);
-    if (expected) await verify(file, files[file], expected, onProgress);
+  for (const graph of GRAPHS) {
+    const expected = expectedDigest(manifest, graph);
+    if (expected) await verify(`${graph}.onnx`, graphs[graph], expected, onProgress);
     else verified = false;
   }
   return verified;

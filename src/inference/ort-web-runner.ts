@@ -53,16 +53,18 @@ export function wasmThreads(): number {
 }
 
 interface NavigatorWithGpu {
-  gpu?: { requestAdapter(): Promise<unknown> };
+  gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean; architecture?: string } } | null> };
 }
 
-async function hasWebGpuAdapter(): Promise<boolean> {
+/** The WebGPU adapter, if any, and whether it is a software fallback (SwiftShader: slower than WASM). */
+async function webGpuAdapter(): Promise<{ software: boolean; name: string } | null> {
   const gpu = (globalThis.navigator as NavigatorWithGpu | undefined)?.gpu;
-  if (!gpu) return false;
   try {
-    return (await gpu.requestAdapter()) !== null;
+    const adapter = await gpu?.requestAdapter();
+    if (!adapter) return null;
+    return { software: adapter.info?.isFallbackAdapter === true, name: adapter.info?.architecture || 'GPU' };
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -154,8 +156,9 @@ export class OrtWebRunner implements ModelRunner {
   }
 
   /**
-   * Builds sessions on the best backend, or on `preferred` when given (WebGPU still has to pass the
-   * self-test). Session-creation progress goes to `onProgress`.
+   * Builds sessions on the best backend: WebGPU when a hardware adapter passes the self-test, else
+   * WASM (a software adapter that passes stays selectable). `preferred` overrides the choice
+   * (WebGPU still has to pass the self-test). Session-creation progress goes to `onProgress`.
    */
   static async create(
     model: { encoder: Uint8Array; decoder: Uint8Array },
@@ -167,8 +170,8 @@ export class OrtWebRunner implements ModelRunner {
   ): Promise<OrtWebRunner> {
     let webgpuUsable = false;
     let note: string;
-    if (options.preferred === 'wasm') note = 'WASM chosen.';
-    else if (!(await hasWebGpuAdapter())) note = 'No WebGPU adapter in this browser.';
+    const adapter = await webGpuAdapter();
+    if (!adapter) note = 'No WebGPU adapter in this browser.';
     else {
       options.onProgress?.({ phase: 'session', backend: 'webgpu', graph: 'self-test' });
       try {
@@ -179,8 +182,12 @@ export class OrtWebRunner implements ModelRunner {
         note = `WebGPU failed: ${(error as Error).message}`;
       }
     }
+    const preferWebGpu = options.preferred ? options.preferred === 'webgpu' : !adapter?.software;
+    if (webgpuUsable && !preferWebGpu) {
+      note += options.preferred ? ' WASM chosen.' : ` The adapter is a software renderer (${adapter!.name}): WASM is faster here.`;
+    }
     let sessions: Sessions | null = null;
-    if (webgpuUsable) {
+    if (webgpuUsable && preferWebGpu) {
       try {
         sessions = await createSessions('webgpu', model.encoder, model.decoder, options.onProgress);
       } catch (error) {

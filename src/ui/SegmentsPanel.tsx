@@ -10,6 +10,7 @@ import {
   useSegmentationStore,
   type SegmentationTool,
 } from '../state/segmentation';
+import { clearModelCache } from '../inference/model-loader';
 import { exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { RestorePrompt } from './RestorePrompt';
@@ -85,6 +86,13 @@ function ModelSection() {
         <input aria-label="Model URL" value={url} onChange={(e) => setUrl(e.target.value)} size={16} />
         <button type="button" disabled={modelStatus === 'loading'} onClick={() => void loadModel({ kind: 'url', url })}>
           Load from URL
+        </button>
+        <button
+          type="button"
+          title="Forget downloaded models: the next load downloads again"
+          onClick={() => void clearModelCache().then(() => useInferenceStore.setState({ message: 'Model cache cleared.' }))}
+        >
+          Clear cache
         </button>
       </div>
       <p data-testid="model-status" data-status={modelStatus}>

@@ -67,7 +67,8 @@ export class InferenceService implements InferenceApi {
     await this.runner?.dispose();
     this.runner = runner;
     this.resetSession();
-    const name = typeof model.manifest?.name === 'string' ? model.manifest.name : 'model';
+    const manifest = model.manifest;
+    const name = manifest?.name ?? (manifest?.graph ? `SAM-Med3D (${manifest.graph})` : 'SAM-Med3D');
     return { name, source: model.source, verified: model.verified, backend: runner.info };
   }
 

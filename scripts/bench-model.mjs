@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:model`: SAM-Med3D encoder/decoder latency at the full ViT-B size (random weights),
+ * plain (official padded-window attention) vs optimized graph, in PyTorch eager (our modules),
+ * onnxruntime-node and onnxruntime-web WASM in Chromium (selftest.html), 2 threads each.
+ * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { createServer } from 'vite';
+
+const THREADS = 2;
+const argv = process.argv.slice(2);
+const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
+const skipTorch = argv.includes('--skip-torch');
+const CHECKPOINT = '.cache/checkpoints/vit_b_random.pth';
+const GRAPHS = ['plain', 'optimized'];
+const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
+const python = (args) => execFileSync('/usr/bin/python3', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function prepare() {
+  if (!existsSync(CHECKPOINT)) python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', CHECKPOINT]);
+  for (const graph of GRAPHS) {
+    const json = path.join(modelDir(graph), 'model.json');
+    if (!existsSync(json) || statSync(json).mtimeMs < statSync(CHECKPOINT).mtimeMs) {
+      python(['models/export.py', '--checkpoint', CHECKPOINT, '--out', modelDir(graph), '--graph', graph]);
+    }
+  }
+}
+
+function benchTorch(graph) {
+  const out = python(['models/bench_torch.py', '--checkpoint', CHECKPOINT, '--graph', graph, '--runs', String(runs), '--threads', String(THREADS)]);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function benchNode(graph) {
+  const options = { intraOpNumThreads: THREADS, interOpNumThreads: 1 };
+  const encoder = await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), options);
+  const decoder = await ort.InferenceSession.create(path.join(modelDir(graph), 'decoder.onnx'), options);
+  const image = new ort.Tensor('float32', Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5), [1, 1, 128, 128, 128]);
+  const embeddings = (await encoder.run({ image })).embeddings;
+  const feeds = {
+    embeddings,
+    point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
+    point_labels: new ort.Tensor('float32', Float32Array.of(1, 0), [1, 2]),
+    mask_input: new ort.Tensor('float32', new Float32Array(32 ** 3), [1, 1, 32, 32, 32]),
+  };
+  await decoder.run(feeds);
+  const time = async (fn, n) => {
+    const ms = [];
+    for (let i = 0; i < n; i++) {
+      const start = performance.now();
+      await fn();
+      ms.push(performance.now() - start);
+    }
+    return ms;
+  };
+  const result = { encoderMs: await time(() => encoder.run({ image }), runs), decoderMs: await time(() => decoder.run(feeds), runs * 5) };
+  await encoder.release();
+  await decoder.release();
+  return result;
+}
+
+/** Serves the graph being measured at /selftest-data/models/ (streamed: the ViT-B encoder is ~370 MB). */
+function modelFiles(state) {
+  return {
+    name: 'bench-model-files',
+    configureServer(server) {
+      server.middlewares.use('/selftest-data/models', (req, res) => {
+        const file = path.join(modelDir(state.graph), path.basename(req.url ?? ''));
+        res.setHeader('Content-Type', 'application/octet-stream');
+        createReadStream(file).on('error', () => { res.statusCode = 404; res.end(); }).pipe(res);
+      });
+    },
+  };
+}
+
+async function benchChromium(server, state, graph) {
+  state.graph = graph;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const url = server.resolvedUrls.local[0];
+    await page.goto(`${url}selftest.html?mode=bench&backend=wasm&threads=${THREADS}&runs=${runs}`);
+    await page.waitForFunction(() => window.selftest !== undefined, null, { timeout: 1_800_000, polling: 1000 });
+    const result = await page.evaluate(() => window.selftest);
+    if (result.error) throw new Error(`Chromium ${graph}: ${result.error}`);
+    return result.bench;
+  } finally {
+    await browser.close();
+  }
+}
+
+function formatMs(ms) {
+  return ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+async function main() {
+  prepare();
+  const results = {}; // results[runtime][graph] = { encoderMs, decoderMs }
+  const record = (runtime, graph, value) => {
+    (results[runtime] ??= {})[graph] = value;
+    console.error(`${runtime} ${graph}: encoder ${formatMs(median(value.encoderMs))}, decoder ${formatMs(median(value.decoderMs))}`);
+  };
+  for (const graph of GRAPHS) {
+    if (!skipTorch) record('PyTorch eager', graph, benchTorch(graph));
+    record('onnxruntime-node', graph, await benchNode(graph));
+  }
+  const state = { graph: GRAPHS[0] };
+  const server = await createServer({ server: { port: 4179 }, plugins: [modelFiles(state)], logLevel: 'error' });
+  await server.listen();
+  try {
+    for (const graph of GRAPHS) record('Chromium WASM', graph, await benchChromium(server, state, graph));
+  } finally {
+    await server.close();
+  }
+
+  const rows = [];
+  for (const part of ['encoder', 'decoder']) {
+    for (const [runtime, byGraph] of Object.entries(results)) {
+      const plain = median(byGraph.plain[`${part}Ms`]);
+      const optimized = median(byGraph.optimized[`${part}Ms`]);
+      const torchPlain = results['PyTorch eager'] && median(results['PyTorch eager'].plain[`${part}Ms`]);
+      rows.push([part, runtime, formatMs(plain), formatMs(optimized), `${(plain / optimized).toFixed(2)}x`,
+        torchPlain ? `${(torchPlain / optimized).toFixed(2)}x` : '-']);
+    }
+  }
+  const header = ['graph', 'runtime', 'plain', 'optimized', 'plain/optimized', 'PyTorch plain/this optimized'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`SAM-Med3D ViT-B (random weights), ${THREADS} threads, median of ${runs} encoder / ${runs * 5} decoder runs`);
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
+  console.log('Targets (Chromium WASM, optimized): encoder <= 3.0 s, decoder <= 50 ms');
+}
+
+await main();
