@@ -87,6 +87,8 @@ export interface PixelStats {
   height: number;
   /** Centroid (CSS px from the element's top-left) of pixels brighter than 250 in all channels. */
   brightCentroid: [number, number] | null;
+  /** Width and height (px) of the drawn image: columns and rows mostly made of non-black grey pixels. */
+  imageSize: [number, number];
 }
 
 /** Grey-level statistics of what is on screen inside an element (screenshot decoded in the page). */
@@ -105,9 +107,16 @@ export async function pixelStats(page: Page, element: Locator): Promise<PixelSta
     let brightY = 0;
     let bright = 0;
     const n = bitmap.width * bitmap.height;
+    const greyPerColumn = new Uint32Array(bitmap.width);
+    const greyPerRow = new Uint32Array(bitmap.height);
     for (let p = 0; p < n; p++) {
       const [r, g, b] = [data[4 * p], data[4 * p + 1], data[4 * p + 2]];
       const grey = (r + g + b) / 3;
+      // Neutral, non-black pixels belong to the image (overlay lines and letters are coloured).
+      if (grey > 20 && Math.max(r, g, b) - Math.min(r, g, b) < 6) {
+        greyPerColumn[p % bitmap.width]++;
+        greyPerRow[Math.floor(p / bitmap.width)]++;
+      }
       sum += grey;
       sumSquares += grey * grey;
       if (r > 250 && g > 250 && b > 250) {
@@ -117,12 +126,15 @@ export async function pixelStats(page: Page, element: Locator): Promise<PixelSta
       }
     }
     const mean = sum / n;
+    // Thin lines and text cover few pixels of a row or column; the image covers most of its own.
+    const extent = (counts: Uint32Array, length: number) => counts.filter((c) => c > 0.25 * length).length;
     return {
       mean,
       std: Math.sqrt(Math.max(0, sumSquares / n - mean * mean)),
       width: bitmap.width,
       height: bitmap.height,
       brightCentroid: bright ? ([brightX / bright, brightY / bright] as [number, number]) : null,
+      imageSize: [extent(greyPerColumn, bitmap.height), extent(greyPerRow, bitmap.width)] as [number, number],
     };
   }, png);
 }

@@ -38,6 +38,19 @@ test('orientation letters follow an oblique LPS direction matrix', async ({ page
   await saveScreenshot(page, 'app-oblique.png');
 });
 
+test('pixels keep their physical aspect with anisotropic spacing', async ({ page }) => {
+  // 64 x 48 x 16 voxels of 1 x 1 x 4 mm: 64 x 48 x 64 mm.
+  await openFiles(page, [niftiFile('anisotropic.nii', geometry([64, 48, 16], [1, 1, 4]))]);
+  await page.getByTestId('preset-Soft tissue').click();
+  const aspect = async (view: string) => {
+    const [width, height] = (await pixelStats(page, page.getByTestId(`canvas-${view}`))).imageSize;
+    return width / height;
+  };
+  expect(await aspect('axial')).toBeCloseTo(64 / 48, 1);
+  expect(await aspect('coronal')).toBeCloseTo(64 / 64, 1);
+  expect(await aspect('sagittal')).toBeCloseTo(48 / 64, 1);
+});
+
 test('a click in the axial view moves the coronal and sagittal slices to that voxel', async ({ page }) => {
   await openFiles(page, [niftiFile('marker.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
   // Left clicks place segmentation points unless the navigation tool is on.

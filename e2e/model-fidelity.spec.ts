@@ -4,6 +4,9 @@
  * from --enable-unsafe-webgpu in playwright.config.ts).
  */
 import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MAX_RELATIVE_ERROR, MIN_DICE } from '../src/selftest/fidelity';
 import type { SelftestResult } from '../src/selftest/main';
@@ -38,3 +41,25 @@ for (const { backend, threads, models } of cases) {
     expect(report.dice).toBeGreaterThanOrEqual(MIN_DICE);
   });
 }
+
+// Control for the no-fallback check: a graph with a node WebGPU lacks (Or) must be refused.
+const CONTROL_GRAPH = `
+import sys, onnx
+from onnx import helper, TensorProto as T
+nodes = [helper.make_node('Greater', ['image', 'zero'], ['positive']), helper.make_node('Or', ['positive', 'positive'], ['both']),
+         helper.make_node('Cast', ['both'], ['embeddings'], to=T.FLOAT)]
+graph = helper.make_graph(nodes, 'control', [helper.make_tensor_value_info('image', T.FLOAT, [1, 1, 128, 128, 128])],
+                          [helper.make_tensor_value_info('embeddings', T.FLOAT, [1, 1, 128, 128, 128])],
+                          [helper.make_tensor('zero', T.FLOAT, [], [0.0])])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), sys.argv[1])
+`;
+
+test('the WebGPU session refuses a graph with a node WebGPU cannot run', async ({ page }) => {
+  const control = join(mkdtempSync(join(tmpdir(), 'webgpu-control-')), 'encoder.onnx');
+  execFileSync('/usr/bin/python3', ['-c', CONTROL_GRAPH, control]);
+  await page.route('**/selftest-data/models/*', (route) => route.fulfill({ path: control }));
+  await page.goto('/selftest.html?backend=webgpu');
+  await page.waitForFunction(() => window.selftest !== undefined, null, { timeout: 120_000 });
+  const result = (await page.evaluate(() => window.selftest)) as SelftestResult;
+  expect(result.error).toMatch(/fallback to CPU EP has been explicitly disabled/);
+});

@@ -39,3 +39,36 @@ test('reopening the scan after a reload offers the autosaved segmentation and re
   await page.waitForTimeout(1000);
   await expect(page.getByTestId('restore-prompt')).toHaveCount(0);
 });
+
+test('an exported seg.nrrd and NIfTI import back on the same scan; a labelmap of another grid is refused', async ({ page }) => {
+  await page.goto('/');
+  await openFiles(page, [scanFile()]);
+  await page.getByTestId('tool-brush').click();
+  await clickVoxel(page, 'axial', [12, 10, 20]);
+  await page.getByTestId('add-segment').click();
+  await clickVoxel(page, 'axial', [40, 45, 20]);
+  await page.getByLabel('Name of segment 2').fill('Second');
+  await page.getByLabel('Name of segment 2').press('Enter');
+  const before = await segState(page);
+  const saved: Record<string, string> = {};
+  for (const [button, name] of [['export-seg-nrrd', 'labels.seg.nrrd'], ['export-nifti', 'labels.nii.gz']]) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(button).click()]);
+    saved[name] = test.info().outputPath(name);
+    await download.saveAs(saved[name]);
+  }
+
+  for (const [name, names] of [['labels.seg.nrrd', ['Segment 1', 'Second']], ['labels.nii.gz', ['Segment 1', 'Segment 2']]] as const) {
+    await page.reload();
+    await openFiles(page, [scanFile()]);
+    await page.getByTestId('discard-session').click({ timeout: 10_000 }).catch(() => undefined);
+    await page.getByTestId('import-labelmap').setInputFiles(saved[name]);
+    await expect.poll(async () => (await segState(page)).checksum).toBe(before.checksum);
+    expect((await segState(page)).segments.map((s) => s.name)).toEqual(names);
+    // The import is one undoable step.
+    await page.getByTestId('undo').click();
+    expect((await segState(page)).segments).toEqual([]);
+  }
+
+  await page.getByTestId('import-labelmap').setInputFiles(scanFile('other-grid.nii.gz', [32, 32, 16]));
+  await expect(page.getByTestId('segmentation-error')).toContainText("not on this scan's grid");
+});

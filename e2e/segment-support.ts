@@ -48,13 +48,15 @@ export function ballTruth(n: number): Uint8Array {
   return truth;
 }
 
-export function scanFile(name = 'two-balls.nii.gz'): FilePayload {
-  const [nx, ny, nz] = SCAN.geometry.size;
+/** The scan as a NIfTI file (`size` gives a file on another grid, for refusals). */
+export function scanFile(name = 'two-balls.nii.gz', size: Vec3 = SCAN.geometry.size): FilePayload {
+  const [nx, ny, nz] = size;
   const data = new Int16Array(nx * ny * nz);
   for (let k = 0, o = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++, o++) data[o] = inNeck(i, j, k) || SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
-  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(SCAN.geometry, data, { gzip: true })) };
+  const geometry = { ...SCAN.geometry, size };
+  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(geometry, data, { gzip: true })) };
 }
 
 export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -14,7 +14,7 @@ import type { ModelRunner } from '../src/core/model-runner';
 import { blobSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { createTemplateSessions, parseTemplateManifest } from '../src/core/pth/template-weights';
-import { readNpyFloat32 } from './support/pth-npy';
+import { readNpyFloat32 } from './support/npy';
 
 const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 /** Exports of fixture A made by scripts/prepare-test-models.sh: optimized and plain encoder graphs. */
@@ -44,8 +44,8 @@ async function clicks(embeddings: Float32Array, runner: ModelRunner): Promise<{ 
   const results = [];
   let maskInput: Float32Array = new Float32Array(32 ** 3);
   for (let k = 1; k <= 3; k++) {
-    const points = (await readNpyFloat32(join(FIXTURE, `points_${k}.npy`))).data;
-    const labels = (await readNpyFloat32(join(FIXTURE, `labels_${k}.npy`))).data;
+    const points = readNpyFloat32(join(FIXTURE, `points_${k}.npy`)).data;
+    const labels = readNpyFloat32(join(FIXTURE, `labels_${k}.npy`)).data;
     const result = await runner.decode({ embeddings, points, labels, maskInput });
     results.push(result);
     maskInput = result.logits;
@@ -69,18 +69,18 @@ describe.each(EXPORTS)('fixture A from checkpoint + %s/templates (onnxruntime-no
   });
 
   it('equals the exported graphs within 1e-6 and the reference arrays within 1e-4', async () => {
-    const image = (await readNpyFloat32(join(FIXTURE, 'roi_image.npy'))).data;
+    const image = readNpyFloat32(join(FIXTURE, 'roi_image.npy')).data;
     const embeddings = await fromCheckpoint.encode(image);
     expect(relativeError(embeddings, await exported.encode(image))).toBeLessThanOrEqual(1e-6);
-    expect(relativeError(embeddings, (await readNpyFloat32(join(FIXTURE, 'embeddings.npy'))).data)).toBeLessThanOrEqual(1e-4);
+    expect(relativeError(embeddings, readNpyFloat32(join(FIXTURE, 'embeddings.npy')).data)).toBeLessThanOrEqual(1e-4);
 
     const ours = await clicks(embeddings, fromCheckpoint);
     const theirs = await clicks(embeddings, exported);
     for (let k = 1; k <= 3; k++) {
-      const reference = (await readNpyFloat32(join(FIXTURE, `logits_${k}.npy`))).data;
+      const reference = readNpyFloat32(join(FIXTURE, `logits_${k}.npy`)).data;
       expect(relativeError(ours[k - 1].logits, theirs[k - 1].logits), `click ${k}`).toBeLessThanOrEqual(1e-6);
       expect(relativeError(ours[k - 1].logits, reference), `click ${k}`).toBeLessThanOrEqual(1e-4);
-      const iou = (await readNpyFloat32(join(FIXTURE, `iou_${k}.npy`))).data[0];
+      const iou = readNpyFloat32(join(FIXTURE, `iou_${k}.npy`)).data[0];
       expect(Math.abs(ours[k - 1].iou - iou)).toBeLessThanOrEqual(1e-4 * Math.abs(iou));
     }
   });
@@ -94,7 +94,7 @@ describe('fixture A in onnxruntime-web (the browser path: a File and externalDat
       ortWeb.InferenceSession.create(await readFile(join(TEMPLATES, graph.model)), { externalData: [{ path: graph.weightsFile, data }] }),
     );
     const web = createOrtRunner(ortWeb.Tensor, sessions.get('encoder')!, sessions.get('decoder')!);
-    const embeddings = (await readNpyFloat32(join(FIXTURE, 'embeddings.npy'))).data;
+    const embeddings = readNpyFloat32(join(FIXTURE, 'embeddings.npy')).data;
     const [ours] = await clicks(embeddings, web);
     const webExported = createOrtRunner(
       ortWeb.Tensor,
@@ -103,7 +103,7 @@ describe('fixture A in onnxruntime-web (the browser path: a File and externalDat
     );
     const [theirs] = await clicks(embeddings, webExported);
     expect(relativeError(ours.logits, theirs.logits)).toBeLessThanOrEqual(1e-6);
-    expect(relativeError(ours.logits, (await readNpyFloat32(join(FIXTURE, 'logits_1.npy'))).data)).toBeLessThanOrEqual(1e-4);
+    expect(relativeError(ours.logits, readNpyFloat32(join(FIXTURE, 'logits_1.npy')).data)).toBeLessThanOrEqual(1e-4);
     await web.dispose();
     await webExported.dispose();
   });

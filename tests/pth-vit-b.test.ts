@@ -1,54 +1,25 @@
 // The full-size ViT-B configuration (about 400 MB of float32 weights, random values) through the
 // --checkpoint path: sessions built from the checkpoint and the exporter's templates must compute
-// what the exported graphs compute. The checkpoint and its export are cached in .cache/pth-tests/vit-b
-// (about a minute to make) and remade when the generator or the exporter changes.
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// what the exported graphs compute (checkpoint and export: tests/support/vit-b-checkpoint.ts).
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointModel } from '../src/cli/checkpoint-model';
 import { createOrtRunner } from '../src/core/engine/ort-runner';
 import type { ModelRunner } from '../src/core/model-runner';
-
-const DIR = '.cache/pth-tests/vit-b';
-const CHECKPOINT = join(DIR, 'checkpoint.pth');
-const EXPORT = join(DIR, 'export');
-
-/** Hash of the given files' contents. */
-function stampOf(files: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of [...files].sort()) hash.update(readFileSync(file));
-  return hash.digest('hex');
-}
-
-/** Runs `make` unless `stampFile` holds `stamp` (then its outputs are up to date). */
-function remakeUnlessStamped(stampFile: string, stamp: string, make: () => void): void {
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
-  make();
-  writeFileSync(stampFile, stamp);
-}
+import { prepareVitB } from './support/vit-b-checkpoint';
 
 let exported: ModelRunner;
 let fromCheckpoint: ModelRunner;
 
 beforeAll(async () => {
-  mkdirSync(DIR, { recursive: true });
-  const generator = stampOf(['tests/support/pth-make-vit-b.py']);
-  remakeUnlessStamped(join(DIR, 'checkpoint.stamp'), generator, () =>
-    execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth', CHECKPOINT]),
-  );
-  const exporter = ['models/export.py', ...readdirSync('models/sammed3d').filter((name) => name.endsWith('.py')).map((name) => join('models/sammed3d', name))];
-  remakeUnlessStamped(join(DIR, 'export.stamp'), stampOf(exporter) + generator, () =>
-    execFileSync('/usr/bin/python3', ['models/export.py', '--checkpoint', CHECKPOINT, '--out', EXPORT], { stdio: 'ignore' }),
-  );
+  const { checkpoint, exportDir } = prepareVitB();
   exported = createOrtRunner(
     ort.Tensor,
-    await ort.InferenceSession.create(join(EXPORT, 'encoder.onnx')),
-    await ort.InferenceSession.create(join(EXPORT, 'decoder.onnx')),
+    await ort.InferenceSession.create(join(exportDir, 'encoder.onnx')),
+    await ort.InferenceSession.create(join(exportDir, 'decoder.onnx')),
   );
-  fromCheckpoint = await openCheckpointModel(CHECKPOINT, join(EXPORT, 'templates'));
+  fromCheckpoint = await openCheckpointModel(checkpoint, join(exportDir, 'templates'));
 }, 600_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { Segmentation, type RegionMask } from '../src/core/segmentation/segmentation';
 import { forEachBrushSpan, type BrushDab } from '../src/core/segmentation/brush';
-import { decodeRuns, encodeRuns, nonZeroBounds, readBox, unionBox, writeBox } from '../src/core/segmentation/region';
+import { decodeRuns, encodeRuns, maskBounds, readBox, unionBox, writeBox } from '../src/core/segmentation/region';
 
 function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): ImageGeometry {
   return { size, spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
@@ -48,17 +48,17 @@ describe('run-length coding', () => {
 });
 
 describe('boxes', () => {
-  it('finds the bounds of non-zero voxels and reads/writes boxes', () => {
+  it('finds the bounds of a mask and reads/writes boxes', () => {
     const size: Vec3 = [7, 5, 4];
     const grid = new Uint8Array(7 * 5 * 4);
-    expect(nonZeroBounds(grid, size)).toBeNull();
+    expect(maskBounds(grid, size)).toBeNull();
     grid[2 + 7 * (3 + 5 * 1)] = 1;
-    grid[5 + 7 * (1 + 5 * 2)] = 9;
-    const box = nonZeroBounds(grid, size)!;
+    grid[5 + 7 * (1 + 5 * 2)] = 1;
+    const box = maskBounds(grid, size)!;
     expect(box).toEqual({ min: [2, 1, 1], max: [5, 3, 2] });
     const values = readBox(grid, size, box);
     expect(values.length).toBe(4 * 3 * 2);
-    expect(values.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(values.reduce((a, b) => a + b, 0)).toBe(2);
     const copy = new Uint8Array(grid.length);
     writeBox(copy, size, box, values);
     expect(copy).toEqual(grid);
@@ -136,6 +136,20 @@ describe('model masks and undo/redo', () => {
       expectSameBytes(seg.labels, snapshots[n]);
     }
     expect(seg.segment(a)?.points).toHaveLength(2);
+  });
+
+  it('a null model result changes only the points', () => {
+    const seg = new Segmentation(geometry([10, 10, 10]));
+    const a = seg.addSegment().label;
+    seg.beginStroke(a, false);
+    seg.dab({ center: [0, 0, 0], radiusMm: 1, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    const before = seg.labels.slice();
+    seg.applyModelMask(a, null, { points: [{ index: [5, 5, 5], positive: true }] });
+    expectSameBytes(seg.labels, before);
+    expect(seg.segment(a)?.points).toHaveLength(1);
+    seg.undo();
+    expect(seg.segment(a)?.points).toHaveLength(0);
   });
 
   it('a new edit after undo discards the redo branch', () => {

@@ -146,6 +146,7 @@ function twoBalls(): { geometry: ImageGeometry; data: Int16Array; truth: Uint8Ar
 
 function dice(result: SegmentResult & { status: 'done' }, size: Vec3, truth: Uint8Array): number {
   const { region, mask } = result;
+  if (!region) return 0;
   let both = 0;
   let predicted = 0;
   let o = 0;
@@ -202,10 +203,11 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     const again = done(await service.segment({ objectId: '3', points: [p1] }));
     expect(again.region).toEqual(one.region);
     expect(Buffer.from(again.mask).equals(Buffer.from(one.mask))).toBe(true);
-    // No points: an empty mask over where the object was.
+    // No points: an empty mask over where the object was, then nothing to change.
     const cleared = done(await service.segment({ objectId: '3', points: [] }));
     expect(cleared.region).toEqual(one.region);
     expect(cleared.mask.every((v) => v === 0)).toBe(true);
+    expect(done(await service.segment({ objectId: '3', points: [] })).region).toBeNull();
   });
 
   it('cancel() stops the running request', async () => {

@@ -9,12 +9,14 @@ import { evaluateCommand } from './evaluate';
 import { segmentCommand, type Click } from './segment';
 
 const USAGE = `Usage:
-  sam-med3d segment  --model DIR --image IN --point i,j,k [--point i,j,k ...] [--negative i,j,k ...] --out OUT
-  sam-med3d evaluate --model DIR --images DIR --labels DIR [--clicks 5] --out REPORT
+  sam-med3d segment  (--model DIR | --checkpoint FILE) --image IN --point i,j,k [--point i,j,k ...] [--negative i,j,k ...] --out OUT
+  sam-med3d evaluate (--model DIR | --checkpoint FILE) --images DIR --labels DIR [--clicks 5] --out REPORT
 
 Options:
   --model DIR         exported model: encoder.onnx, decoder.onnx (model.json optional)
-  --checkpoint FILE   official PyTorch checkpoint (not supported yet: export it first)
+  --checkpoint FILE   official PyTorch checkpoint (sam_med3d_turbo.pth), used as is: no Python
+  --templates DIR     graph templates matching --checkpoint (default: the shipped ones for
+                      sam_med3d_turbo; other configurations: DIR/templates of an export)
   --point i,j,k       positive click at voxel (i, j, k) of the input image; repeatable
   --negative i,j,k    negative click; clicks run in the order given
   --out OUT           segment: mask file (.nii, .nii.gz or .nrrd) on the input's grid;
@@ -26,6 +28,7 @@ Options:
 const OPTIONS = {
   model: { type: 'string' },
   checkpoint: { type: 'string' },
+  templates: { type: 'string' },
   image: { type: 'string' },
   images: { type: 'string' },
   labels: { type: 'string' },
@@ -67,7 +70,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const model = { modelDir: values.model, checkpoint: values.checkpoint };
+    const model = { modelDir: values.model, checkpoint: values.checkpoint, templatesDir: values.templates };
     const maxPatches = positiveInteger(values['max-patches'], '--max-patches', 8);
     if (command === 'segment') {
       // Clicks in command-line order: each refines the previous result.

@@ -1,19 +1,26 @@
 /**
  * Where the CLI's model comes from: an exported model directory (encoder.onnx, decoder.onnx,
- * optional model.json) run by onnxruntime-node. A PyTorch checkpoint (--checkpoint) is the
- * other source (issue 6) and plugs in here.
+ * optional model.json), or the official PyTorch checkpoint with weight-free graph templates
+ * (by default the shipped sam_med3d_turbo ones), both run by onnxruntime-node.
  */
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { ModelRunner } from '../core/model-runner';
 import { createOrtRunner } from '../core/engine/ort-runner';
+import { openCheckpointModel } from './checkpoint-model';
 import { CliError } from './errors';
 
 export interface ModelSource {
   modelDir?: string;
   checkpoint?: string;
+  /** Templates for --checkpoint; defaults to the shipped ones for the official turbo checkpoint. */
+  templatesDir?: string;
 }
+
+/** The templates of sam_med3d_turbo.pth (ViT-B) that the app ships (scripts/build-templates.sh). */
+export const TURBO_TEMPLATES_DIR = fileURLToPath(new URL('../../public/models/sam-med3d-turbo/templates', import.meta.url));
 
 const CONTRACT = {
   encoder: { inputs: ['image'], outputs: ['embeddings'] },
@@ -44,10 +51,10 @@ async function openSession(file: string, role: keyof typeof CONTRACT, sessionOpt
 
 /** Opens the model a command line asked for. */
 export async function openModel(source: ModelSource, sessionOptions: ort.InferenceSession.SessionOptions = {}): Promise<ModelRunner> {
-  if (source.checkpoint) {
-    throw new CliError('--checkpoint is not supported yet: export it with `npm run export-model` and pass --model DIR');
-  }
-  if (!source.modelDir) throw new CliError('--model DIR is required (a folder with encoder.onnx and decoder.onnx)');
+  if (source.checkpoint && source.modelDir) throw new CliError('give either --model DIR or --checkpoint FILE, not both');
+  if (source.checkpoint) return openCheckpointModel(source.checkpoint, source.templatesDir ?? TURBO_TEMPLATES_DIR, sessionOptions);
+  if (source.templatesDir) throw new CliError('--templates only applies to --checkpoint');
+  if (!source.modelDir) throw new CliError('--model DIR or --checkpoint FILE is required');
   const dir = path.resolve(source.modelDir);
   const encoder = await openSession(path.join(dir, 'encoder.onnx'), 'encoder', sessionOptions);
   const decoder = await openSession(path.join(dir, 'decoder.onnx'), 'decoder', sessionOptions).catch(async (error: unknown) => {

@@ -24,7 +24,10 @@ export interface InferenceState {
   progress: { text: string; fraction: number | null } | null;
   /** Points of a click whose mask is still being computed (drawn before the result comes). */
   pendingPoints: { label: number; points: SegmentPoint[] } | null;
-  lastClickMs: number | null;
+  /** Timing of the last applied click (performance.now() on the main thread), for the benchmark. */
+  lastClick: { clickedAt: number; appliedAt: number; workerMs: number; patchesEncoded: number } | null;
+  /** When the last pre-encoding finished (it encoded a new patch). */
+  preEncodedAt: number | null;
 }
 
 export const useInferenceStore = create<InferenceState>()(() => ({
@@ -35,7 +38,8 @@ export const useInferenceStore = create<InferenceState>()(() => ({
   backend: null,
   progress: null,
   pendingPoints: null,
-  lastClickMs: null,
+  lastClick: null,
+  preEncodedAt: null,
 }));
 
 let worker: { client: InferenceClient; terminate: () => void } | null = null;
@@ -110,7 +114,10 @@ export async function switchBackend(backend: Backend): Promise<void> {
 /** Encodes the patch around `point` ahead of the first click, when the worker is idle. */
 export function preEncode(point: Vec3): void {
   if (useInferenceStore.getState().modelStatus !== 'ready' || !worker) return;
-  void worker.client.preEncode(point).catch(() => undefined);
+  void worker.client
+    .preEncode(point)
+    .then((encoded) => encoded && useInferenceStore.setState({ preEncodedAt: performance.now() }))
+    .catch(() => undefined);
 }
 
 export function cancelInference(): void {
@@ -123,6 +130,7 @@ export function forgetObject(label: number): void {
 
 /** A click in a view: a positive or negative point for the active segment. */
 export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
+  const clickedAt = performance.now();
   const segmentation = currentSegmentation();
   if (!segmentation) return;
   if (useInferenceStore.getState().modelStatus !== 'ready') {
@@ -143,8 +151,11 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
     if (result.status !== 'done') return;
     // The segment may have been deleted, or the volume replaced, while the worker ran.
     if (currentSegmentation() !== segmentation || !segmentation.segment(segment.label)) return;
-    segmentation.applyModelMask(segment.label, { region: result.region, mask: result.mask }, { points });
-    useInferenceStore.setState({ lastClickMs: result.milliseconds });
+    const mask = result.region && { region: result.region, mask: result.mask };
+    segmentation.applyModelMask(segment.label, mask, { points });
+    useInferenceStore.setState({
+      lastClick: { clickedAt, appliedAt: performance.now(), workerMs: result.milliseconds, patchesEncoded: result.patchesEncoded },
+    });
   } catch (error) {
     useInferenceStore.setState({ message: (error as Error).message });
   } finally {

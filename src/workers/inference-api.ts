@@ -43,8 +43,11 @@ export interface SegmentRequest {
 export type SegmentResult =
   | {
       status: 'done';
-      /** The object's mask inside `region` (i-fastest in the box); voxels outside it did not change. */
-      region: VoxelBox;
+      /**
+       * The object's mask inside `region` (i-fastest in the box); voxels outside it did not change.
+       * Null when the object is empty now and was before (nothing to change).
+       */
+      region: VoxelBox | null;
       mask: Uint8Array;
       iou: number;
       patchesRun: number;

@@ -12,7 +12,7 @@ import { EmbeddingCache } from '../core/engine/embedding-cache';
 import { normalizeForeground } from '../core/engine/patch-inference';
 import { SegmentationSession } from '../core/engine/session';
 import { PATCH_SIZE, samplePatch, sourceToModel } from '../core/resample';
-import { type VoxelBox, nonZeroBounds, readBox, unionBox } from '../core/segmentation/region';
+import { type VoxelBox, boxVoxelCount, maskBounds, readBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadModelFromFiles, loadModelFromUrl } from '../inference/model-loader';
@@ -144,14 +144,16 @@ export class InferenceService implements InferenceApi {
     if (isStale()) return { status: 'superseded' };
 
     const size = session.volume.geometry.size;
-    const mask = result?.mask.data ?? session.objectMask(request.objectId)?.data ?? new Uint8Array(size[0] * size[1] * size[2]);
-    const bounds = request.points.length > 0 ? nonZeroBounds(mask, size) : null;
-    const region = unionBox(bounds, object.bounds) ?? { min: [0, 0, 0], max: [0, 0, 0] };
+    const mask = result?.mask.data ?? session.objectMask(request.objectId)?.data;
+    const bounds = mask && request.points.length > 0 ? maskBounds(mask, size) : null;
+    // The region also covers where the object was, so voxels it no longer holds are cleared.
+    const region = unionBox(bounds, object.bounds);
     object.bounds = bounds;
+    const regionMask = !region ? new Uint8Array(0) : bounds ? readBox(mask!, size, region) : new Uint8Array(boxVoxelCount(region));
     return {
       status: 'done',
       region,
-      mask: readBox(mask, size, region),
+      mask: regionMask,
       iou: result?.iou ?? 0,
       patchesRun: result?.patchesRun ?? 0,
       patchesEncoded: result?.patchesEncoded ?? 0,

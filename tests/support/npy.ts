@@ -19,3 +19,10 @@ export function readNpy(file: string): NpyArray {
   if (descr === '|u1') return { shape, data: new Uint8Array(copy) };
   throw new Error(`${file}: unsupported dtype ${descr}`);
 }
+
+/** A float32 .npy array (throws for any other dtype). */
+export function readNpyFloat32(file: string): { shape: number[]; data: Float32Array } {
+  const { shape, data } = readNpy(file);
+  if (!(data instanceof Float32Array)) throw new Error(`${file}: not a float32 array`);
+  return { shape, data };
+}

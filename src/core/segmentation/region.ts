@@ -87,19 +87,22 @@ export function runBytes(runs: RunLength): number {
   return runs.values.byteLength + runs.lengths.byteLength;
 }
 
-/** The smallest box holding every non-zero voxel of an i-fastest grid, or null when all are zero. */
-export function nonZeroBounds(grid: Uint8Array, size: Vec3): VoxelBox | null {
+/**
+ * The smallest box holding every 1 of a 0/1 mask (i-fastest), or null when it is empty. Native
+ * indexOf skips empty slices and rows quickly: model masks are mostly empty.
+ */
+export function maskBounds(mask: Uint8Array, size: Vec3): VoxelBox | null {
   const [nx, ny, nz] = size;
+  const sliceSize = nx * ny;
   let box: VoxelBox | null = null;
   for (let k = 0; k < nz; k++) {
+    const slice = mask.subarray(k * sliceSize, (k + 1) * sliceSize);
+    if (slice.indexOf(1) < 0) continue;
     for (let j = 0; j < ny; j++) {
-      const start = nx * (j + ny * k);
-      const row = grid.subarray(start, start + nx);
-      let first = 0;
-      while (first < nx && row[first] === 0) first++;
-      if (first === nx) continue;
-      let last = nx - 1;
-      while (row[last] === 0) last--;
+      const row = slice.subarray(j * nx, (j + 1) * nx);
+      const first = row.indexOf(1);
+      if (first < 0) continue;
+      const last = row.lastIndexOf(1);
       if (!box) box = { min: [first, j, k], max: [last, j, k] };
       else {
         box.min = [Math.min(box.min[0], first), Math.min(box.min[1], j), box.min[2]];

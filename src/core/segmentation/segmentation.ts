@@ -116,17 +116,18 @@ export class Segmentation {
   /**
    * Applies a model result to a segment: inside `region`, the segment becomes exactly the mask,
    * except that voxels of other segments are kept unless `overwriteOthers`. Outside the region
-   * nothing changes. The segment's prompt points are replaced by `points` in the same step.
+   * (everywhere, for a null result) nothing changes. The segment's prompt points are replaced by
+   * `points` in the same step.
    */
   applyModelMask(
     label: number,
-    result: RegionMask,
+    result: RegionMask | null,
     options: { points?: readonly SegmentPoint[]; overwriteOthers?: boolean } = {},
   ): void {
     const current = this.requireSegment(label);
-    const box = clipBox(result.region, this.geometry.size);
+    const box = result && clipBox(result.region, this.geometry.size);
     const recorder = new LabelEditRecorder(this.labels, this.geometry.size);
-    if (box) {
+    if (result && box) {
       const regionWidth = result.region.max[0] - result.region.min[0] + 1;
       const regionHeight = result.region.max[1] - result.region.min[1] + 1;
       for (let k = box.min[2]; k <= box.max[2]; k++) {

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * Click-to-segment benchmark in Chromium (production build), full-size ViT-B random-weight model,
+ * on a 512 x 512 x 300 CT (the load benchmark's file). Prints: model load, first click without
+ * pre-encoding (encoder + decoder), clicks with a cached embedding (decoder only; target <= 150 ms
+ * click to mask on the labelmap), first click after pre-encoding, and the tab's memory.
+ *
+ *   npm run bench:segment                       # needs .cache/models/vit_b (see below)
+ *   BENCH_URL=http://localhost:4173 npm run bench:segment
+ *   BENCH_MODEL=DIR  (default .cache/models/vit_b: encoder.onnx, decoder.onnx, model.json)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VOLUME = path.join(root, '.cache/bench/ct-512x512x300-int16.nii');
+const MODEL = path.resolve(root, process.env.BENCH_MODEL ?? '.cache/models/vit_b');
+const PORT = 4191;
+const DECODE_CLICKS = 7;
+
+async function startServer() {
+  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
+  const outDir = '.cache/bench-dist';
+  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+  const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(PORT), '--strictPort'], {
+    cwd: root,
+    stdio: 'ignore',
+    detached: true,
+  });
+  const url = `http://localhost:${PORT}`;
+  for (let tries = 0; ; tries++) {
+    try {
+      if ((await fetch(url)).ok) break;
+    } catch {
+      if (tries > 200) throw new Error(`server at ${url} did not start`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return { url, stop: () => process.kill(-server.pid) };
+}
+
+const hook = (page, expression) => page.evaluate(`window.__samSegmentation.${expression}`);
+
+/** Clicks voxel `index` in the axial view and waits until its mask is on the labelmap. */
+async function click(page, index, pointsBefore) {
+  const [x, y] = await page.evaluate((i) => window.__samSegmentation.screenPoint('axial', i), index);
+  const box = await page.getByTestId('view-axial').boundingBox();
+  await page.mouse.click(box.x + x, box.y + y);
+  await page.waitForFunction(
+    (n) => {
+      const hook = window.__samSegmentation;
+      return hook.segments.at(-1)?.points.length === n && !hook.inference.busy;
+    },
+    pointsBefore + 1,
+    { timeout: 600_000, polling: 20 },
+  );
+  const last = await hook(page, 'inference.lastClick');
+  return { ms: last.appliedAt - last.clickedAt, workerMs: last.workerMs, encoded: last.patchesEncoded };
+}
+
+async function main() {
+  for (const file of [VOLUME, path.join(MODEL, 'encoder.onnx'), path.join(MODEL, 'decoder.onnx')]) {
+    if (!existsSync(file)) {
+      console.error(`Missing ${path.relative(root, file)}: run \`npm run bench:load\` (the volume) and export a full-size random ViT-B model to ${path.relative(root, MODEL)} first.`);
+      process.exit(1);
+    }
+  }
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-unsafe-webgpu'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.getByTestId('open-files-input').setInputFiles(VOLUME);
+    await page.waitForFunction(() => Object.keys(window.__samApp?.firstRenders ?? {}).length === 3, null, { timeout: 300_000 });
+
+    let started = Date.now();
+    const files = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((f) => path.join(MODEL, f)).filter(existsSync);
+    await page.getByTestId('model-files').setInputFiles(files);
+    await page.waitForFunction(() => window.__samSegmentation.inference.modelStatus !== 'loading' && window.__samSegmentation.inference.modelStatus !== 'none', null, { timeout: 600_000 });
+    const inference = await hook(page, 'inference');
+    if (inference.modelStatus !== 'ready') throw new Error(inference.message);
+    console.log(`model ${path.relative(root, MODEL)}: loaded in ${((Date.now() - started) / 1000).toFixed(1)} s on ${inference.backend.backend} (${inference.backend.threads} threads); ${inference.backend.note}`);
+
+    await page.getByTestId('tool-segment').click();
+    const [cx, cy, cz] = [256, 256, 150];
+    // Move in from outside the view so no pre-encoding starts before the first click.
+    const first = await click(page, [cx, cy, cz], 0);
+    console.log(`first click, no pre-encoding: ${first.ms.toFixed(0)} ms click to mask (worker ${first.workerMs.toFixed(0)} ms, ${first.encoded} patch encoded)`);
+
+    const decodes = [];
+    for (let n = 0; n < DECODE_CLICKS; n++) {
+      const result = await click(page, [cx + 4 * (n + 1), cy, cz], n + 1);
+      if (result.encoded > 0) console.log(`  (click ${n + 2} encoded a patch)`);
+      decodes.push(result.ms);
+    }
+    decodes.sort((a, b) => a - b);
+    console.log(`click with cached embedding: median ${decodes[Math.floor(decodes.length / 2)].toFixed(0)} ms click to mask (min ${decodes[0].toFixed(0)}, max ${decodes.at(-1).toFixed(0)}; target <= 150)`);
+
+    // A new segment far away: rest the pointer there until pre-encoding finishes, then click.
+    await page.getByTestId('add-segment').click();
+    const far = [cx - 150, cy - 120, cz];
+    const [x, y] = await page.evaluate((i) => window.__samSegmentation.screenPoint('axial', i), far);
+    const box = await page.getByTestId('view-axial').boundingBox();
+    const before = await hook(page, 'inference.preEncodedAt');
+    started = Date.now();
+    await page.mouse.move(box.x + x, box.y + y);
+    await page.waitForFunction((t) => window.__samSegmentation.inference.preEncodedAt !== t, before, { timeout: 600_000, polling: 50 });
+    console.log(`pre-encoding while the pointer rests: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const preEncoded = await click(page, far, 0);
+    console.log(`first click after pre-encoding: ${preEncoded.ms.toFixed(0)} ms click to mask (${preEncoded.encoded} patch encoded)`);
+
+    const memory = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes).catch(() => null);
+    const cdp = await page.context().newCDPSession(page);
+    const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics').catch(() => ({ metrics: [] }))).metrics.map((m) => [m.name, m.value]));
+    const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+    console.log(`tab memory after the session: ${memory ? mb(memory) : 'n/a'} (measureUserAgentSpecificMemory, page + workers); main-thread JS heap ${metrics.JSHeapUsedSize ? mb(metrics.JSHeapUsedSize) : 'n/a'}`);
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
