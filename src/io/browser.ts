@@ -44,11 +44,20 @@ function plainBytes<T extends VoxelArray>(data: T): T {
   return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer ? (data.slice() as T) : data;
 }
 
-function unshared(volume: Volume): Volume {
-  return { geometry: volume.geometry, data: plainBytes(volume.data) };
+/** Like plainBytes for a whole volume, copied in chunks that yield so the UI never freezes on a large scan. */
+async function unshared(volume: Volume): Promise<Volume> {
+  const source = volume.data;
+  if (typeof SharedArrayBuffer === 'undefined' || !(source.buffer instanceof SharedArrayBuffer)) return volume;
+  const copy = new (source.constructor as new (n: number) => VoxelArray)(source.length);
+  const chunk = 1 << 22;
+  for (let start = 0; start < source.length; start += chunk) {
+    copy.set(source.subarray(start, start + chunk), start);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return { geometry: volume.geometry, data: copy };
 }
 
-type BrowserReader = (file: BinaryFile) => Promise<{ couldRead: unknown; image: Image }>;
+type BrowserReader = (file: BinaryFile, options: { noCopy: boolean }) => Promise<{ couldRead: unknown; image: Image }>;
 const READERS: Partial<Record<ImageFormat, BrowserReader>> = {
   nifti: niftiReadImage,
   nrrd: nrrdReadImage,
@@ -62,22 +71,6 @@ async function fileBytes(file: File, start: number, end: number): Promise<Uint8A
 /** Format of a file from its name and first bytes. */
 export async function sniffFormat(file: File): Promise<ImageFormat> {
   return detectFormat(file.name, await fileBytes(file, 0, FORMAT_SNIFF_BYTES));
-}
-
-/** Reads a whole file, reporting progress as chunks arrive. */
-async function readWithProgress(file: File, onProgress?: ProgressCallback): Promise<Uint8Array> {
-  if (!onProgress) return new Uint8Array(await file.arrayBuffer());
-  const bytes = new Uint8Array(file.size);
-  const reader = file.stream().getReader();
-  let offset = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes.set(value, offset);
-    offset += value.length;
-    onProgress({ phase: 'reading', fraction: file.size ? offset / file.size : 1 });
-  }
-  return bytes;
 }
 
 /**
@@ -95,17 +88,18 @@ export async function readImageFile(
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(file.name);
   await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
-  const data = await readWithProgress(file, onProgress);
+  const data = new Uint8Array(await file.arrayBuffer());
+  onProgress?.({ phase: 'reading', fraction: 1 });
   onProgress?.({ phase: 'decoding' });
   let result;
   try {
-    result = await reader({ path: file.name, data });
+    result = await reader({ path: file.name, data }, { noCopy: true });
   } catch (error) {
     throw decodeError(file.name, format, error);
   }
   if (!result.couldRead) throw unreadableError(file.name, format);
   onProgress?.({ phase: 'converting' });
-  return { volume: unshared(itkImageToVolume(result.image, file.name, options)), name: file.name };
+  return { volume: await unshared(itkImageToVolume(result.image, file.name, options)), name: file.name };
 }
 
 /**
@@ -156,7 +150,7 @@ export async function readDicomSeries(
     throw decodeError(name, 'dicom', error);
   }
   onProgress?.({ phase: 'converting' });
-  return { volume: unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined };
+  return { volume: await unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined };
 }
 
 async function readSeriesKey(file: BinaryFile, webWorker?: Worker | null) {

@@ -1,0 +1,266 @@
+/**
+ * The official PyTorch checkpoint (sam_med3d_turbo.pth) as a model, in the browser, with no
+ * Python: the state dict is read from a local file or over HTTP with Range requests (only the
+ * model weights are transferred), matched against the weight-free graph templates the app ships
+ * (models/templates.json lists them), and turned into the templates' external weights. The
+ * converted model is cached (OPFS, else Cache Storage) under a key made of the checkpoint's
+ * fingerprint and the templates' digest, so the next visit starts without the network.
+ */
+import { blobSource, openHttpSource, type ByteSource } from '../core/pth/byte-source';
+import { Checkpoint } from '../core/pth/checkpoint';
+import { CheckpointError } from '../core/pth/errors';
+import { buildWeightsFile, checkTemplateFits, parseTemplateManifest, type TemplateManifest } from '../core/pth/template-weights';
+import { ModelLoadError, sha256Hex, type GraphName } from './model-loader';
+
+export const OFFICIAL_CHECKPOINT_URL = 'https://huggingface.co/blueyo0/SAM-Med3D/resolve/main/sam_med3d_turbo.pth';
+
+export type CheckpointInput = { file: Blob & { name?: string } } | { url: string };
+
+export interface CheckpointLoadProgress {
+  phase: 'checkpoint';
+  step: 'open' | 'convert' | 'cache';
+  /** The graph being converted (step 'convert'). */
+  graph?: string;
+  done: number;
+  total: number;
+}
+
+/** A graph's template and the weights it reads as external data (onnxruntime's `externalData`). */
+export interface TemplateGraphBytes {
+  model: Uint8Array;
+  weights: { path: string; data: Uint8Array };
+}
+
+export interface CheckpointModel {
+  /** The template set's name, e.g. "SAM-Med3D turbo (ViT-B)". */
+  name: string;
+  /** The file name or URL, for messages. */
+  source: string;
+  fromCache: boolean;
+  encoder: TemplateGraphBytes;
+  decoder: TemplateGraphBytes;
+}
+
+/** One entry of models/templates.json: a template set and its manifest, relative to the index. */
+interface TemplateSetEntry {
+  name: string;
+  manifest: string;
+}
+
+/** What a cache entry records (written last: an entry without it is incomplete). */
+interface CachedModelInfo {
+  name: string;
+  graphs: Record<GraphName, { model: string; weightsFile: string; weightsBytes: number }>;
+}
+
+const GRAPH_NAMES: readonly GraphName[] = ['encoder', 'decoder'];
+const INFO_FILE = 'model.json';
+/** url -> cache key, so a cached download is found without the network. */
+const SOURCES_FILE = 'sources.json';
+
+export interface LoadCheckpointOptions {
+  /** Absolute URL of models/templates.json. */
+  templateIndexUrl: string;
+  onProgress?: (progress: CheckpointLoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export async function loadCheckpointModel(input: CheckpointInput, options: LoadCheckpointOptions): Promise<CheckpointModel> {
+  const store = await openModelStore();
+  const label = 'url' in input ? input.url : (input.file.name ?? 'the checkpoint');
+  if ('url' in input) {
+    const key = (await store.readJson<Record<string, string>>(SOURCES_FILE))?.[input.url];
+    const cached = key ? await readCached(store, key, label, options.onProgress) : null;
+    if (cached) return cached;
+  }
+  const source = 'url' in input ? await openRemote(input.url, options.signal) : blobSource(input.file);
+  options.onProgress?.({ phase: 'checkpoint', step: 'open', done: 0, total: 1 });
+  const checkpoint = await Checkpoint.open(source).catch((error: unknown) => {
+    throw userError(error, label);
+  });
+  const templates = await chooseTemplates(checkpoint, options.templateIndexUrl, options.signal);
+  const key = `${checkpoint.fingerprint.slice(0, 32)}-t${templates.manifest.version}-${templates.digest.slice(0, 16)}`;
+  const model = (await readCached(store, key, label, options.onProgress)) ?? (await convert(checkpoint, templates, store, key, label, options.onProgress));
+  if ('url' in input) {
+    const sources = (await store.readJson<Record<string, string>>(SOURCES_FILE)) ?? {};
+    await store.write(SOURCES_FILE, new TextEncoder().encode(JSON.stringify({ ...sources, [input.url]: key })));
+  }
+  return model;
+}
+
+/** Forgets every converted checkpoint (the next load reads the checkpoint again). */
+export async function clearCheckpointCache(): Promise<void> {
+  await (await openModelStore()).clear();
+}
+
+async function openRemote(url: string, signal?: AbortSignal): Promise<ByteSource> {
+  try {
+    return await openHttpSource(url, { signal });
+  } catch (error) {
+    throw new ModelLoadError(
+      `The model cannot be fetched from ${url} (${(error as Error).message}): you may be offline, or the server is unreachable. ` +
+        'Download sam_med3d_turbo.pth on a connected machine and open it with "Open checkpoint (.pth)".',
+    );
+  }
+}
+
+function userError(error: unknown, label: string): Error {
+  if (error instanceof CheckpointError) return new ModelLoadError(`${label}: ${error.message}`);
+  return error as Error;
+}
+
+interface ChosenTemplates {
+  name: string;
+  manifest: TemplateManifest;
+  /** SHA-256 of manifest.json: templates made by another exporter give another cache key. */
+  digest: string;
+  baseUrl: string;
+}
+
+/** The template set whose expected tensors (names and shapes) are exactly the checkpoint's. */
+async function chooseTemplates(checkpoint: Checkpoint, indexUrl: string, signal?: AbortSignal): Promise<ChosenTemplates> {
+  const entries = JSON.parse(new TextDecoder().decode(await fetchBytes(indexUrl, signal))) as TemplateSetEntry[];
+  const misfits: string[] = [];
+  for (const entry of entries) {
+    const manifestUrl = new URL(entry.manifest, indexUrl).href;
+    const bytes = await fetchBytes(manifestUrl, signal);
+    const manifest = parseTemplateManifest(JSON.parse(new TextDecoder().decode(bytes)));
+    try {
+      checkTemplateFits(manifest, checkpoint);
+    } catch (error) {
+      misfits.push(`${entry.name}: ${(error as Error).message}`);
+      continue;
+    }
+    return { name: entry.name, manifest, digest: await sha256Hex(bytes), baseUrl: manifestUrl };
+  }
+  throw new ModelLoadError(`This checkpoint is not a SAM-Med3D configuration the app knows. ${misfits.join(' ')}`);
+}
+
+async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const response = await fetch(url, { signal }).catch((error: unknown) => {
+    throw new ModelLoadError(`Could not download ${url}: ${(error as Error).message}`);
+  });
+  if (!response.ok) throw new ModelLoadError(`Could not download ${url}: HTTP ${response.status}.`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Builds each graph's weights from the checkpoint (one graph at a time: the peak is one weights
+ * buffer plus one tensor on top of what is kept) and stores everything under `key`.
+ */
+async function convert(
+  checkpoint: Checkpoint,
+  templates: ChosenTemplates,
+  store: ModelStore,
+  key: string,
+  label: string,
+  onProgress?: (progress: CheckpointLoadProgress) => void,
+): Promise<CheckpointModel> {
+  const graphs: Partial<Record<GraphName, TemplateGraphBytes>> = {};
+  const info: CachedModelInfo = { name: templates.name, graphs: {} as CachedModelInfo['graphs'] };
+  for (const name of GRAPH_NAMES) {
+    const graph = templates.manifest.graphs[name];
+    if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
+    const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
+    const data = await buildWeightsFile(graph, checkpoint, (done, total) => onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total })).catch(
+      (error: unknown) => {
+        throw userError(error, label);
+      },
+    );
+    await store.write(`${key}/${graph.model}`, model);
+    await store.write(`${key}/${graph.weightsFile}`, data);
+    graphs[name] = { model, weights: { path: graph.weightsFile, data } };
+    info.graphs[name] = { model: graph.model, weightsFile: graph.weightsFile, weightsBytes: graph.weightsBytes };
+  }
+  await store.write(`${key}/${INFO_FILE}`, new TextEncoder().encode(JSON.stringify(info)));
+  return { name: templates.name, source: label, fromCache: false, encoder: graphs.encoder!, decoder: graphs.decoder! };
+}
+
+/** The converted model stored under `key`, or null when it is absent or incomplete. */
+async function readCached(
+  store: ModelStore,
+  key: string,
+  label: string,
+  onProgress?: (progress: CheckpointLoadProgress) => void,
+): Promise<CheckpointModel | null> {
+  const info = await store.readJson<CachedModelInfo>(`${key}/${INFO_FILE}`);
+  if (!info) return null;
+  const graphs: Partial<Record<GraphName, TemplateGraphBytes>> = {};
+  for (const [n, name] of GRAPH_NAMES.entries()) {
+    onProgress?.({ phase: 'checkpoint', step: 'cache', graph: name, done: n, total: GRAPH_NAMES.length });
+    const { model, weightsFile, weightsBytes } = info.graphs[name];
+    const modelBytes = await store.read(`${key}/${model}`);
+    const data = await store.read(`${key}/${weightsFile}`);
+    if (!modelBytes || data?.byteLength !== weightsBytes) return null;
+    graphs[name] = { model: modelBytes, weights: { path: weightsFile, data } };
+  }
+  return { name: info.name, source: label, fromCache: true, encoder: graphs.encoder!, decoder: graphs.decoder! };
+}
+
+/** Files under relative paths ("key/file"), in OPFS when the browser has it, else in Cache Storage. */
+interface ModelStore {
+  read(path: string): Promise<Uint8Array | null>;
+  readJson<T>(path: string): Promise<T | null>;
+  write(path: string, data: Uint8Array): Promise<void>;
+  clear(): Promise<void>;
+}
+
+const STORE_NAME = 'sam-med3d-checkpoints-v1';
+
+async function openModelStore(): Promise<ModelStore> {
+  const root = await navigator.storage?.getDirectory?.().catch(() => undefined);
+  const store = root ? opfsStore(root) : cacheStore();
+  return {
+    ...store,
+    async readJson<T>(path: string) {
+      const bytes = await store.read(path);
+      return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as T) : null;
+    },
+  };
+}
+
+function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'> {
+  const folder = async (path: string, create: boolean): Promise<[FileSystemDirectoryHandle, string]> => {
+    const parts = [STORE_NAME, ...path.split('/')];
+    let dir = root;
+    for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create });
+    return [dir, parts[parts.length - 1]];
+  };
+  return {
+    async read(path) {
+      try {
+        const [dir, name] = await folder(path, false);
+        const file = await (await dir.getFileHandle(name)).getFile();
+        return new Uint8Array(await file.arrayBuffer());
+      } catch {
+        return null; // NotFoundError: not cached
+      }
+    },
+    async write(path, data) {
+      const [dir, name] = await folder(path, true);
+      const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+      await writable.write(data as Uint8Array<ArrayBuffer>);
+      await writable.close();
+    },
+    async clear() {
+      await root.removeEntry(STORE_NAME, { recursive: true }).catch(() => undefined);
+    },
+  };
+}
+
+function cacheStore(): Omit<ModelStore, 'readJson'> {
+  // Cache Storage keys are URLs: the paths live under a made-up folder of this origin.
+  const url = (path: string) => new URL(`/${STORE_NAME}/${path}`, globalThis.location.href).href;
+  return {
+    async read(path) {
+      const response = await (await caches.open(STORE_NAME)).match(url(path));
+      return response ? new Uint8Array(await response.arrayBuffer()) : null;
+    },
+    async write(path, data) {
+      await (await caches.open(STORE_NAME)).put(url(path), new Response(data as Uint8Array<ArrayBuffer>));
+    },
+    async clear() {
+      await caches.delete(STORE_NAME);
+    },
+  };
+}
