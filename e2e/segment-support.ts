@@ -15,16 +15,18 @@ export const ORACLE_DIR = '.cache/models/oracle';
  */
 export const SCAN = {
   geometry: {
-    size: [64, 56, 40],
+    size: [96, 64, 40],
     spacing: [1.2, 1.2, 2.5],
     origin: [-40, 25, 10],
     direction: [Math.cos(0.2), Math.sin(0.2), 0, -Math.sin(0.2), Math.cos(0.2), 0, 0, 0, 1],
   } as ImageGeometry,
   balls: [
-    { center: [20, 28, 20] as Vec3, radiusMm: 12 },
-    { center: [52, 28, 20] as Vec3, radiusMm: 10 },
+    { center: [28, 32, 20] as Vec3, radiusMm: 18 },
+    { center: [76, 32, 20] as Vec3, radiusMm: 12 },
   ],
-  neckRadiusMm: 4,
+  neckRadiusMm: 6,
+  /** A voxel on the neck, next to ball 1 and 20 mm from ball 0: where a negative click cuts ball 1 off. */
+  neckPoint: [62, 32, 20] as Vec3,
 };
 
 /** In the neck: a cylinder along i between the two ball centres. */

@@ -14,6 +14,7 @@ import type { ModelRunner } from '../src/core/model-runner';
 import { blobSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { createTemplateSessions, parseTemplateManifest } from '../src/core/pth/template-weights';
+import { relativeError } from '../src/selftest/fidelity';
 import { readNpyFloat32 } from './support/npy';
 
 const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
@@ -27,18 +28,6 @@ beforeAll(() => {
     execFileSync('bash', ['scripts/prepare-test-models.sh'], { stdio: 'ignore' });
   }
 });
-
-/** max |actual - expected| / max |expected|. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let error = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    error = Math.max(error, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return error / scale;
-}
 
 async function clicks(embeddings: Float32Array, runner: ModelRunner): Promise<{ logits: Float32Array; iou: number }[]> {
   const results = [];

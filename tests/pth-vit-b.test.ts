@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointModel } from '../src/cli/checkpoint-model';
 import { createOrtRunner } from '../src/core/engine/ort-runner';
 import type { ModelRunner } from '../src/core/model-runner';
+import { relativeError } from '../src/selftest/fidelity';
 import { prepareVitB } from './support/vit-b-checkpoint';
 
 let exported: ModelRunner;
@@ -27,28 +28,18 @@ afterAll(async () => {
   await fromCheckpoint?.dispose();
 });
 
-function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
-  let error = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    error = Math.max(error, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return error / scale;
-}
-
 describe('full-size ViT-B checkpoint through --checkpoint', () => {
   it('computes what the exported graphs compute', async () => {
     // A smooth synthetic patch: z-normalized-like values in [-2, 2].
     const image = Float32Array.from({ length: 128 ** 3 }, (_, i) => 2 * Math.sin(i * 0.001) * Math.cos(i * 0.0007));
     const embeddings = await fromCheckpoint.encode(image);
     const expectedEmbeddings = await exported.encode(image);
-    expect(maxRelativeError(embeddings, expectedEmbeddings)).toBeLessThanOrEqual(1e-6);
+    expect(relativeError(embeddings, expectedEmbeddings)).toBeLessThanOrEqual(1e-6);
 
     const input = { embeddings, points: Float32Array.of(64, 60, 70), labels: Float32Array.of(1), maskInput: new Float32Array(32 ** 3) };
     const ours = await fromCheckpoint.decode(input);
     const theirs = await exported.decode(input);
-    expect(maxRelativeError(ours.logits, theirs.logits)).toBeLessThanOrEqual(1e-6);
+    expect(relativeError(ours.logits, theirs.logits)).toBeLessThanOrEqual(1e-6);
     expect(ours.iou).toBeCloseTo(theirs.iou, 6);
   });
 });

@@ -91,9 +91,22 @@ export function voxelCount(g: ImageGeometry): number {
   return g.size[0] * g.size[1] * g.size[2];
 }
 
+/** Buffer step along each index axis of an i-fastest buffer. */
+export function voxelStrides(size: Vec3): Vec3 {
+  return [1, size[0], size[0] * size[1]];
+}
+
 /** Buffer offset of integer voxel (i, j, k) in an i-fastest buffer. */
 export function voxelOffset(size: Vec3, i: number, j: number, k: number): number {
   return i + size[0] * (j + size[1] * k);
+}
+
+/** Integer voxel (i, j, k) of an offset in an i-fastest buffer: the inverse of voxelOffset. */
+export function voxelIndex(size: Vec3, offset: number): Vec3 {
+  const i = offset % size[0];
+  const rest = (offset - i) / size[0];
+  const j = rest % size[1];
+  return [i, j, (rest - j) / size[1]];
 }
 
 /** True when the integer voxel index lies inside the image. */
@@ -331,7 +344,7 @@ export function permuteVolume<T extends VoxelArray>(volume: Volume<T>, p: AxisPe
   const oldSize = volume.geometry.size;
   const data = new (source.constructor as new (length: number) => T)(source.length);
   // Old-buffer stride and start for each new axis, so the copy is three nested loops of adds.
-  const oldStrides = [1, oldSize[0], oldSize[0] * oldSize[1]];
+  const oldStrides = voxelStrides(oldSize);
   const stride = p.axes.map((a, n) => (p.flips[n] ? -oldStrides[a] : oldStrides[a]));
   let start = 0;
   p.axes.forEach((a, n) => {

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { indexToWorld, worldToIndex } from './geometry';
+import { indexToWorld, voxelOffset, worldToIndex } from './geometry';
 import { makeDemoPhantom, makeShapeLabels, makeShapePhantom } from './phantom';
 import type { ImageGeometry, Mat3, Vec3, Volume } from './types';
 
 function valueAt(volume: Volume, world: Vec3): number {
   const [i, j, k] = worldToIndex(volume.geometry, world).map(Math.round);
-  const [nx, ny] = volume.geometry.size;
-  return volume.data[i + nx * (j + ny * k)];
+  return volume.data[voxelOffset(volume.geometry.size, i, j, k)];
 }
 
 /** Element-wise equality (vitest's deep equality is very slow on millions of elements). */

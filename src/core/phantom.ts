@@ -3,7 +3,7 @@
  * Shapes are defined in world (LPS mm) coordinates, so the same object lands at the same place
  * whatever the grid's orientation, spacing or obliquity: tests can compare results across grids.
  */
-import { indexToWorldMatrix, worldToIndex } from './geometry';
+import { indexToWorld, indexToWorldMatrix, voxelCount, voxelOffset, worldToIndex } from './geometry';
 import type { ImageGeometry, Mat3, Vec3, Volume } from './types';
 
 /** A shape in world (LPS mm) coordinates; `value` is what makeShapePhantom paints inside it. */
@@ -73,6 +73,13 @@ function insideTest(shape: PhantomShape): (p: Vec3) => boolean {
   }
 }
 
+/** A geometry whose voxel grid is centred on world (0, 0, 0). */
+export function centredGeometry(size: Vec3, spacing: Vec3, direction: Mat3): ImageGeometry {
+  const g: ImageGeometry = { size, spacing, origin: [0, 0, 0], direction };
+  const centre = indexToWorld(g, [(size[0] - 1) / 2, (size[1] - 1) / 2, (size[2] - 1) / 2]);
+  return { ...g, origin: [-centre[0], -centre[1], -centre[2]] };
+}
+
 /**
  * Calls `visit(offset)` for every voxel whose centre lies inside the shape (offset into the
  * i-fastest buffer). Only the shape's bounding box in index space is scanned.
@@ -91,11 +98,10 @@ export function forEachVoxelInShape(geometry: ImageGeometry, shape: PhantomShape
   }
   const inside = insideTest(shape);
   const m = indexToWorldMatrix(geometry);
-  const [nx, ny] = geometry.size;
   const p: Vec3 = [0, 0, 0];
   for (let k = first[2]; k <= last[2]; k++) {
     for (let j = first[1]; j <= last[1]; j++) {
-      const row = nx * (j + ny * k);
+      const row = voxelOffset(geometry.size, 0, j, k);
       for (let i = first[0]; i <= last[0]; i++) {
         p[0] = m[12] + m[0] * i + m[4] * j + m[8] * k;
         p[1] = m[13] + m[1] * i + m[5] * j + m[9] * k;
@@ -108,14 +114,14 @@ export function forEachVoxelInShape(geometry: ImageGeometry, shape: PhantomShape
 
 /** A float volume with each shape's value painted in order (later shapes overwrite earlier ones). */
 export function makeShapePhantom(geometry: ImageGeometry, shapes: PhantomShape[], background = 0): Volume<Float32Array> {
-  const data = new Float32Array(geometry.size[0] * geometry.size[1] * geometry.size[2]).fill(background);
+  const data = new Float32Array(voxelCount(geometry)).fill(background);
   for (const shape of shapes) forEachVoxelInShape(geometry, shape, (offset) => (data[offset] = shape.value));
   return { geometry, data };
 }
 
 /** Label volume of the shapes: shape n (0-based) is painted n + 1, later shapes on top. */
 export function makeShapeLabels(geometry: ImageGeometry, shapes: PhantomShape[]): Volume<Uint8Array> {
-  const data = new Uint8Array(geometry.size[0] * geometry.size[1] * geometry.size[2]);
+  const data = new Uint8Array(voxelCount(geometry));
   shapes.forEach((shape, n) => forEachVoxelInShape(geometry, shape, (offset) => (data[offset] = n + 1)));
   return { geometry, data };
 }
@@ -231,13 +237,8 @@ export function makeDemoPhantom(options: DemoPhantomOptions = {}): DemoPhantom {
   const size = options.size ?? [160, 160, 120];
   const spacing = options.spacing ?? [1.2, 1.2, 2.0];
   const direction = options.direction ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
-  // Origin such that the image centre is at world (0, 0, 0).
-  const halfExtent = [0, 1, 2].map((a) => ((size[a] - 1) * spacing[a]) / 2);
-  const origin = [0, 1, 2].map(
-    (r) => -(direction[r] * halfExtent[0] + direction[3 + r] * halfExtent[1] + direction[6 + r] * halfExtent[2]),
-  ) as Vec3;
-  const geometry: ImageGeometry = { size: [...size], spacing: [...spacing], origin, direction: [...direction] };
-  const voxels = size[0] * size[1] * size[2];
+  const geometry = centredGeometry([...size], [...spacing], [...direction]);
+  const voxels = voxelCount(geometry);
   const hu = new Float32Array(voxels).fill(AIR);
   const labels = new Uint8Array(voxels);
   const { before, after } = bodyShapes();

@@ -8,14 +8,14 @@
  * follows exactly one original axis: original index = start + step * model index, per axis.
  * Patches are C-order tensors (last axis fastest), tensor axes 2, 3, 4 = model axes 0, 1, 2.
  */
-import { canonicalRasPermutation, type IndexAxis } from './geometry';
+import { canonicalRasPermutation, voxelOffset, voxelStrides, type IndexAxis } from './geometry';
 import type { ImageGeometry, Vec3, Volume } from './types';
 
 export const MODEL_SPACING_MM = 1.5;
 export const PATCH_SIZE = 128;
 export const PATCH_VOXELS = PATCH_SIZE ** 3;
-/** Offset of model axis c in a C-order 128^3 tensor. */
-const TENSOR_STRIDES: Vec3 = [PATCH_SIZE * PATCH_SIZE, PATCH_SIZE, 1];
+/** Buffer step along model axis c in a C-order 128^3 patch tensor. */
+export const PATCH_STRIDES: Vec3 = [PATCH_SIZE * PATCH_SIZE, PATCH_SIZE, 1];
 
 export interface ModelGrid {
   /** Voxels of the 1.5 mm canonical grid covering the original field of view. */
@@ -30,7 +30,11 @@ export interface ModelGrid {
   sourceSize: Vec3;
 }
 
-/** The model grid of an image: centred on its field of view, same physical extent (rounded). */
+/**
+ * The model grid of an image, as the reference code builds it: torchio's Resample to 1.5 mm
+ * (ceil(n * spacing / 1.5) voxels, the first voxel's lower edge on the image's lower edge),
+ * then ToCanonical (flipped axes start from the last resampled voxel).
+ */
 export function modelGrid(geometry: ImageGeometry): ModelGrid {
   const { axes, flips } = canonicalRasPermutation(geometry);
   const size = [0, 0, 0] as Vec3;
@@ -38,10 +42,12 @@ export function modelGrid(geometry: ImageGeometry): ModelGrid {
   const sourceStep = [0, 0, 0] as Vec3;
   axes.forEach((a, c) => {
     const n = geometry.size[a];
-    const step = (MODEL_SPACING_MM / geometry.spacing[a]) * (flips[c] ? -1 : 1);
-    size[c] = Math.max(1, Math.round((n * geometry.spacing[a]) / MODEL_SPACING_MM));
-    sourceStep[c] = step;
-    sourceStart[c] = (n - 1) / 2 - (step * (size[c] - 1)) / 2;
+    const ratio = MODEL_SPACING_MM / geometry.spacing[a];
+    // A single slice stays one voxel, on that slice.
+    size[c] = n === 1 ? 1 : Math.ceil((n * geometry.spacing[a]) / MODEL_SPACING_MM);
+    const first = n === 1 ? 0 : (ratio - 1) / 2;
+    sourceStep[c] = flips[c] ? -ratio : ratio;
+    sourceStart[c] = flips[c] ? first + ratio * (size[c] - 1) : first;
   });
   return { size, sourceAxis: [...axes], sourceStart, sourceStep, sourceSize: [...geometry.size] };
 }
@@ -58,10 +64,6 @@ export function modelToSource(grid: ModelGrid, g: Vec3): Vec3 {
   return ijk;
 }
 
-function sourceStrides(size: Vec3): Vec3 {
-  return [1, size[0], size[0] * size[1]];
-}
-
 /** Per patch position along one model axis: where to read the original buffer (linear interpolation). */
 interface LinearTaps {
   /** Buffer offset of the lower neighbour along this axis, or -1 outside the image (value 0). */
@@ -74,7 +76,7 @@ interface LinearTaps {
 function linearTaps(grid: ModelGrid, c: number, first: number): LinearTaps {
   const a = grid.sourceAxis[c];
   const n = grid.sourceSize[a];
-  const stride = sourceStrides(grid.sourceSize)[a];
+  const stride = voxelStrides(grid.sourceSize)[a];
   const base = new Int32Array(PATCH_SIZE);
   const weight = new Float32Array(PATCH_SIZE);
   for (let t = 0; t < PATCH_SIZE; t++) {
@@ -168,7 +170,7 @@ export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
   for (let c = 0; c < 3; c++) {
     const a = grid.sourceAxis[c];
     const local = model[a].map((m) => m - offset[c]);
-    const table = local.map((p) => (p >= 0 && p < PATCH_SIZE ? p * TENSOR_STRIDES[c] : -1));
+    const table = local.map((p) => (p >= 0 && p < PATCH_SIZE ? p * PATCH_STRIDES[c] : -1));
     // The model index is monotonic along the axis, so the covered indices are one range.
     lo[a] = table.findIndex((t) => t >= 0);
     hi[a] = table.findLastIndex((t) => t >= 0);
@@ -185,9 +187,8 @@ export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
  * 1.5 mm model voxel is the common case), so `fillRow` runs once per distinct model row.
  */
 function fillBoxByModelRows(target: Uint8Array, size: Vec3, lo: Vec3, hi: Vec3, same: { j: (j: number) => boolean; k: (k: number) => boolean }, fillRow: (out: number, j: number, k: number) => void): void {
-  const [n0, n1] = size;
   const length = hi[0] - lo[0] + 1;
-  const rowStart = (j: number, k: number) => lo[0] + n0 * (j + n1 * k);
+  const rowStart = (j: number, k: number) => voxelOffset(size, lo[0], j, k);
   for (let k = lo[2]; k <= hi[2]; k++) {
     const copySlice = k > lo[2] && same.k(k);
     for (let j = lo[1]; j <= hi[1]; j++) {

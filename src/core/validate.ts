@@ -3,7 +3,7 @@
  * Messages are user-facing: "<file>: <reason>".
  */
 import { geometryProblem } from './geometry';
-import type { ImageGeometry, Mat3, Vec3 } from './types';
+import type { ImageGeometry, Mat3, Vec3, VoxelArray } from './types';
 
 /** A file (or series) that could not be loaded, with a message naming it and the reason. */
 export class LoadError extends Error {
@@ -41,9 +41,25 @@ export interface ValidationOptions {
 /** 512 x 512 x 1000: a long CT series still fits, a whole-body 0.5 mm scan does not. */
 export const DEFAULT_MAX_VOXELS = 512 * 512 * 1000;
 
-const SUPPORTED_COMPONENT_TYPES = new Set([
-  'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64',
-]);
+/** The voxel type name (itk-wasm's componentType) of each VoxelArray, by constructor name. */
+export const VOXEL_TYPE_NAMES = {
+  Int8Array: 'int8',
+  Uint8Array: 'uint8',
+  Int16Array: 'int16',
+  Uint16Array: 'uint16',
+  Int32Array: 'int32',
+  Uint32Array: 'uint32',
+  Float32Array: 'float32',
+  Float64Array: 'float64',
+} as const;
+export type VoxelTypeName = (typeof VOXEL_TYPE_NAMES)[keyof typeof VOXEL_TYPE_NAMES];
+
+const SUPPORTED_COMPONENT_TYPES = new Set<string>(Object.values(VOXEL_TYPE_NAMES));
+
+/** 'int16' for an Int16Array, and so on. */
+export function voxelTypeName(data: VoxelArray): VoxelTypeName {
+  return VOXEL_TYPE_NAMES[data.constructor.name as keyof typeof VOXEL_TYPE_NAMES];
+}
 
 /** The reason an image cannot be used (without the file name), or null when it is fine. */
 export function imageProblem(info: DecodedImageInfo, options: ValidationOptions = {}): string | null {

@@ -68,9 +68,12 @@ export interface LoadCheckpointOptions {
 export async function loadCheckpointModel(input: CheckpointInput, options: LoadCheckpointOptions): Promise<CheckpointModel> {
   const store = await openModelStore();
   const label = 'url' in input ? input.url : (input.file.name ?? 'the checkpoint');
+  const templateSets = await loadTemplateSets(options.templateIndexUrl, options.signal);
   if ('url' in input) {
+    // Converted before with templates the app still ships: no need to touch the network.
     const key = (await store.readJson<Record<string, string>>(SOURCES_FILE))?.[input.url];
-    const cached = key ? await readCached(store, key, label, options.onProgress) : null;
+    const current = key !== undefined && templateSets.some((set) => key.endsWith(templatesKey(set)));
+    const cached = current ? await readCached(store, key, label, options.onProgress) : null;
     if (cached) return cached;
   }
   const source = 'url' in input ? await openRemote(input.url, options.signal) : blobSource(input.file);
@@ -78,8 +81,8 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
   const checkpoint = await Checkpoint.open(source).catch((error: unknown) => {
     throw userError(error, label);
   });
-  const templates = await chooseTemplates(checkpoint, options.templateIndexUrl, options.signal);
-  const key = `${checkpoint.fingerprint.slice(0, 32)}-t${templates.manifest.version}-${templates.digest.slice(0, 16)}`;
+  const templates = chooseTemplates(checkpoint, templateSets);
+  const key = `${checkpoint.fingerprint.slice(0, 32)}-${templatesKey(templates)}`;
   const model = (await readCached(store, key, label, options.onProgress)) ?? (await convert(checkpoint, templates, store, key, label, options.onProgress));
   if ('url' in input) {
     const sources = (await store.readJson<Record<string, string>>(SOURCES_FILE)) ?? {};
@@ -109,7 +112,7 @@ function userError(error: unknown, label: string): Error {
   return error as Error;
 }
 
-interface ChosenTemplates {
+interface TemplateSet {
   name: string;
   manifest: TemplateManifest;
   /** SHA-256 of manifest.json: templates made by another exporter give another cache key. */
@@ -117,21 +120,34 @@ interface ChosenTemplates {
   baseUrl: string;
 }
 
-/** The template set whose expected tensors (names and shapes) are exactly the checkpoint's. */
-async function chooseTemplates(checkpoint: Checkpoint, indexUrl: string, signal?: AbortSignal): Promise<ChosenTemplates> {
+/** The template sets models/templates.json lists (their manifests are small). */
+async function loadTemplateSets(indexUrl: string, signal?: AbortSignal): Promise<TemplateSet[]> {
   const entries = JSON.parse(new TextDecoder().decode(await fetchBytes(indexUrl, signal))) as TemplateSetEntry[];
+  return Promise.all(
+    entries.map(async (entry) => {
+      const baseUrl = new URL(entry.manifest, indexUrl).href;
+      const bytes = await fetchBytes(baseUrl, signal);
+      const manifest = parseTemplateManifest(JSON.parse(new TextDecoder().decode(bytes)));
+      return { name: entry.name, manifest, digest: await sha256Hex(bytes), baseUrl };
+    }),
+  );
+}
+
+/** The part of a cache key that names the templates (format version and manifest digest). */
+function templatesKey(set: TemplateSet): string {
+  return `t${set.manifest.version}-${set.digest.slice(0, 16)}`;
+}
+
+/** The template set whose expected tensors (names and shapes) are exactly the checkpoint's. */
+function chooseTemplates(checkpoint: Checkpoint, sets: TemplateSet[]): TemplateSet {
   const misfits: string[] = [];
-  for (const entry of entries) {
-    const manifestUrl = new URL(entry.manifest, indexUrl).href;
-    const bytes = await fetchBytes(manifestUrl, signal);
-    const manifest = parseTemplateManifest(JSON.parse(new TextDecoder().decode(bytes)));
+  for (const set of sets) {
     try {
-      checkTemplateFits(manifest, checkpoint);
+      checkTemplateFits(set.manifest, checkpoint);
+      return set;
     } catch (error) {
-      misfits.push(`${entry.name}: ${(error as Error).message}`);
-      continue;
+      misfits.push(`${set.name}: ${(error as Error).message}`);
     }
-    return { name: entry.name, manifest, digest: await sha256Hex(bytes), baseUrl: manifestUrl };
   }
   throw new ModelLoadError(`This checkpoint is not a SAM-Med3D configuration the app knows. ${misfits.join(' ')}`);
 }
@@ -150,7 +166,7 @@ async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array
  */
 async function convert(
   checkpoint: Checkpoint,
-  templates: ChosenTemplates,
+  templates: TemplateSet,
   store: ModelStore,
   key: string,
   label: string,
@@ -206,6 +222,7 @@ interface ModelStore {
 }
 
 const STORE_NAME = 'sam-med3d-checkpoints-v1';
+const WRITE_SLICE_BYTES = 16 << 20;
 
 async function openModelStore(): Promise<ModelStore> {
   const root = await navigator.storage?.getDirectory?.().catch(() => undefined);
@@ -239,7 +256,10 @@ function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'
     async write(path, data) {
       const [dir, name] = await folder(path, true);
       const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
-      await writable.write(data as Uint8Array<ArrayBuffer>);
+      // In slices: each write is copied to the browser process, a whole weights file at once would double it there.
+      for (let offset = 0; offset < data.byteLength; offset += WRITE_SLICE_BYTES) {
+        await writable.write(data.subarray(offset, offset + WRITE_SLICE_BYTES) as Uint8Array<ArrayBuffer>);
+      }
       await writable.close();
     },
     async clear() {

@@ -29,6 +29,14 @@ export interface SessionProgress {
 
 type OrtModule = typeof import('onnxruntime-web/wasm');
 
+/** An ONNX graph; a template built from a checkpoint (checkpoint-loader.ts) brings its weights as external data. */
+export type GraphInput = Uint8Array | { model: Uint8Array; weights: { path: string; data: Uint8Array } };
+
+function createSession(ort: OrtModule, graph: GraphInput, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  if (graph instanceof Uint8Array) return ort.InferenceSession.create(graph, options);
+  return ort.InferenceSession.create(graph.model, { ...options, externalData: [graph.weights] });
+}
+
 /** Largest decoder difference WebGPU may show against WASM, relative to the largest WASM logit. */
 const SELF_TEST_TOLERANCE = 1e-3;
 
@@ -75,16 +83,16 @@ interface Sessions {
 
 async function createSessions(
   backend: Backend,
-  encoder: Uint8Array,
-  decoder: Uint8Array,
+  encoder: GraphInput,
+  decoder: GraphInput,
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<Sessions> {
   const ort = await ortFor(backend);
   const options: InferenceSession.SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
   onProgress?.({ phase: 'session', backend, graph: 'encoder' });
-  const encoderSession = await ort.InferenceSession.create(encoder, options);
+  const encoderSession = await createSession(ort, encoder, options);
   onProgress?.({ phase: 'session', backend, graph: 'decoder' });
-  const decoderSession = await ort.InferenceSession.create(decoder, options).catch(async (error: unknown) => {
+  const decoderSession = await createSession(ort, decoder, options).catch(async (error: unknown) => {
     await encoderSession.release();
     throw error;
   });
@@ -108,11 +116,11 @@ function selfTestInput(): DecodeInput {
 }
 
 /** Runs the decoder on WebGPU and WASM and says whether they agree. */
-async function decoderAgrees(decoder: Uint8Array): Promise<{ ok: boolean; detail: string }> {
+async function decoderAgrees(decoder: GraphInput): Promise<{ ok: boolean; detail: string }> {
   const results: DecodeOutput[] = [];
   for (const backend of ['wasm', 'webgpu'] as const) {
     const ort = await ortFor(backend);
-    const session = await ort.InferenceSession.create(decoder, { executionProviders: [backend] });
+    const session = await createSession(ort, decoder, { executionProviders: [backend] });
     try {
       results.push(await createOrtRunner(ort.Tensor, session, session).decode(selfTestInput()));
     } finally {
@@ -131,86 +139,104 @@ async function decoderAgrees(decoder: Uint8Array): Promise<{ ok: boolean; detail
   return { ok, detail: `max difference ${error.toExponential(2)} for logits up to ${scale.toExponential(2)}` };
 }
 
+/** The self-test as a verdict and a note for the user. */
+async function selfTest(decoder: GraphInput, onProgress?: (progress: SessionProgress) => void): Promise<{ ok: boolean; note: string }> {
+  onProgress?.({ phase: 'session', backend: 'webgpu', graph: 'self-test' });
+  try {
+    const check = await decoderAgrees(decoder);
+    return { ok: check.ok, note: `WebGPU self-test ${check.ok ? 'passed' : 'failed'} (${check.detail}).` };
+  } catch (error) {
+    return { ok: false, note: `WebGPU failed: ${(error as Error).message}` };
+  }
+}
+
+/** absent: no adapter; untested: adapter, self-test not run yet (run when WebGPU is chosen). */
+type WebGpuStatus = 'absent' | 'untested' | 'passed' | 'failed';
+
 function isDeviceLoss(error: unknown): boolean {
   return /device.*lost|lost.*device|GPUDevice|DXGI_ERROR_DEVICE|context lost/i.test(String((error as Error)?.message ?? error));
 }
 
 export class OrtWebRunner implements ModelRunner {
   private sessions: Sessions;
-  private webgpuUsable: boolean;
+  private webgpu: WebGpuStatus;
   private note: string;
   /** onnxruntime-web runs one inference per session at a time: calls are queued. */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly encoderBytes: Uint8Array,
-    private readonly decoderBytes: Uint8Array,
+    private readonly encoderBytes: GraphInput,
+    private readonly decoderBytes: GraphInput,
     sessions: Sessions,
-    webgpuUsable: boolean,
+    webgpu: WebGpuStatus,
     note: string,
     private readonly onBackendChange?: (info: BackendInfo) => void,
   ) {
     this.sessions = sessions;
-    this.webgpuUsable = webgpuUsable;
+    this.webgpu = webgpu;
     this.note = note;
   }
 
   /**
    * Builds sessions on the best backend: WebGPU when a hardware adapter passes the self-test, else
-   * WASM (a software adapter that passes stays selectable). `preferred` overrides the choice
-   * (WebGPU still has to pass the self-test). Session-creation progress goes to `onProgress`.
+   * WASM. A software adapter (SwiftShader) stays selectable; it is tested when chosen. `preferred`
+   * overrides the choice (WebGPU still has to pass the self-test).
    */
   static async create(
-    model: { encoder: Uint8Array; decoder: Uint8Array },
+    model: { encoder: GraphInput; decoder: GraphInput },
     options: {
       preferred?: Backend;
       onProgress?: (progress: SessionProgress) => void;
       onBackendChange?: (info: BackendInfo) => void;
     } = {},
   ): Promise<OrtWebRunner> {
-    let webgpuUsable = false;
-    let note: string;
     const adapter = await webGpuAdapter();
-    if (!adapter) note = 'No WebGPU adapter in this browser.';
-    else {
-      options.onProgress?.({ phase: 'session', backend: 'webgpu', graph: 'self-test' });
-      try {
-        const check = await decoderAgrees(model.decoder);
-        webgpuUsable = check.ok;
-        note = check.ok ? `WebGPU self-test passed (${check.detail}).` : `WebGPU self-test failed (${check.detail}).`;
-      } catch (error) {
-        note = `WebGPU failed: ${(error as Error).message}`;
-      }
-    }
-    const preferWebGpu = options.preferred ? options.preferred === 'webgpu' : !adapter?.software;
-    if (webgpuUsable && !preferWebGpu) {
-      note += options.preferred ? ' WASM chosen.' : ` The adapter is a software renderer (${adapter!.name}): WASM is faster here.`;
-    }
+    let webgpu: WebGpuStatus = adapter ? 'untested' : 'absent';
+    let note = !adapter
+      ? 'No WebGPU adapter in this browser.'
+      : adapter.software
+        ? `The WebGPU adapter is a software renderer (${adapter.name}): WASM is faster here.`
+        : 'WASM chosen.';
     let sessions: Sessions | null = null;
-    if (webgpuUsable && preferWebGpu) {
-      try {
-        sessions = await createSessions('webgpu', model.encoder, model.decoder, options.onProgress);
-      } catch (error) {
-        webgpuUsable = false;
-        note = `WebGPU could not load the model: ${(error as Error).message}`;
+    if (adapter && (options.preferred ? options.preferred === 'webgpu' : !adapter.software)) {
+      const check = await selfTest(model.decoder, options.onProgress);
+      webgpu = check.ok ? 'passed' : 'failed';
+      note = check.note;
+      if (check.ok) {
+        try {
+          sessions = await createSessions('webgpu', model.encoder, model.decoder, options.onProgress);
+        } catch (error) {
+          webgpu = 'failed';
+          note = `WebGPU could not load the model: ${(error as Error).message}`;
+        }
       }
     }
     sessions ??= await createSessions('wasm', model.encoder, model.decoder, options.onProgress);
-    const runner = new OrtWebRunner(model.encoder, model.decoder, sessions, webgpuUsable, note, options.onBackendChange);
+    const runner = new OrtWebRunner(model.encoder, model.decoder, sessions, webgpu, note, options.onBackendChange);
     if (sessions.backend === 'webgpu') await runner.watchDevice();
     return runner;
   }
 
   get info(): BackendInfo {
-    return { backend: this.sessions.backend, webgpuUsable: this.webgpuUsable, note: this.note, threads: wasmThreads() };
+    const webgpuUsable = this.webgpu === 'untested' || this.webgpu === 'passed';
+    return { backend: this.sessions.backend, webgpuUsable, note: this.note, threads: wasmThreads() };
   }
 
   /** Rebuilds the sessions on another backend (the model bytes are kept, nothing is downloaded). */
   switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
     return this.exclusive(async () => {
       if (backend === this.sessions.backend) return this.info;
-      if (backend === 'webgpu' && !this.webgpuUsable) throw new Error(`WebGPU cannot be used: ${this.note}`);
-      await this.replaceSessions(backend, backend === 'webgpu' ? 'WebGPU chosen.' : 'WASM chosen.', onProgress);
+      let note = 'WASM chosen.';
+      if (backend === 'webgpu') {
+        if (this.webgpu === 'untested') {
+          const check = await selfTest(this.decoderBytes, onProgress);
+          this.webgpu = check.ok ? 'passed' : 'failed';
+          this.note = check.note;
+        }
+        if (this.webgpu !== 'passed') throw new Error(`WebGPU cannot be used: ${this.note}`);
+        note = `WebGPU chosen; ${this.note}`;
+      }
+      await this.replaceSessions(backend, note, onProgress);
       return this.info;
     });
   }
@@ -245,7 +271,7 @@ export class OrtWebRunner implements ModelRunner {
 
   private async loseWebGpu(note: string): Promise<void> {
     if (this.sessions.backend !== 'webgpu') return;
-    this.webgpuUsable = false;
+    this.webgpu = 'failed';
     await this.replaceSessions('wasm', note);
   }
 

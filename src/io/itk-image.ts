@@ -4,11 +4,11 @@
  * itk-wasm's `direction` is ROW-major (it is ITK's vnl matrix buffer, see itk-wasm's
  * getMatrixElement: data[column + row * columns]): direction[3 * r + c] is row r of column c.
  * Our Volume uses column-major (src/core/types.ts), so the 3x3 is transposed here and only here.
- * Verified with independently written oblique NIfTI and NRRD files in tests/io-geometry.test.ts.
+ * Verified with independently written oblique NIfTI, NRRD and DICOM files in tests/io-read.test.ts.
  */
 import { Image, ImageType } from 'itk-wasm';
 import type { Volume, VoxelArray } from '../core/types';
-import { assertUsableImage, geometryFromInfo, type DecodedImageInfo, type ValidationOptions } from '../core/validate';
+import { assertUsableImage, geometryFromInfo, voxelTypeName, type DecodedImageInfo, type ValidationOptions } from '../core/validate';
 
 /** An N x N row-major matrix as column-major (the transpose of its buffer). */
 function transposeSquare(matrix: ArrayLike<number>, n: number): number[] {
@@ -42,20 +42,9 @@ export function itkImageToVolume(image: Image, fileName: string, options?: Valid
   return { geometry: geometryFromInfo(info), data: image.data as VoxelArray };
 }
 
-const COMPONENT_TYPE: Record<string, ImageType['componentType']> = {
-  Int8Array: 'int8',
-  Uint8Array: 'uint8',
-  Int16Array: 'int16',
-  Uint16Array: 'uint16',
-  Int32Array: 'int32',
-  Uint32Array: 'uint32',
-  Float32Array: 'float32',
-  Float64Array: 'float64',
-};
-
 /** An itk-wasm Image sharing the volume's voxel buffer (for writers). */
 export function volumeToItkImage(volume: Volume, name = 'image'): Image {
-  const componentType = COMPONENT_TYPE[volume.data.constructor.name];
+  const componentType = voxelTypeName(volume.data);
   const image = new Image(new ImageType(3, componentType, 'Scalar', 1));
   const { size, spacing, origin, direction } = volume.geometry;
   image.name = name;

@@ -72,6 +72,10 @@ function describeProgress(progress: LoadModelProgress): { text: string; fraction
     const what = progress.graph === 'self-test' ? 'Testing WebGPU' : `Preparing the ${progress.graph} (${progress.backend})`;
     return { text: what, fraction: null };
   }
+  if (progress.phase === 'checkpoint') {
+    const text = { open: 'Reading the checkpoint', convert: `Converting the ${progress.graph} weights`, cache: 'Reading the cached model' }[progress.step];
+    return { text, fraction: progress.done / progress.total };
+  }
   const verb = progress.phase === 'verify' ? 'Checking' : progress.fromCache ? 'Reading cached' : 'Downloading';
   const fraction = progress.totalBytes ? progress.loadedBytes / progress.totalBytes : null;
   return { text: `${verb} ${progress.file}`, fraction };
@@ -91,7 +95,7 @@ export async function loadModel(source: ModelSource): Promise<void> {
       modelName: loaded.name,
       modelVerified: loaded.verified,
       backend: loaded.backend,
-      message: loaded.verified ? null : 'The model has no model.json with SHA-256 digests: it was not verified.',
+      message: loaded.note ?? (loaded.verified ? null : 'The model has no model.json with SHA-256 digests: it was not verified.'),
     });
   } catch (error) {
     useInferenceStore.setState({ modelStatus: 'error', message: (error as Error).message });

@@ -10,9 +10,11 @@ import {
   useSegmentationStore,
   type SegmentationTool,
 } from '../state/segmentation';
+import { clearCheckpointCache } from '../inference/checkpoint-loader';
 import { clearModelCache } from '../inference/model-loader';
 import { exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
+import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';
 import { installSegmentationTestHook } from './segmentationTestHook';
 import './segments.css';
@@ -82,6 +84,7 @@ function ModelSection() {
           />
         </label>
       </div>
+      <CheckpointControls />
       <div className="tool-group">
         <input aria-label="Model URL" value={url} onChange={(e) => setUrl(e.target.value)} size={16} />
         <button type="button" disabled={modelStatus === 'loading'} onClick={() => void loadModel({ kind: 'url', url })}>
@@ -89,8 +92,10 @@ function ModelSection() {
         </button>
         <button
           type="button"
-          title="Forget downloaded models: the next load downloads again"
-          onClick={() => void clearModelCache().then(() => useInferenceStore.setState({ message: 'Model cache cleared.' }))}
+          title="Forget downloaded and converted models: the next load downloads again"
+          onClick={() =>
+            void Promise.all([clearModelCache(), clearCheckpointCache()]).then(() => useInferenceStore.setState({ message: 'Model cache cleared.' }))
+          }
         >
           Clear cache
         </button>

@@ -3,6 +3,7 @@
  * slice is painted at one pixel per voxel into a scratch canvas, then drawn with the view's
  * index -> screen mapping (see planeViewport.ts), so it lines up with the vtk.js image exactly.
  */
+import { voxelStrides } from '../core/geometry';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
 import { indexToScreen, type PlaneViewport } from './planeViewport';
@@ -39,7 +40,7 @@ export class LabelOverlayPainter {
     const alpha = Math.round(255 * layer.opacity);
     for (const [label, [r, gr, b]] of layer.colors) lut[label] = packRgba(r, gr, b, alpha);
 
-    const strides = [1, g.size[0], g.size[0] * g.size[1]];
+    const strides = voxelStrides(g.size);
     const base = sliceIndex * strides[normalAxis];
     const stepX = strides[right.indexAxis];
     const stepY = strides[up.indexAxis];

@@ -6,22 +6,27 @@
 import type { VoxelBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, VoxelArray } from '../core/types';
+import type { CheckpointInput, CheckpointLoadProgress } from '../inference/checkpoint-loader';
 import type { ModelLoadProgress } from '../inference/model-loader';
 import type { Backend, BackendInfo, SessionProgress } from '../inference/ort-web-runner';
 
-export type { Backend, BackendInfo, ModelLoadProgress, SessionProgress };
+export type { Backend, BackendInfo, CheckpointLoadProgress, ModelLoadProgress, SessionProgress };
 
 export type ModelSource =
   | { kind: 'url'; url: string }
-  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob };
+  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob }
+  /** The official PyTorch checkpoint (file or URL) with the app's templates (`templateIndexUrl`: models/templates.json). */
+  | { kind: 'checkpoint'; checkpoint: CheckpointInput; templateIndexUrl: string };
 
-export type LoadModelProgress = ModelLoadProgress | SessionProgress;
+export type LoadModelProgress = ModelLoadProgress | SessionProgress | CheckpointLoadProgress;
 
 export interface LoadedModel {
   name: string;
   source: string;
   /** Whether model.json held SHA-256 digests and both graphs matched them. */
   verified: boolean;
+  /** What the user should know about where the model came from, if anything. */
+  note?: string;
   backend: BackendInfo;
 }
 

@@ -2,8 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { indexToWorld, worldToIndex } from '../../src/core/geometry';
+import { worldToIndex } from '../../src/core/geometry';
 import type { ImageGeometry, Mat3, Vec3 } from '../../src/core/types';
+
+export { centredGeometry } from '../../src/core/phantom';
 
 /** The oracle ONNX pair (models/oracle.py), generated on first use. */
 export function oracleModelDir(): string {
@@ -16,13 +18,6 @@ export function oracleModelDir(): string {
 export function rotation(angleZ: number, angleX: number): Mat3 {
   const [cz, sz, cx, sx] = [Math.cos(angleZ), Math.sin(angleZ), Math.cos(angleX), Math.sin(angleX)];
   return [cz, sz, 0, -sz * cx, cz * cx, sx, sz * sx, -cz * sx, cx];
-}
-
-/** A geometry whose voxel grid is centred on world (0, 0, 0). */
-export function centredGeometry(size: Vec3, spacing: Vec3, direction: Mat3): ImageGeometry {
-  const g: ImageGeometry = { size, spacing, origin: [0, 0, 0], direction };
-  const centre = indexToWorld(g, [(size[0] - 1) / 2, (size[1] - 1) / 2, (size[2] - 1) / 2]);
-  return { ...g, origin: [-centre[0], -centre[1], -centre[2]] };
 }
 
 export const LPS: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];

@@ -5,7 +5,8 @@
  * truth is foreground). Masks are i-fastest buffers of one volume (`dims`, `spacing` in mm).
  */
 import type { Vec3 } from '../types';
-import { connectedComponents, distanceTransform, mostInteriorVoxel, offsetToIndex } from './mask-analysis';
+import { voxelIndex, voxelOffset, voxelStrides } from '../geometry';
+import { connectedComponents, distanceTransform, mostInteriorVoxel } from './mask-analysis';
 
 export interface SimulatedClick {
   point: Vec3;
@@ -39,7 +40,7 @@ function cropMask(dims: Vec3, lo: Vec3, hi: Vec3, select: (offset: number) => bo
   let o = 0;
   for (let k = lo[2]; k <= hi[2]; k++) {
     for (let j = lo[1]; j <= hi[1]; j++) {
-      const row = dims[0] * (j + dims[1] * k);
+      const row = voxelOffset(dims, 0, j, k);
       for (let i = lo[0]; i <= hi[0]; i++, o++) mask[o] = select(row + i) ? 1 : 0;
     }
   }
@@ -72,7 +73,7 @@ export function nextClick(prediction: Uint8Array, truth: Uint8Array, dims: Vec3,
   const largest = sizes.reduce((best, size, n) => (size > sizes[best] ? n : best), 0) + 1;
   const local = interiorOf(error.dims, spacing, (o) => labels[o] === largest) as Vec3;
   const point: Vec3 = [local[0] + box.lo[0], local[1] + box.lo[1], local[2] + box.lo[2]];
-  return { point, positive: truth[point[0] + dims[0] * (point[1] + dims[1] * point[2])] !== 0 };
+  return { point, positive: truth[voxelOffset(dims, ...point)] !== 0 };
 }
 
 export function dice(prediction: Uint8Array, truth: Uint8Array): number {
@@ -98,10 +99,10 @@ export function diceAuc(dicePerClick: readonly number[]): number {
 /** Foreground voxels with a face neighbour in the background (the image border counts as background). */
 function surface(mask: Uint8Array, dims: Vec3): Uint8Array {
   const result = new Uint8Array(mask.length);
-  const strides = [1, dims[0], dims[0] * dims[1]];
+  const strides = voxelStrides(dims);
   for (let o = 0; o < mask.length; o++) {
     if (!mask[o]) continue;
-    const index = offsetToIndex(o, dims);
+    const index = voxelIndex(dims, o);
     for (let a = 0; a < 3 && !result[o]; a++) {
       if (index[a] === 0 || index[a] === dims[a] - 1 || !mask[o - strides[a]] || !mask[o + strides[a]]) result[o] = 1;
     }

@@ -3,6 +3,7 @@
  * components and the most interior voxel. Masks are flat buffers with the first dimension
  * fastest (our i-fastest volumes; a C-order tensor is the same with its dimensions reversed).
  */
+import { voxelIndex, voxelOffset, voxelStrides } from '../geometry';
 import type { Vec3 } from '../types';
 
 /** One pass of the 1D squared distance transform (Felzenszwalb & Huttenlocher) over a line. */
@@ -57,7 +58,7 @@ export function distanceTransform(mask: Uint8Array, dims: Vec3, spacing: Vec3 = 
   const out = new Float64Array(longest);
   const v = new Int32Array(longest);
   const z = new Float64Array(longest + 1);
-  const strides = [1, n0, n0 * n1];
+  const strides = voxelStrides(dims);
   for (let axis = 0; axis < 3; axis++) {
     const n = dims[axis];
     const stride = strides[axis];
@@ -88,14 +89,6 @@ export function distanceTransform(mask: Uint8Array, dims: Vec3, spacing: Vec3 = 
   return result;
 }
 
-/** Buffer offset -> (i, j, k) with the first dimension fastest. */
-export function offsetToIndex(offset: number, dims: Vec3): Vec3 {
-  const i = offset % dims[0];
-  const rest = (offset - i) / dims[0];
-  const j = rest % dims[1];
-  return [i, j, (rest - j) / dims[1]];
-}
-
 /**
  * The most interior voxel of a mask (maximum of its distance transform), or null if empty.
  * Ties (common in boxes and slabs) go to the tied voxel nearest to the ties' centroid, and
@@ -108,7 +101,7 @@ export function mostInteriorVoxel(mask: Uint8Array, dims: Vec3, spacing: Vec3 = 
   for (let o = 0; o < distance.length; o++) deepest = Math.max(deepest, distance[o]);
   if (deepest === 0) return null;
   const ties: Vec3[] = [];
-  for (let o = 0; o < distance.length; o++) if (distance[o] >= deepest * (1 - 1e-6)) ties.push(offsetToIndex(o, dims));
+  for (let o = 0; o < distance.length; o++) if (distance[o] >= deepest * (1 - 1e-6)) ties.push(voxelIndex(dims, o));
   const centroid = [0, 1, 2].map((a) => ties.reduce((sum, p) => sum + p[a], 0) / ties.length);
   let best = ties[0];
   let bestDistance = Infinity;
@@ -145,7 +138,7 @@ export function connectedComponents(mask: Uint8Array, dims: Vec3): Components {
     while (top > 0) {
       const o = stack[--top];
       size++;
-      const [i, j, k] = offsetToIndex(o, dims);
+      const [i, j, k] = voxelIndex(dims, o);
       for (let dk = -1; dk <= 1; dk++) {
         const kk = k + dk;
         if (kk < 0 || kk >= n2) continue;
@@ -155,7 +148,7 @@ export function connectedComponents(mask: Uint8Array, dims: Vec3): Components {
           for (let di = -1; di <= 1; di++) {
             const ii = i + di;
             if (ii < 0 || ii >= n0) continue;
-            const neighbour = ii + n0 * (jj + n1 * kk);
+            const neighbour = voxelOffset(dims, ii, jj, kk);
             if (mask[neighbour] && !labels[neighbour]) {
               labels[neighbour] = label;
               stack[top++] = neighbour;

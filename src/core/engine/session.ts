@@ -12,6 +12,7 @@
 import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
 import {
   PATCH_SIZE,
+  PATCH_STRIDES,
   composePatchMasks,
   modelGrid,
   patchFootprint,
@@ -20,9 +21,10 @@ import {
   type ModelGrid,
   type PatchFootprint,
 } from '../resample';
+import { voxelCount, voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
 import { EmbeddingCache } from './embedding-cache';
-import { distanceTransform, offsetToIndex } from './mask-analysis';
+import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
 
 const HALF_PATCH = PATCH_SIZE / 2;
@@ -141,10 +143,9 @@ export class SegmentationSession {
 
   private async runClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions): Promise<ClickResult> {
     const model = this.modelVoxel(point);
-    const size = this.volume.geometry.size;
     let object = this.objects.get(objectId);
     if (!object) {
-      object = { patches: [], clicks: [], mask: new Uint8Array(size[0] * size[1] * size[2]) };
+      object = { patches: [], clicks: [], mask: new Uint8Array(voxelCount(this.volume.geometry)) };
       this.objects.set(objectId, object);
     }
     object.clicks.push({ model, positive });
@@ -291,15 +292,13 @@ function neighbourOffset(offset: Vec3, axis: number, side: -1 | 1): Vec3 {
   return next;
 }
 
-const TENSOR_STRIDES = [PATCH_SIZE * PATCH_SIZE, PATCH_SIZE, 1];
-
 /** Whether a 128^3 C-order mask has a voxel on the face of model axis `axis` at `side`. */
 function touchesFace(mask: Uint8Array, axis: number, side: -1 | 1): boolean {
   const layer = side < 0 ? 0 : PATCH_SIZE - 1;
   const [u, v] = [0, 1, 2].filter((a) => a !== axis);
   for (let x = 0; x < PATCH_SIZE; x++) {
     for (let y = 0; y < PATCH_SIZE; y++) {
-      if (mask[layer * TENSOR_STRIDES[axis] + x * TENSOR_STRIDES[u] + y * TENSOR_STRIDES[v]]) return true;
+      if (mask[layer * PATCH_STRIDES[axis] + x * PATCH_STRIDES[u] + y * PATCH_STRIDES[v]]) return true;
     }
   }
   return false;
@@ -325,16 +324,16 @@ function overlapPoints(mask: Uint8Array, axis: number, side: -1 | 1): Vec3[] {
   let o = 0;
   for (let a = lo[0]; a < hi[0]; a++) {
     for (let b = lo[1]; b < hi[1]; b++) {
-      for (let c = lo[2]; c < hi[2]; c++) region[o++] = mask[a * TENSOR_STRIDES[0] + b * TENSOR_STRIDES[1] + c];
+      for (let c = lo[2]; c < hi[2]; c++) region[o++] = mask[a * PATCH_STRIDES[0] + b * PATCH_STRIDES[1] + c];
     }
   }
   const distance = distanceTransform(region, dims);
   let deepest = 0;
   for (let v = 1; v < distance.length; v++) if (distance[v] > distance[deepest]) deepest = v;
   if (distance[deepest] === 0) return [];
-  const candidates: Vec3[] = [offsetToIndex(deepest, dims)];
+  const candidates: Vec3[] = [voxelIndex(dims, deepest)];
   for (let v = 0; v < distance.length; v++) {
-    if (v !== deepest && distance[v] >= distance[deepest] / 2) candidates.push(offsetToIndex(v, dims));
+    if (v !== deepest && distance[v] >= distance[deepest] / 2) candidates.push(voxelIndex(dims, v));
   }
   const chosen = [candidates[0]];
   const nearest = candidates.map((p) => squaredDistance(p, chosen[0]));
@@ -378,7 +377,7 @@ function grewBeyondOverlap(neighbour: Patch, axis: number, side: -1 | 1): boolea
   const [lo, hi] = overlapRange(side);
   for (let o = 0; o < mask.length; o++) {
     if (!mask[o]) continue;
-    const position = Math.floor(o / TENSOR_STRIDES[axis]) % PATCH_SIZE;
+    const position = Math.floor(o / PATCH_STRIDES[axis]) % PATCH_SIZE;
     if (position >= lo && position < hi) return true;
   }
   return false;

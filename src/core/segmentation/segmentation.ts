@@ -1,7 +1,7 @@
 import type { ImageGeometry } from '../types';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
-import { type VoxelBox, clipBox } from './region';
+import { type VoxelBox, clipBox, encodeRuns, readBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
 import { LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
 
@@ -126,31 +126,41 @@ export class Segmentation {
   ): void {
     const current = this.requireSegment(label);
     const box = result && clipBox(result.region, this.geometry.size);
-    const recorder = new LabelEditRecorder(this.labels, this.geometry.size);
+    let patch: VoxelPatch | null = null;
     if (result && box) {
+      // The box is known: keep its values before and after (cheaper than row tracking for big masks).
+      const size = this.geometry.size;
+      const before = readBox(this.labels, size, box);
       const regionWidth = result.region.max[0] - result.region.min[0] + 1;
       const regionHeight = result.region.max[1] - result.region.min[1] + 1;
+      let changed = false;
       for (let k = box.min[2]; k <= box.max[2]; k++) {
         for (let j = box.min[1]; j <= box.max[1]; j++) {
-          const rowStart = recorder.touchRow(j, k);
+          const rowStart = size[0] * (j + size[1] * k);
           const maskRow =
             regionWidth * (j - result.region.min[1] + regionHeight * (k - result.region.min[2])) - result.region.min[0];
           for (let i = box.min[0]; i <= box.max[0]; i++) {
             const offset = rowStart + i;
             const value = this.labels[offset];
+            let next = value;
             if (result.mask[maskRow + i]) {
-              if (value === 0 || value === label || options.overwriteOthers) this.labels[offset] = label;
+              if (value === 0 || options.overwriteOthers) next = label;
             } else if (value === label) {
-              this.labels[offset] = 0;
+              next = 0;
+            }
+            if (next !== value) {
+              this.labels[offset] = next;
+              changed = true;
             }
           }
         }
       }
+      if (changed) patch = { box, before: encodeRuns(before), after: encodeRuns(readBox(this.labels, size, box)) };
     }
     const table = options.points
       ? this.table.map((s) => (s === current ? { ...s, points: options.points! } : s))
       : this.table;
-    this.commit('Segment', recorder.finish(), table);
+    this.commit('Segment', patch, table);
   }
 
   /** Starts a brush or eraser stroke on a segment; dabs until `endStroke` form one undo step. */

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * Checkpoint benchmark: opens a full-size ViT-B checkpoint (random weights, the official layout;
+ * about 400 MB of float32) through the app's "Open checkpoint (.pth)" input in Chromium, with the
+ * shipped sam_med3d_turbo templates, and prints the time until the model is ready and the peak
+ * memory growth of all Chromium processes (target: about twice the weights). Then loads it again
+ * in a new tab (the converted model now comes from the cache), and for comparison the same
+ * weights as an exported model (encoder.onnx + decoder.onnx, "Open model files").
+ *
+ *   npm run bench:checkpoint          # needs .cache/pth-tests/vit-b/checkpoint.pth (made by tests/pth-vit-b.test.ts)
+ *   BENCH_URL=http://localhost:4173 npm run bench:checkpoint   # an already running server
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHECKPOINT = path.join(root, '.cache/pth-tests/vit-b/checkpoint.pth');
+const EXPORTED = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => path.join(root, '.cache/pth-tests/vit-b/export', name));
+const PORT = 4182;
+const MB = 1e6;
+
+/** Resident memory of `pid` and all its descendants, in bytes. */
+function treeRss(pid) {
+  const children = new Map();
+  const rss = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const parent = Number(fields[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      rss.set(Number(entry), Number(fields[21]) * 4096);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let total = 0;
+  for (const stack = [pid]; stack.length > 0; ) {
+    const next = stack.pop();
+    total += rss.get(next) ?? 0;
+    stack.push(...(children.get(next) ?? []));
+  }
+  return total;
+}
+
+async function startServer() {
+  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
+  const server = spawn('npx', ['vite', '--port', String(PORT), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
+  const url = `http://localhost:${PORT}`;
+  for (let tries = 0; ; tries++) {
+    try {
+      if ((await fetch(url)).ok) break;
+    } catch {
+      if (tries > 200) throw new Error(`server at ${url} did not start`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return { url, stop: () => process.kill(-server.pid) };
+}
+
+/** Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS growth of the browser. */
+async function loadModel(browser, url, pid, testId, files) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForTimeout(2000);
+  const baseline = treeRss(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(pid))), 100);
+  const started = performance.now();
+  await page.getByTestId(testId).setInputFiles(files);
+  await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status') !== 'loading', null, {
+    timeout: 600_000,
+    polling: 200,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  const status = await page.getByTestId('model-status').getAttribute('data-status');
+  const message = await page.getByTestId('inference-message').textContent().catch(() => '');
+  await page.close();
+  if (status !== 'ready') throw new Error(`the model did not load: ${message}`);
+  return { seconds, growth: peak - baseline, message };
+}
+
+async function main() {
+  if (!existsSync(CHECKPOINT)) throw new Error(`${CHECKPOINT} is missing: run npx vitest run tests/pth-vit-b.test.ts once`);
+  const manifest = JSON.parse(readFileSync(path.join(root, 'public/models/sam-med3d-turbo/templates/manifest.json'), 'utf8'));
+  const weights = Object.values(manifest.graphs).reduce((sum, graph) => sum + graph.weightsBytes, 0);
+  const server = await startServer();
+  const browserServer = await chromium.launchServer({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const clearCache = async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Clear cache' }).click();
+    await page.close();
+  };
+  const report = (what, { seconds, growth }) =>
+    console.log(`${what}: ready in ${seconds.toFixed(1)} s, peak browser memory growth ${(growth / MB).toFixed(0)} MB (${(growth / weights).toFixed(2)}x the weights)`);
+  try {
+    await clearCache();
+    console.log(`${path.basename(CHECKPOINT)}: ${(statSync(CHECKPOINT).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);
+    const pid = browserServer.process().pid;
+    report('checkpoint-vit-b convert', await loadModel(browser, server.url, pid, 'checkpoint-file', CHECKPOINT));
+    report('checkpoint-vit-b cached', await loadModel(browser, server.url, pid, 'checkpoint-file', CHECKPOINT));
+    await clearCache();
+    if (EXPORTED.every((file) => existsSync(file))) report('exported-vit-b (comparison)', await loadModel(browser, server.url, pid, 'model-files', EXPORTED));
+  } finally {
+    await browser.close();
+    await browserServer.close();
+    server.stop();
+  }
+}
+
+await main();
