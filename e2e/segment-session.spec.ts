@@ -70,5 +70,8 @@ test('an exported seg.nrrd and NIfTI import back on the same scan; a labelmap of
   }
 
   await page.getByTestId('import-labelmap').setInputFiles(scanFile('other-grid.nii.gz', [32, 32, 16]));
-  await expect(page.getByTestId('segmentation-error')).toContainText("not on this scan's grid");
+  await expect(page.getByTestId('segmentation-error')).toContainText("other-grid.nii.gz is not on this scan's grid");
+  // The scan itself is on the grid but is no labelmap.
+  await page.getByTestId('import-labelmap').setInputFiles(scanFile('scan-as-labels.nii.gz'));
+  await expect(page.getByTestId('segmentation-error')).toContainText('scan-as-labels.nii.gz is not a labelmap: it holds the value');
 });

@@ -137,6 +137,9 @@ describe('segment errors', () => {
     const badOut = await segment('--model', model, '--image', image, '--point', '20,20,20', '--out', path.join(dir, 'o.png'));
     expect(badOut.stderr).toMatch(/--out .*o\.png: expected a \.nii, \.nii\.gz or \.nrrd file name/);
     const checkpoint = await segment('--checkpoint', 'x.pth', '--image', image, '--point', '20,20,20', '--out', path.join(dir, 'o.nii.gz'));
-    expect(checkpoint.stderr).toMatch(/--checkpoint is not supported yet/);
+    expect(checkpoint.code).toBe(2);
+    expect(checkpoint.stderr).toMatch(/cannot open checkpoint x\.pth/);
+    const both = await segment('--model', model, '--checkpoint', 'x.pth', '--image', image, '--point', '20,20,20', '--out', path.join(dir, 'o.nii.gz'));
+    expect(both.stderr).toMatch(/either --model DIR or --checkpoint FILE, not both/);
   });
 });

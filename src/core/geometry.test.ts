@@ -207,6 +207,15 @@ describe('canonical RAS reorientation', () => {
     expect(canonicalRasPermutation(geometry(RAS_AXES))).toEqual({ axes: [0, 1, 2], flips: [false, false, false] });
   });
 
+  it('takes the index axes in order, as nibabel (torchio ToCanonical) does, for a strongly oblique image', () => {
+    // i is closest to P (0.64), but j is closer still (0.7): largest-first would give P to j.
+    const i: Vec3 = [0.6, 0.64, 0.48];
+    const j: Vec3 = [-0.19767531, 0.7, -0.6862392]; // orthogonal to i, unit length to 1e-7
+    const k: Vec3 = [i[1] * j[2] - i[2] * j[1], i[2] * j[0] - i[0] * j[2], i[0] * j[1] - i[1] * j[0]];
+    // nibabel.io_orientation of this direction (in RAS): i -> -A, j -> -S, k -> +R.
+    expect(canonicalRasPermutation(geometry([...i, ...j, ...k] as Mat3))).toEqual({ axes: [2, 0, 1], flips: [false, true, true] });
+  });
+
   it.each(CASES)('reorients %s to RAS voxel axes without moving anatomy', (_, g) => {
     const original = rampVolume(g);
     const { volume: canonical, permutation } = reorientToCanonicalRas(original);

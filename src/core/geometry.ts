@@ -166,8 +166,8 @@ export interface AxisOrientation {
 
 /**
  * For each index axis the closest anatomical direction. The three world axes are assigned
- * one-to-one (like nibabel's io_orientation): the largest |direction| entry is taken first,
- * so heavily oblique axes never share a world axis.
+ * one-to-one, the largest |direction| entry first, so heavily oblique axes never share a world
+ * axis (nibabel takes the index axes in order instead: see canonicalRasPermutation).
  */
 export function orientationLetters(g: ImageGeometry): [AxisOrientation, AxisOrientation, AxisOrientation] {
   const entries: { c: IndexAxis; r: WorldAxis; value: number }[] = [];
@@ -294,19 +294,24 @@ export interface AxisPermutation {
 }
 
 /**
- * The permutation that makes index axes i, j, k point to R, A, S as closely as possible
- * (nibabel's as_closest_canonical). The SAM-Med3D tensors use these voxel axes.
+ * The permutation that makes index axes i, j, k point to R, A, S as closely as possible, chosen
+ * exactly as nibabel's as_closest_canonical (torchio's ToCanonical, which made the SAM-Med3D
+ * training data) does: index axes in order, each taking the free world axis it is most aligned
+ * with (first one on ties). Strongly oblique images can get other axes than orientationLetters'.
  */
 export function canonicalRasPermutation(g: ImageGeometry): AxisPermutation {
-  const orientation = orientationLetters(g);
   const axes = [0, 0, 0] as [IndexAxis, IndexAxis, IndexAxis];
   const flips: [boolean, boolean, boolean] = [false, false, false];
-  orientation.forEach((o, oldAxis) => {
-    axes[o.worldAxis] = oldAxis as IndexAxis;
+  const used: WorldAxis[] = [];
+  for (const oldAxis of [0, 1, 2] as IndexAxis[]) {
+    const column = directionColumn(g.direction, oldAxis);
+    const free = ([0, 1, 2] as WorldAxis[]).filter((w) => !used.includes(w));
+    const world = free.reduce((best, w) => (Math.abs(column[w]) > Math.abs(column[best]) ? w : best));
+    used.push(world);
+    axes[world] = oldAxis;
     // RAS+ means towards -x (R), -y (A), +z (S) in LPS world.
-    const rasSign = o.worldAxis === 2 ? 1 : -1;
-    flips[o.worldAxis] = o.sign !== rasSign;
-  });
+    flips[world] = world === 2 ? column[world] < 0 : column[world] > 0;
+  }
   return { axes, flips };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelGrid, modelToSource } from './resample';
+import { PATCH_STRIDES, modelGrid, modelToSource, samplePatch } from './resample';
 import type { ImageGeometry } from './types';
 
 describe('modelGrid', () => {
@@ -21,5 +21,14 @@ describe('modelGrid', () => {
     const grid = modelGrid({ size: [1, 40, 40], spacing: [0.5, 0.5, 0.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] });
     expect(grid.size[0]).toBe(1);
     expect(modelToSource(grid, [0, 0, 0])[0]).toBe(0);
+  });
+
+  it('pads like SimpleITK: a sample on the far edge of the last voxel is outside', () => {
+    // k: 5 voxels of 0.75 mm -> 3 model voxels at original k = 0.5, 2.5 and 4.5 (= n - 0.5).
+    const geometry: ImageGeometry = { size: [1, 1, 5], spacing: [1, 1, 0.75], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+    const grid = modelGrid(geometry);
+    expect(grid.size).toEqual([1, 1, 3]);
+    const patch = samplePatch({ geometry, data: new Float32Array(5).fill(7) }, grid, [0, 0, 0]);
+    expect([0, 1, 2].map((k) => patch[k * PATCH_STRIDES[2]])).toEqual([7, 7, 0]);
   });
 });

@@ -81,8 +81,8 @@ function linearTaps(grid: ModelGrid, c: number, first: number): LinearTaps {
   const weight = new Float32Array(PATCH_SIZE);
   for (let t = 0; t < PATCH_SIZE; t++) {
     const x = grid.sourceStart[c] + grid.sourceStep[c] * (first + t);
-    // Inside the field of view (voxel edges); beyond it the patch is padded with zeros.
-    if (x < -0.5 || x > n - 0.5) {
+    // Inside the field of view [-0.5, n - 0.5) like ITK's interpolators; beyond it the patch is 0.
+    if (x < -0.5 || x >= n - 0.5) {
       base[t] = -1;
       continue;
     }

@@ -37,6 +37,8 @@ export interface CheckpointModel {
   /** The file name or URL, for messages. */
   source: string;
   fromCache: boolean;
+  /** Why a freshly converted model could not be cached (storage full...), if it could not. */
+  cacheError?: string;
   encoder: TemplateGraphBytes;
   decoder: TemplateGraphBytes;
 }
@@ -84,7 +86,7 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
   const templates = chooseTemplates(checkpoint, templateSets);
   const key = `${checkpoint.fingerprint.slice(0, 32)}-${templatesKey(templates)}`;
   const model = (await readCached(store, key, label, options.onProgress)) ?? (await convert(checkpoint, templates, store, key, label, options.onProgress));
-  if ('url' in input) {
+  if ('url' in input && !model.cacheError) {
     const sources = (await store.readJson<Record<string, string>>(SOURCES_FILE)) ?? {};
     await store.write(SOURCES_FILE, new TextEncoder().encode(JSON.stringify({ ...sources, [input.url]: key })));
   }
@@ -174,6 +176,10 @@ async function convert(
 ): Promise<CheckpointModel> {
   const graphs: Partial<Record<GraphName, TemplateGraphBytes>> = {};
   const info: CachedModelInfo = { name: templates.name, graphs: {} as CachedModelInfo['graphs'] };
+  // The model works without the cache: a failed write only costs the next visit a conversion.
+  let cacheError: string | undefined;
+  const cache = (path: string, data: Uint8Array) =>
+    cacheError ? Promise.resolve() : store.write(path, data).catch((error: unknown) => void (cacheError = (error as Error).message));
   for (const name of GRAPH_NAMES) {
     const graph = templates.manifest.graphs[name];
     if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
@@ -183,13 +189,13 @@ async function convert(
         throw userError(error, label);
       },
     );
-    await store.write(`${key}/${graph.model}`, model);
-    await store.write(`${key}/${graph.weightsFile}`, data);
+    await cache(`${key}/${graph.model}`, model);
+    await cache(`${key}/${graph.weightsFile}`, data);
     graphs[name] = { model, weights: { path: graph.weightsFile, data } };
     info.graphs[name] = { model: graph.model, weightsFile: graph.weightsFile, weightsBytes: graph.weightsBytes };
   }
-  await store.write(`${key}/${INFO_FILE}`, new TextEncoder().encode(JSON.stringify(info)));
-  return { name: templates.name, source: label, fromCache: false, encoder: graphs.encoder!, decoder: graphs.decoder! };
+  await cache(`${key}/${INFO_FILE}`, new TextEncoder().encode(JSON.stringify(info)));
+  return { name: templates.name, source: label, fromCache: false, cacheError, encoder: graphs.encoder!, decoder: graphs.decoder! };
 }
 
 /** The converted model stored under `key`, or null when it is absent or incomplete. */

@@ -45,15 +45,28 @@ function sameGrid(a: ImageGeometry, b: ImageGeometry): boolean {
   return close(a.size, b.size, 0) && close(a.spacing, b.spacing, 1e-4) && close(a.origin, b.origin, 1e-3) && close(a.direction, b.direction, 1e-4);
 }
 
-async function readLabelmap(file: File): Promise<LabelmapDocument> {
+function requireSameGrid(file: File, geometry: ImageGeometry, grid: ImageGeometry): void {
+  if (!sameGrid(geometry, grid)) {
+    throw new Error(`${file.name} is not on this scan's grid (size ${geometry.size.join(' x ')}); it cannot be imported.`);
+  }
+}
+
+/** Reads a labelmap file that must lie on `grid`. */
+async function readLabelmap(file: File, grid: ImageGeometry): Promise<LabelmapDocument> {
   if (/\.nrrd$/i.test(file.name)) {
+    let doc: LabelmapDocument | null = null;
     try {
-      return readSegNrrd(new Uint8Array(await file.arrayBuffer()));
+      doc = readSegNrrd(new Uint8Array(await file.arrayBuffer()));
     } catch {
       // Not an 8-bit one-layer NRRD: itk-wasm reads the other kinds below.
     }
+    if (doc) {
+      requireSameGrid(file, doc.geometry, grid);
+      return doc;
+    }
   }
   const { volume } = await readImageFile(file);
+  requireSameGrid(file, volume.geometry, grid);
   const labels = new Uint8Array(volume.data.length);
   for (let n = 0; n < labels.length; n++) {
     const value = Number(volume.data[n]);
@@ -69,9 +82,6 @@ async function readLabelmap(file: File): Promise<LabelmapDocument> {
 export async function importLabelmap(file: File): Promise<void> {
   const segmentation = currentSegmentation();
   if (!segmentation) throw new Error('Open the scan first, then its labelmap.');
-  const doc = await readLabelmap(file);
-  if (!sameGrid(doc.geometry, segmentation.geometry)) {
-    throw new Error(`${file.name} is not on this scan's grid (size ${doc.geometry.size.join(' x ')}); it cannot be imported.`);
-  }
+  const doc = await readLabelmap(file, segmentation.geometry);
   segmentation.replaceAll(doc.labels, doc.segments);
 }

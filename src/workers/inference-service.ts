@@ -8,6 +8,7 @@
  * result is returned only if no newer request started meanwhile: a late result never overwrites a
  * newer one.
  */
+import * as Comlink from 'comlink';
 import { EmbeddingCache } from '../core/engine/embedding-cache';
 import { normalizeForeground } from '../core/engine/patch-inference';
 import { SegmentationSession } from '../core/engine/session';
@@ -54,7 +55,9 @@ async function readModel(
     const model = await loadCheckpointModel(source.checkpoint, { templateIndexUrl: source.templateIndexUrl, onProgress });
     const note = model.fromCache
       ? `${model.name}: converted weights of ${model.source} read from the model cache.`
-      : `${model.name}: converted from ${model.source} and cached for the next visit.`;
+      : model.cacheError
+        ? `${model.name}: converted from ${model.source}, but it could not be cached (${model.cacheError}).`
+        : `${model.name}: converted from ${model.source} and cached for the next visit.`;
     return { ...model, verified: false, note };
   }
   const model = source.kind === 'url' ? await loadModelFromUrl(source.url, { onProgress }) : await loadModelFromFiles(source, onProgress);
@@ -164,7 +167,8 @@ export class InferenceService implements InferenceApi {
     const region = unionBox(bounds, object.bounds);
     object.bounds = bounds;
     const regionMask = !region ? new Uint8Array(0) : bounds ? readBox(mask!, size, region) : new Uint8Array(boxVoxelCount(region));
-    return {
+    // The region's mask is a fresh copy: move it to the UI instead of cloning it.
+    return Comlink.transfer<SegmentResult>({
       status: 'done',
       region,
       mask: regionMask,
@@ -172,7 +176,7 @@ export class InferenceService implements InferenceApi {
       patchesRun: result?.patchesRun ?? 0,
       patchesEncoded: result?.patchesEncoded ?? 0,
       milliseconds: performance.now() - started,
-    };
+    }, [regionMask.buffer]);
   }
 
   cancel(): void {

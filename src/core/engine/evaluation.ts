@@ -76,7 +76,8 @@ export function nextClick(prediction: Uint8Array, truth: Uint8Array, dims: Vec3,
   return { point, positive: truth[voxelOffset(dims, ...point)] !== 0 };
 }
 
-export function dice(prediction: Uint8Array, truth: Uint8Array): number {
+/** Dice of two masks (any non-zero value counts as foreground); 1 when both are empty. */
+export function dice(prediction: ArrayLike<number>, truth: ArrayLike<number>): number {
   let both = 0;
   let total = 0;
   for (let o = 0; o < truth.length; o++) {

@@ -3,8 +3,8 @@
  * on the original grid out. Each object keeps its own patches (128^3 windows of the 1.5 mm
  * canonical model grid) and prompts; embeddings are shared through an LRU cache.
  *
- * A click lands in the object's nearest patch that contains it (only the decoder runs when its
- * embedding is cached) or opens a new patch centred on it. When a patch's mask reaches a patch
+ * A click prompts every patch of the object that contains it, so overlapping patches agree where
+ * they meet (only the decoder runs when embeddings are cached), or opens a new patch centred on it. When a patch's mask reaches a patch
  * face inside the volume, the neighbouring patch (50% overlap) is prompted from the overlap —
  * points inside the mask there and the overlapping logits — and so on until the mask stops
  * growing or the patch limit is reached.
@@ -35,7 +35,7 @@ export interface SessionOptions {
   /** Identifies the volume in the embedding cache (shared caches hold several volumes). */
   volumeId: string;
   cache?: EmbeddingCache;
-  /** Most patches one click may run, the clicked one included (default 8; 1 disables following). */
+  /** Most patches one click may run (default 8; 1 disables following). The patches holding the click always run. */
   maxPatches?: number;
 }
 
@@ -57,7 +57,7 @@ export interface ClickOptions {
 export interface ClickResult {
   /** The object's mask (0/1) with exactly the input volume's geometry. Reused between clicks. */
   mask: Volume<Uint8Array>;
-  /** The model's IoU estimate for the clicked patch. */
+  /** The model's IoU estimate for the patch whose centre is nearest the click. */
   iou: number;
   patchesRun: number;
   patchesEncoded: number;
@@ -104,11 +104,13 @@ export class SegmentationSession {
 
   /**
    * Encodes the patch centred on voxel `point` ahead of any click (e.g. under the cursor while
-   * the backend is idle): a first click near it then runs only the decoder.
+   * the backend is idle): a first click near it then runs only the decoder. True when the
+   * encoder ran (false: the embedding was cached).
    */
-  prepare(point: Vec3, signal?: AbortSignal): Promise<void> {
+  prepare(point: Vec3, signal?: AbortSignal): Promise<boolean> {
     return this.enqueue(async () => {
-      await this.embeddings(this.modelVoxel(point).map((v) => v - HALF_PATCH) as Vec3, signal);
+      const { encoded } = await this.embeddings(this.modelVoxel(point).map((v) => v - HALF_PATCH) as Vec3, signal);
+      return encoded;
     });
   }
 
@@ -150,17 +152,17 @@ export class SegmentationSession {
     }
     object.clicks.push({ model, positive });
 
-    let patch = this.patchContaining(object, model);
-    if (!patch) {
-      patch = this.newPatch(object, this.encodedPatchAround(model) ?? (model.map((v) => v - HALF_PATCH) as Vec3));
+    let clicked = this.patchesContaining(object, model);
+    if (clicked.length === 0) {
+      clicked = [this.newPatch(object, this.encodedPatchAround(model) ?? (model.map((v) => v - HALF_PATCH) as Vec3))];
     } else {
-      patch.points.push({ position: toPatch(model, patch.offset), positive });
+      for (const patch of clicked) patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
 
     const stats = { run: 0, encoded: 0 };
     try {
-      const queue = [patch];
-      await this.runPatch(patch, patch.prediction?.logits, stats, options);
+      const queue = [...clicked];
+      for (const patch of clicked) await this.runPatch(patch, patch.prediction?.logits, stats, options);
       while (queue.length > 0 && stats.run < this.maxPatches) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {
@@ -178,26 +180,18 @@ export class SegmentationSession {
     }
     return {
       mask: this.maskVolume(object),
-      iou: (patch.prediction as PatchPrediction).iou,
+      iou: (clicked[0].prediction as PatchPrediction).iou,
       patchesRun: stats.run,
       patchesEncoded: stats.encoded,
     };
   }
 
-  /** The object's patch holding `model` nearest to its centre. */
-  private patchContaining(object: SegmentedObject, model: Vec3): Patch | undefined {
-    let best: Patch | undefined;
-    let bestDistance = Infinity;
-    for (const patch of object.patches) {
-      const local = toPatch(model, patch.offset);
-      if (!local.every((v) => v >= 0 && v < PATCH_SIZE)) continue;
-      const distance = local.reduce((sum, v) => sum + (v - HALF_PATCH) ** 2, 0);
-      if (distance < bestDistance) {
-        best = patch;
-        bestDistance = distance;
-      }
-    }
-    return best;
+  /** The object's patches holding `model`, the one whose centre is nearest first. */
+  private patchesContaining(object: SegmentedObject, model: Vec3): Patch[] {
+    const distance = (patch: Patch) => toPatch(model, patch.offset).reduce((sum, v) => sum + (v - HALF_PATCH) ** 2, 0);
+    return object.patches
+      .filter((patch) => toPatch(model, patch.offset).every((v) => v >= 0 && v < PATCH_SIZE))
+      .sort((a, b) => distance(a) - distance(b));
   }
 
   /** A patch with a cached embedding whose central half holds `model`: as good a context as a centred one. */
