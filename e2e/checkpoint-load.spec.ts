@@ -58,6 +58,14 @@ test('fixture A checkpoint through the file input segments exactly like the expo
   await expect(page.getByTestId('inference-message')).toContainText('Fixture A: converted from checkpoint.pth and cached');
   const fromCheckpoint = await segmentBall(page);
 
+  // Next visit: the same file is recognised by its fingerprint and the converted model reused.
+  await page.reload();
+  await openFiles(page, [scanFile()]);
+  await page.getByTestId('checkpoint-file').setInputFiles(FIXTURE_CHECKPOINT);
+  await expectModelReady(page);
+  await expect(page.getByTestId('inference-message')).toContainText('converted weights of checkpoint.pth read from the model cache');
+  expect(await segmentBall(page)).toEqual(fromCheckpoint);
+
   // The same click with the exported graphs of the same checkpoint (npm run export-model).
   await page.reload();
   await openFiles(page, [scanFile()]);

@@ -319,4 +319,22 @@ describe('volumes and memory', () => {
     expect(undos).toBeLessThan(42);
     expect(undos).toBeGreaterThan(1);
   });
+
+  it('keeps the newest step undoable even when it alone exceeds the budget', () => {
+    const seg = new Segmentation(geometry([64, 64, 64]), { historyBudgetBytes: 1024 });
+    const a = seg.addSegment().label;
+    const region = { min: [0, 0, 0] as Vec3, max: [63, 63, 63] as Vec3 };
+    const noisy = new Uint8Array(64 ** 3).map((_, n) => (n * 7919) % 3 === 0 ? 1 : 0);
+    seg.applyModelMask(a, { region, mask: noisy });
+    const after = seg.labels.slice();
+    expect(seg.historyBytes).toBeGreaterThan(1024);
+    seg.beginStroke(a, false);
+    seg.dab({ center: [5, 5, 5], radiusMm: 1, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    // The big step was forgotten for the small newer one: memory is back under the budget.
+    expect(seg.historyBytes).toBeLessThanOrEqual(1024);
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(seg.labels, after);
+    expect(seg.undo()).toBe(false);
+  });
 });

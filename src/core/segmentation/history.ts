@@ -25,7 +25,8 @@ export const DEFAULT_HISTORY_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /**
  * Linear undo/redo stack with a memory budget: when the commands' total size exceeds it, the oldest
- * are forgotten (they can no longer be undone), so memory stays bounded whatever the session length.
+ * are forgotten (they can no longer be undone), so memory stays bounded whatever the session length
+ * (by the budget, or by the newest step when that alone is larger).
  */
 export class EditHistory {
   private done: { command: EditCommand; bytes: number }[] = [];
@@ -57,7 +58,8 @@ export class EditHistory {
     const bytes = commandBytes(command);
     this.done.push({ command, bytes });
     this.totalBytes += bytes;
-    while (this.totalBytes > this.budgetBytes && this.done.length > 0) {
+    // The newest step always stays undoable, even when it alone exceeds the budget.
+    while (this.totalBytes > this.budgetBytes && this.done.length > 1) {
       this.totalBytes -= this.done.shift()!.bytes;
     }
   }

@@ -139,6 +139,10 @@ export class Segmentation {
           const rowStart = size[0] * (j + size[1] * k);
           const maskRow =
             regionWidth * (j - result.region.min[1] + regionHeight * (k - result.region.min[2])) - result.region.min[0];
+          // Most rows of a region hold neither mask nor segment: skip them with native scans.
+          const maskSpan = result.mask.subarray(maskRow + box.min[0], maskRow + box.max[0] + 1);
+          const labelSpan = this.labels.subarray(rowStart + box.min[0], rowStart + box.max[0] + 1);
+          if (maskSpan.indexOf(1) < 0 && labelSpan.indexOf(label) < 0) continue;
           for (let i = box.min[0]; i <= box.max[0]; i++) {
             const offset = rowStart + i;
             const value = this.labels[offset];
