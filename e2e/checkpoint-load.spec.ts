@@ -48,7 +48,7 @@ async function segmentBall(page: Page): Promise<{ checksum: string | null; voxel
   return { checksum: state.checksum, voxels: state.segments[0].voxels };
 }
 
-test('fixture A checkpoint through the file input segments exactly like the exported model', async ({ page }) => {
+test('fixture A checkpoint through the file input: cached for the next visit, segments exactly like the exported model', async ({ page }) => {
   await routeFixtureTemplates(page);
   await page.goto('/');
   await page.getByRole('button', { name: 'Clear cache' }).click();
