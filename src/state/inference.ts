@@ -128,6 +128,7 @@ export function cancelInference(): void {
   void worker?.client.cancel();
 }
 
+/** Frees the worker's patches and mask of a deleted segment. */
 export function forgetObject(label: number): void {
   void worker?.client.removeObject(String(label));
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
-import { cancelInference, loadModel, switchBackend, useInferenceStore } from '../state/inference';
+import { cancelInference, forgetObject, loadModel, switchBackend, useInferenceStore } from '../state/inference';
 import {
   addSegment,
   deleteSegment,
@@ -182,7 +182,11 @@ function SegmentList() {
               onChange={(e) => updateSegment(segment.label, { visible: e.target.checked })}
             />
           </label>
-          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => deleteSegment(segment.label)}>
+          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => {
+              deleteSegment(segment.label);
+              // The worker drops the object's patches and mask; an undo replays it from its points.
+              forgetObject(segment.label);
+            }}>
             ✕
           </button>
         </li>

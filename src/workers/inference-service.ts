@@ -9,10 +9,7 @@
  * newer one.
  */
 import * as Comlink from 'comlink';
-import { EmbeddingCache } from '../core/engine/embedding-cache';
-import { normalizeForeground } from '../core/engine/patch-inference';
 import { SegmentationSession } from '../core/engine/session';
-import { PATCH_SIZE, samplePatch, sourceToModel } from '../core/resample';
 import { type VoxelBox, boxVoxelCount, maskBounds, readBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
@@ -97,20 +94,12 @@ export class InferenceService implements InferenceApi {
   async preEncode(point: Vec3): Promise<boolean> {
     const session = this.session;
     if (!session || this.busy) return false;
-    // The patch a first click at `point` opens: centred on the click in the model grid.
-    const offset = sourceToModel(session.grid, point).map((v) => Math.round(v) - PATCH_SIZE / 2) as Vec3;
-    const key = EmbeddingCache.key(this.volume!.id, offset);
-    if (session.cache.get(key)) return false;
     this.busy = true;
-    const work = (async () => {
-      const image = samplePatch(session.volume, session.grid, offset);
-      normalizeForeground(image);
-      session.cache.set(key, await this.requireRunner().encode(image));
-    })();
+    // The session encodes the patch a first click at `point` would open, and remembers it.
+    const work = session.prepare(point);
     this.preEncoding = work.catch(() => undefined);
     try {
-      await work;
-      return true;
+      return await work;
     } finally {
       this.busy = false;
     }
