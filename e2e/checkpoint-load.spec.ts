@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { openFiles } from './app-support';
 import { clickVoxel, SCAN, scanFile, segState, settled } from './segment-support';
+import { FIXTURE_A_CHECKPOINT as FIXTURE_CHECKPOINT } from '../tests/support/fixtures';
 
-const FIXTURE_CHECKPOINT = '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth';
 const FIXTURE_MODEL = '.cache/models/fixture-a'; // scripts/prepare-test-models.sh
 /** Fixture A's state dict next to a 50 MB fake optimizer state (tests/support/pth-make-test-data.py). */
 const WITH_OPTIMIZER = '.cache/pth-tests/with-optimizer.pth';

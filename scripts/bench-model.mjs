@@ -6,7 +6,7 @@
  * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
@@ -27,11 +27,14 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Makes the checkpoint if missing; exports each graph unless newer than the checkpoint and the exporter. */
 function prepare() {
   if (!existsSync(CHECKPOINT)) python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', CHECKPOINT]);
+  const sources = [CHECKPOINT, 'models/export.py', ...readdirSync('models/sammed3d').map((f) => `models/sammed3d/${f}`)];
+  const newestSource = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   for (const graph of GRAPHS) {
     const json = path.join(modelDir(graph), 'model.json');
-    if (!existsSync(json) || statSync(json).mtimeMs < statSync(CHECKPOINT).mtimeMs) {
+    if (!existsSync(json) || statSync(json).mtimeMs < newestSource) {
       python(['models/export.py', '--checkpoint', CHECKPOINT, '--out', modelDir(graph), '--graph', graph]);
     }
   }

@@ -5,7 +5,7 @@
 # Skips an export whose checkpoint and exporter sources are unchanged since it was made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-checkpoint=/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth
+checkpoint=../shared/fixtures/sam-med3d/fixture-a/checkpoint.pth
 stamp_of() { cat "$checkpoint" models/export.py models/sammed3d/*.py | sha256sum | cut -d' ' -f1; echo "$1"; }
 
 for graph in optimized plain; do

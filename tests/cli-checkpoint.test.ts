@@ -12,8 +12,8 @@ import { runSamMed3d, temporaryFolder } from './support/cli';
 import { RAS, centredGeometry } from './support/engine-fixtures';
 import { readNpy, readNpyFloat32 } from './support/npy';
 import { prepareVitB } from './support/vit-b-checkpoint';
+import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
 
-const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 const FIXTURE_MODEL = '.cache/models/fixture-a'; // scripts/prepare-test-models.sh
 // One 128^3 patch of 1.5 mm: fixture A's synthetic body with blobs, and its reference mask as a label map.
 const geometry = centredGeometry([128, 128, 128], [1.5, 1.5, 1.5], RAS);

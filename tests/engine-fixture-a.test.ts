@@ -11,8 +11,8 @@ import type { ModelRunner } from '../src/core/model-runner';
 import type { Vec3 } from '../src/core/types';
 import { openModel } from '../src/cli/model-source';
 import { readNpy } from './support/npy';
+import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
 
-const FIXTURE = path.resolve('../shared/fixtures/sam-med3d/fixture-a');
 const MODEL = path.resolve('.cache/models/fixture-a');
 const npy = (name: string) => readNpy(path.join(FIXTURE, name)).data;
 

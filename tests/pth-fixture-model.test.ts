@@ -16,8 +16,8 @@ import { Checkpoint } from '../src/core/pth/checkpoint';
 import { createTemplateSessions, parseTemplateManifest } from '../src/core/pth/template-weights';
 import { relativeError } from '../src/selftest/fidelity';
 import { readNpyFloat32 } from './support/npy';
+import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
 
-const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 /** Exports of fixture A made by scripts/prepare-test-models.sh: optimized and plain encoder graphs. */
 const EXPORTS = ['.cache/models/fixture-a', '.cache/models/fixture-a-plain'];
 const EXPORT = EXPORTS[0];

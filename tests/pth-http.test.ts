@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHttpSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
+import { FIXTURE_A_CHECKPOINT as FIXTURE_CHECKPOINT } from './support/fixtures';
 
-const FIXTURE_CHECKPOINT = '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth';
 const DATA = '.cache/pth-tests';
 const FILE = `${DATA}/with-optimizer.pth`;
 

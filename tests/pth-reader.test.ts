@@ -9,8 +9,8 @@ import { openFileSource } from '../src/cli/file-byte-source';
 import { blobSource, bytesSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { CheckpointError } from '../src/core/pth/errors';
+import { FIXTURE_A_CHECKPOINT as FIXTURE_CHECKPOINT } from './support/fixtures';
 
-const FIXTURE_CHECKPOINT = '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth';
 const DATA = '.cache/pth-tests';
 
 interface TensorStats {

@@ -9,8 +9,8 @@ import { TURBO_TEMPLATES_DIR } from '../src/cli/model-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { parseTemplateManifest } from '../src/core/pth/template-weights';
 import { prepareVitB } from './support/vit-b-checkpoint';
+import { FIXTURE_A_CHECKPOINT as FIXTURE_A } from './support/fixtures';
 
-const FIXTURE_A = '/work/shared/fixtures/sam-med3d/fixture-a/checkpoint.pth';
 
 /**
  * The official image encoder's tensors (docs/sam-med3d-model.md): dim 768, 12 blocks, head dim 64,

@@ -50,8 +50,8 @@ def conv_weight(out_ch: int, in_ch: int, k: int) -> Tuple[Shape, List[Transform]
 
 
 def conv_transpose_weight(in_ch: int, out_ch: int) -> Tuple[Shape, List[Transform]]:
-    """nn.ConvTranspose3d(k=2, s=2) weight [in, out, 2, 2, 2] used as x @ W: [in, out*8], (out, kd, kh, kw)."""
-    return (in_ch, out_ch, 2, 2, 2), [reshape([in_ch, out_ch * 8])]
+    """nn.ConvTranspose3d(k=2, s=2) weight [in, out, 2, 2, 2] used as x @ W: [in, 8*out], (kd, kh, kw, out)."""
+    return (in_ch, out_ch, 2, 2, 2), [transpose([0, 2, 3, 4, 1]), reshape([in_ch, 8 * out_ch])]
 
 
 class CheckpointModule(nn.Module):

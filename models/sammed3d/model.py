@@ -349,13 +349,17 @@ class HyperMlp(nn.Module):
 
 
 class OutputUpscaling(nn.ModuleDict):
-    """ConvT(k2,s2) -> LN -> GELU -> ConvT(k2,s2) -> GELU as matmuls + pixel shuffles (the official 0, 1, 3)."""
+    """ConvT(k2,s2) -> LN -> GELU -> ConvT(k2,s2) -> GELU (the official 0, 1, 3) as two matmuls.
+
+    Output rows are sub-voxels in (voxel, kd1, kh1, kw1, kd2, kh2, kw2) order: see ops.subvoxels_to_grid.
+    """
 
     def __init__(self, dim: int) -> None:
         super().__init__({"0": ConvTranspose(dim, dim // 4), "1": Norm(dim // 4, ENCODER_LN_EPS),
                           "3": ConvTranspose(dim // 4, dim // 8)})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[G^3, dim] -> [G^3 * 64, dim / 8]."""
         x = ops.gelu(self["1"](ops.conv_transpose_k2s2(x, self["0"].weight, self["0"].bias)))
         return ops.gelu(ops.conv_transpose_k2s2(x, self["3"].weight, self["3"].bias))
 
@@ -373,12 +377,12 @@ class MaskDecoder(nn.Module):
         self.iou_prediction_head = HyperMlp(dim, config.iou_head_hidden_dim, config.num_mask_tokens, 3)
 
     def forward(self, image: torch.Tensor, image_pe: torch.Tensor, points: torch.Tensor, grid: int):
-        """Single-mask output (mask token 0): logits [(4G)^3], iou [1]."""
+        """Single-mask output (mask token 0): logits [4G, 4G, 4G], iou [1]."""
         tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight, points], dim=0)
         hs, image = self.transformer(image, image_pe, tokens)
-        upscaled = self.output_upscaling(image.reshape(grid, grid, grid, -1))
         hyper = self.output_hypernetworks_mlps[0](hs[1])
-        logits = upscaled.reshape(-1, upscaled.shape[-1]) @ hyper
+        # Logits per sub-voxel first, placed on the grid after: only 1 channel is ever shuffled.
+        logits = ops.subvoxels_to_grid(self.output_upscaling(image) @ hyper, grid, 2)
         return logits, self.iou_prediction_head(hs[0])[:1]
 
 

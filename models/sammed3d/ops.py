@@ -35,15 +35,23 @@ def conv3x3x3_same(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 def conv_transpose_k2s2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """ConvTranspose3d(kernel 2, stride 2) as a matmul + 3D pixel shuffle: [D, H, W, Cin] -> [2D, 2H, 2W, Cout].
+    """ConvTranspose3d(kernel 2, stride 2) as a matmul: [N, Cin] voxels -> [N * 8, Cout] sub-voxels.
 
-    `weight` is in `layout.conv_transpose_weight` layout: [Cin, Cout * 8], columns ordered (cout, kd, kh, kw).
+    Kernel 2 with stride 2 never mixes input voxels: each one becomes its own 2x2x2 block. Rows
+    come out ordered (voxel, kd, kh, kw); `subvoxels_to_grid` places them once, at the end, so
+    no large tensor is ever transposed. `weight` is in `layout.conv_transpose_weight` layout:
+    [Cin, 8 * Cout], columns ordered (kd, kh, kw, cout).
     """
-    d, h, w, cin = x.shape
-    cout = weight.shape[1] // 8
-    y = (x.reshape(d * h * w, cin) @ weight).reshape(d, h, w, cout, 2, 2, 2)
-    y = y.permute(0, 4, 1, 5, 2, 6, 3).reshape(2 * d, 2 * h, 2 * w, cout)
-    return y + bias
+    return (x @ weight).reshape(-1, bias.shape[0]) + bias
+
+
+def subvoxels_to_grid(values: torch.Tensor, grid: int, levels: int) -> torch.Tensor:
+    """The 3D pixel shuffle of `levels` nested conv_transpose_k2s2: [grid^3 * 8^levels] in
+    (d, h, w, kd1, kh1, kw1, kd2, ...) order -> [grid * 2^levels]^3 with d = (d * 2 + kd1) * 2 + kd2 ..."""
+    size = grid * 2 ** levels
+    x = values.reshape([grid] * 3 + [2] * (3 * levels))
+    order = [axis for a in range(3) for axis in [a] + [3 + 3 * level + a for level in range(levels)]]
+    return x.permute(*order).reshape(size, size, size)
 
 
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
