@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MAX_RELATIVE_ERROR, MIN_DICE } from '../src/selftest/fidelity';
 import type { SelftestResult } from '../src/selftest/main';
+import { FIXTURE_A_DIR as FIXTURE } from '../tests/support/fixtures';
 import { readNpy } from '../tests/support/npy';
 
-const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 
 const cases = [
   { backend: 'wasm', threads: 2, models: '.cache/models/fixture-a' },

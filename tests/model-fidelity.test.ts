@@ -10,9 +10,9 @@ import { upsampleTrilinear } from '../src/core/upsample';
 import {
   FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, maskFromLogits, runFidelity, type FidelityFixture, type TensorConstructor,
 } from '../src/selftest/fidelity';
+import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
 import { readNpy } from './support/npy';
 
-const FIXTURE = '/work/shared/fixtures/sam-med3d/fixture-a';
 const MODELS = '.cache/models/fixture-a';
 
 function readFloat32(path: string): Float32Array {

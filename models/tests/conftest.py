@@ -6,7 +6,8 @@ import pytest
 MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, MODELS_DIR)
 
-FIXTURE_A = "/work/shared/fixtures/sam-med3d/fixture-a"
+# The shared fidelity fixtures live beside the repository (../shared), in CI as here.
+FIXTURE_A = os.path.join(os.path.dirname(MODELS_DIR), "..", "shared", "fixtures", "sam-med3d", "fixture-a")
 
 
 @pytest.fixture(scope="session")
