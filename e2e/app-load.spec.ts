@@ -104,7 +104,7 @@ test('a folder with several DICOM series offers a chooser and skips other files'
 test('Load demo opens the synthetic CT phantom', async ({ page }) => {
   await page.getByTestId('load-demo').click();
   await waitForRenderedVolume(page, 'Demo phantom (synthetic CT)');
-  expect(await loadedVolume(page)).toMatchObject({ modality: 'CT', dataType: 'Int16Array' });
+  expect(await loadedVolume(page)).toMatchObject({ modality: 'CT', dataType: 'int16' });
   for (const view of ['axial', 'coronal', 'sagittal']) {
     expect((await pixelStats(page, page.getByTestId(`canvas-${view}`))).std, view).toBeGreaterThan(10);
   }

@@ -3,7 +3,7 @@
  * the new volume in only once it loaded, so a bad file never loses what is on screen.
  */
 import { formatFromName } from '../core/formats';
-import { LoadError } from '../core/validate';
+import { LoadError, voxelTypeName } from '../core/validate';
 import type { Vec3, Volume } from '../core/types';
 import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
@@ -58,7 +58,7 @@ function showVolume(loaded: LoadedImage): void {
     name: loaded.name,
     modality: loaded.modality,
     geometry: g,
-    dataType: volume.data.constructor.name,
+    dataType: voxelTypeName(volume.data),
     range: null,
     percentiles: stats.percentiles,
   });

@@ -12,7 +12,7 @@ function volume(): Volume {
 
 function info(id: string): VolumeInfo {
   const { geometry } = getVolume(id)!;
-  return { id, version: 1, name: id, geometry, dataType: 'Int16Array', range: null, percentiles: [0, 0] };
+  return { id, version: 1, name: id, geometry, dataType: 'int16', range: null, percentiles: [0, 0] };
 }
 
 describe('volume store', () => {

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { ImageGeometry } from '../core/types';
 import { releaseVolume } from './volumeRegistry';
+import type { VoxelTypeName } from '../core/validate';
 
 export interface VolumeInfo {
   /** Key of the voxel buffer in the volume registry. */
@@ -12,8 +13,8 @@ export interface VolumeInfo {
   /** DICOM modality when known, e.g. "CT". */
   modality?: string;
   geometry: ImageGeometry;
-  /** Typed-array name of the voxel buffer, e.g. "Int16Array". */
-  dataType: string;
+  /** Voxel type, e.g. "int16". */
+  dataType: VoxelTypeName;
   /** Exact intensity range; null while it is still being computed after the first render. */
   range: [number, number] | null;
   /** 1st and 99th intensity percentiles (sampled), for the automatic window. */

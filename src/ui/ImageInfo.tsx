@@ -1,17 +1,6 @@
 import { orientationCode } from '../core/geometry';
 import { useVolumeStore } from '../state/volumeStore';
 
-const TYPE_NAMES: Record<string, string> = {
-  Int8Array: 'int8',
-  Uint8Array: 'uint8',
-  Int16Array: 'int16',
-  Uint16Array: 'uint16',
-  Int32Array: 'int32',
-  Uint32Array: 'uint32',
-  Float32Array: 'float32',
-  Float64Array: 'float64',
-};
-
 /** True when an index axis is tilted against the patient axes beyond rounding (about 0.1 degree). */
 const isOblique = (direction: readonly number[]) => direction.some((v) => Math.abs(v) > 0.002 && Math.abs(v) < 0.998);
 
@@ -55,7 +44,7 @@ export function ImageInfo() {
           {isOblique(g.direction) && ' (oblique)'}
         </dd>
         <dt>Type</dt>
-        <dd>{TYPE_NAMES[volume.dataType] ?? volume.dataType}</dd>
+        <dd>{volume.dataType}</dd>
         <dt>Range</dt>
         <dd>{volume.range ? `${intensity(volume.range[0])} … ${intensity(volume.range[1])}` : '…'}</dd>
       </dl>
