@@ -10,13 +10,11 @@
  *   npm run bench:checkpoint          # needs .cache/pth-tests/vit-b/checkpoint.pth (made by tests/pth-vit-b.test.ts)
  *   BENCH_URL=http://localhost:4173 npm run bench:checkpoint   # an already running server
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKPOINT = path.join(root, '.cache/pth-tests/vit-b/checkpoint.pth');
 const EXPORTED = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => path.join(root, '.cache/pth-tests/vit-b/export', name));
 const PORT = 4182;
@@ -47,21 +45,6 @@ function treeRss(pid) {
   return total;
 }
 
-async function startServer() {
-  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
-  const server = spawn('npx', ['vite', '--port', String(PORT), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
-  const url = `http://localhost:${PORT}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      if ((await fetch(url)).ok) break;
-    } catch {
-      if (tries > 200) throw new Error(`server at ${url} did not start`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  return { url, stop: () => process.kill(-server.pid) };
-}
-
 /** Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS growth of the browser. */
 async function loadModel(browser, url, pid, testId, files) {
   const page = await browser.newPage();
@@ -89,11 +72,8 @@ async function main() {
   if (!existsSync(CHECKPOINT)) throw new Error(`${CHECKPOINT} is missing: run npx vitest run tests/pth-vit-b.test.ts once`);
   const manifest = JSON.parse(readFileSync(path.join(root, 'public/models/sam-med3d-turbo/templates/manifest.json'), 'utf8'));
   const weights = Object.values(manifest.graphs).reduce((sum, graph) => sum + graph.weightsBytes, 0);
-  const server = await startServer();
-  const browserServer = await chromium.launchServer({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const server = await startAppServer({ port: PORT });
+  const browserServer = await chromium.launchServer(chromiumLaunchOptions());
   const browser = await chromium.connect(browserServer.wsEndpoint());
   const clearCache = async () => {
     const page = await browser.newPage();

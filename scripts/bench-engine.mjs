@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
+import { root } from './bench-support.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const checkpoint = path.join(root, '.cache/checkpoints/vit_b_random.pth');
 const modelDir = path.join(root, '.cache/models/vit_b');
 const python = '/usr/bin/python3';

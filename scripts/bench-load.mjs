@@ -7,14 +7,12 @@
  *   npm run bench:load               # production build served by `vite preview`
  *   BENCH_URL=http://localhost:4173 npm run bench:load   # an already running server instead
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { tsImport } from 'tsx/esm/api';
+import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SIZE = [512, 512, 300];
 const SPACING = [0.7, 0.7, 1.0];
 const PORT = 4180;
@@ -31,35 +29,6 @@ async function benchVolumePath() {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, encodeNifti(volume.geometry, volume.data));
   return file;
-}
-
-async function waitForServer(url, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`server at ${url} did not start`);
-}
-
-/** A production build served by vite preview, unless BENCH_URL names a running server. */
-async function startServer() {
-  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
-  console.log('Building the app (vite build)...');
-  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('vite build failed');
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
-    cwd: root,
-    stdio: 'ignore',
-    detached: true,
-  });
-  const url = `http://localhost:${PORT}`;
-  await waitForServer(url);
-  return { url, stop: () => process.kill(-server.pid) };
 }
 
 /** One load in a fresh page: timings measured inside the page, relative to the input's change event. */
@@ -113,11 +82,8 @@ async function measureLoad(browser, url, file) {
 
 async function main() {
   const file = await benchVolumePath();
-  const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const server = await startAppServer({ build: true, port: PORT });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     console.log(`Loading ${path.basename(file)} (${SIZE.join(' x ')} int16) from ${server.url}, ${RUNS} runs`);
     const results = [];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { createServer } from 'vite';
+import { chromiumLaunchOptions } from './bench-support.mjs';
 
 const THREADS = 2;
 const argv = process.argv.slice(2);
@@ -89,10 +90,7 @@ function modelFiles(state) {
 
 async function benchChromium(server, state, graph) {
   state.graph = graph;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions(['--disable-sync']));
   try {
     const page = await browser.newPage();
     const url = server.resolvedUrls.local[0];

@@ -9,39 +9,15 @@
  *   BENCH_URL=http://localhost:4173 npm run bench:segment
  *   BENCH_MODEL=DIR  (default .cache/models/vit_b: encoder.onnx, decoder.onnx, model.json)
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VOLUME = path.join(root, '.cache/bench/ct-512x512x300-int16.nii');
 const MODEL = path.resolve(root, process.env.BENCH_MODEL ?? '.cache/models/vit_b');
 const PORT = 4191;
 const DECODE_CLICKS = 7;
-
-async function startServer() {
-  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
-  const outDir = '.cache/bench-dist';
-  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('vite build failed');
-  const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(PORT), '--strictPort'], {
-    cwd: root,
-    stdio: 'ignore',
-    detached: true,
-  });
-  const url = `http://localhost:${PORT}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      if ((await fetch(url)).ok) break;
-    } catch {
-      if (tries > 200) throw new Error(`server at ${url} did not start`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  return { url, stop: () => process.kill(-server.pid) };
-}
 
 const hook = (page, expression) => page.evaluate(`window.__samSegmentation.${expression}`);
 
@@ -69,11 +45,8 @@ async function main() {
       process.exit(1);
     }
   }
-  const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-unsafe-webgpu'],
-  });
+  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist' });
+  const browser = await chromium.launch(chromiumLaunchOptions(['--enable-unsafe-webgpu']));
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(server.url);

@@ -1,0 +1,58 @@
+/**
+ * Shared by the benchmark scripts (not a benchmark itself): the repository root, the app server
+ * and Chromium launched the way playwright.config.ts launches it.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Playwright launch options for Debian's Chromium (CHROMIUM_PATH overrides it), plus `extraArgs`. */
+export function chromiumLaunchOptions(extraArgs = []) {
+  return {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...extraArgs],
+  };
+}
+
+/** Resolves once `url` answers with a 2xx status; throws after `timeoutMs`. */
+export async function waitForServer(url, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+/**
+ * Serves the app on http://localhost:`port`: the Vite dev server, or with `build` a production
+ * build (into `outDir`, Vite's default dist/ when omitted) served by `vite preview`.
+ * BENCH_URL names an already running server instead. Returns its `url` and `stop()`.
+ */
+export async function startAppServer({ port, build = false, outDir }) {
+  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
+  const outDirArgs = outDir ? ['--outDir', outDir] : [];
+  if (build) {
+    console.log('Building the app (vite build)...');
+    const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', ...outDirArgs, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error('vite build failed');
+  }
+  const command = build ? ['vite', 'preview', ...outDirArgs] : ['vite'];
+  // Detached: its own process group, so stop() also ends the vite process that npx starts.
+  const server = spawn('npx', [...command, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
+  const url = `http://localhost:${port}`;
+  const stop = () => process.kill(-server.pid);
+  try {
+    await waitForServer(url);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { url, stop };
+}
