@@ -12,12 +12,13 @@ import {
   nrrdReadImage,
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
-import { readDicomTags, readImageDicomFileSeries } from '@itk-wasm/dicom';
+import { readDicomTags, readImageDicomFileSeries, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
-import { itkImageToVolume, volumeToItkImage } from './itk-image';
+import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo, LoadedImage, ProgressCallback } from './types';
@@ -122,6 +123,11 @@ export async function listDicomSeries(files: File[], onProgress?: ProgressCallba
   return groupDicomSeries(entries);
 }
 
+/** A file's bytes under a unique virtual path: folders often reuse names such as IM0001 in sub-folders. */
+async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
+  return { path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) };
+}
+
 /** Reads the files of one DICOM series (itk-wasm sorts the slices spatially). */
 export async function readDicomSeries(
   files: File[],
@@ -131,11 +137,10 @@ export async function readDicomSeries(
   configureItkWasm();
   const fallbackName = files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`;
   if (files.length === 0) throw new LoadError(fallbackName, 'no DICOM files given');
-  // Unique virtual paths: folders often reuse names such as IM0001 in sub-folders.
   const inputImages: BinaryFile[] = [];
   for (const [index, file] of files.entries()) {
     onProgress?.({ phase: 'reading', fraction: index / files.length });
-    inputImages.push({ path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) });
+    inputImages.push(await uniquelyNamed(file, index));
   }
   // The series image carries no tags: name and modality come from the first file.
   const { key } = await readSeriesKey({ ...inputImages[0], data: inputImages[0].data.slice() });
@@ -150,7 +155,7 @@ export async function readDicomSeries(
     throw decodeError(name, 'dicom', error);
   }
   onProgress?.({ phase: 'converting' });
-  return { volume: await unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined };
+  return { volume: await unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined, dicomFiles: files };
 }
 
 async function readSeriesKey(file: BinaryFile, webWorker?: Worker | null) {
@@ -184,4 +189,24 @@ export async function writeImageFile(volume: Volume, fileName: string): Promise<
   const result = await writer(volumeToItkImage(copy, fileName), fileName, { useCompression });
   if (!result.couldWrite) throw new LoadError(fileName, 'the image could not be written');
   return plainBytes(result.serializedImage.data);
+}
+
+/**
+ * Encodes a labelmap on a DICOM series' grid as a DICOM SEG (dcmqi through itk-wasm) that
+ * references the series' files.
+ */
+export async function writeDicomSeg(
+  labelmap: Volume<Uint8Array>,
+  metaInfo: DicomSegMetaInfo,
+  seriesFiles: File[],
+  fileName: string,
+): Promise<Uint8Array> {
+  configureItkWasm();
+  const refDicomSeries = await Promise.all(seriesFiles.map(uniquelyNamed));
+  try {
+    const { outputDicomFile } = await writeSegmentation(labelmapToDicomSegImage(labelmap, fileName), metaInfo, fileName, { refDicomSeries });
+    return plainBytes(outputDicomFile.data);
+  } catch (error) {
+    throw new Error(`The DICOM SEG could not be written: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -55,3 +55,8 @@ export function volumeToItkImage(volume: Volume, name = 'image'): Image {
   image.data = volume.data;
   return image;
 }
+
+/** A labelmap as dcmqi's DICOM SEG writer takes it: it reads label images as signed 16-bit. */
+export function labelmapToDicomSegImage(labelmap: Volume<Uint8Array>, name: string): Image {
+  return volumeToItkImage({ geometry: labelmap.geometry, data: Int16Array.from(labelmap.data) }, name);
+}

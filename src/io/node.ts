@@ -12,13 +12,14 @@ import {
   nrrdReadImageNode,
   nrrdWriteImageNode,
 } from '@itk-wasm/image-io';
-import { readDicomTagsNode, readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
+import { readDicomTagsNode, readImageDicomFileSeriesNode, writeSegmentationNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
-import { itkImageToVolume, volumeToItkImage } from './itk-image';
+import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo } from './types';
@@ -156,4 +157,20 @@ export async function writeImageNode(volume: Volume, filePath: string): Promise<
   const useCompression = !/\.nii$/i.test(name);
   const { couldWrite } = await writer(volumeToItkImage(volume, name), absolute, { useCompression });
   if (!couldWrite) throw new LoadError(name, 'the image could not be written');
+}
+
+/**
+ * Writes a labelmap on a DICOM series' grid as a DICOM SEG (dcmqi through itk-wasm) referencing
+ * the series' files. Creates or overwrites the file.
+ */
+export async function writeDicomSegNode(
+  labelmap: Volume<Uint8Array>,
+  metaInfo: DicomSegMetaInfo,
+  seriesFiles: string[],
+  filePath: string,
+): Promise<void> {
+  const absolute = path.resolve(filePath);
+  await writeSegmentationNode(labelmapToDicomSegImage(labelmap, path.basename(absolute)), metaInfo, absolute, {
+    refDicomSeries: seriesFiles.map((p) => path.resolve(p)),
+  });
 }

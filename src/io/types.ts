@@ -15,6 +15,8 @@ export interface LoadedImage {
   name: string;
   /** Modality when known (DICOM), e.g. 'CT'. */
   modality?: string;
+  /** The DICOM files the volume was read from: a DICOM SEG export references them. */
+  dicomFiles?: File[];
 }
 
 /** One DICOM series found among many files. */

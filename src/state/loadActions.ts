@@ -48,7 +48,7 @@ function showVolume(loaded: LoadedImage): void {
   const { volume } = loaded;
   const stats = sampleIntensityStats(volume.data);
   const preset = initialWindow(stats, loaded.modality);
-  const id = registerVolume(volume);
+  const id = registerVolume(volume, loaded.dicomFiles);
   const g = volume.geometry;
   const center = g.size.map((n) => Math.floor(n / 2)) as Vec3;
   useViewStore.getState().resetForVolume(center, preset.windowLevel, preset.name);
@@ -57,6 +57,7 @@ function showVolume(loaded: LoadedImage): void {
     version: 1,
     name: loaded.name,
     modality: loaded.modality,
+    fromDicom: Boolean(loaded.dicomFiles?.length),
     geometry: g,
     dataType: voxelTypeName(volume.data),
     range: null,

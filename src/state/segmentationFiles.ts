@@ -2,11 +2,13 @@
  * Export of the labelmap (NIfTI through itk-wasm, 3D Slicer .seg.nrrd) on the source grid, and
  * import of a labelmap file (NIfTI / NRRD / seg.nrrd on the same grid) to continue editing it.
  */
+import { buildDicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export/seg-nrrd';
 import { segmentsForLabels } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
-import { readImageFile, writeImageFile } from '../io/browser';
+import { readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
 import { currentSegmentation } from './segmentation';
+import { getDicomSource } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
 
 function baseName(): string {
@@ -37,6 +39,17 @@ export async function exportNifti(): Promise<void> {
 
 export function exportSegNrrd(): void {
   save(writeSegNrrd(currentDocument()), `${baseName()}.seg.nrrd`);
+}
+
+/** DICOM SEG of the painted segments, referencing the DICOM series the scan was read from. */
+export async function exportDicomSeg(): Promise<void> {
+  const doc = currentDocument();
+  const volume = useVolumeStore.getState().current;
+  const seriesFiles = volume && getDicomSource(volume.id);
+  if (!volume || !seriesFiles) throw new Error('DICOM SEG needs a scan opened from DICOM files.');
+  const metaInfo = buildDicomSegMetaInfo(doc.segments, doc.labels, `Segmentation of ${volume.name}`.slice(0, 64));
+  const fileName = `${baseName()}.seg.dcm`;
+  save(await writeDicomSeg({ geometry: doc.geometry, data: doc.labels }, metaInfo, seriesFiles, fileName), fileName);
 }
 
 /** Same grid within rounding: the labelmap's voxels must be the scan's voxels. */

@@ -12,6 +12,8 @@ export interface VolumeInfo {
   name: string;
   /** DICOM modality when known, e.g. "CT". */
   modality?: string;
+  /** Read from DICOM files (kept in the volume registry): a DICOM SEG can reference them. */
+  fromDicom?: boolean;
   geometry: ImageGeometry;
   /** Voxel type, e.g. "int16". */
   dataType: VoxelTypeName;

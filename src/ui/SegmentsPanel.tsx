@@ -12,7 +12,7 @@ import {
 } from '../state/segmentation';
 import { clearCheckpointCache } from '../inference/checkpoint-loader';
 import { clearModelCache } from '../inference/model-loader';
-import { exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
+import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';
@@ -270,6 +270,15 @@ export function SegmentsPanel() {
           </button>
           <button type="button" disabled={!volume} onClick={() => run(exportSegNrrd)} data-testid="export-seg-nrrd">
             Export seg.nrrd
+          </button>
+          <button
+            type="button"
+            disabled={!volume?.fromDicom}
+            title={volume?.fromDicom ? undefined : 'Only for scans opened from DICOM files'}
+            onClick={() => run(exportDicomSeg)}
+            data-testid="export-dicom-seg"
+          >
+            Export DICOM SEG
           </button>
           <button type="button" disabled={!volume} onClick={() => importInput.current?.click()}>
             Import labelmap
