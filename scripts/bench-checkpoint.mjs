@@ -45,14 +45,29 @@ function treeRss(pid) {
   return total;
 }
 
-/** Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS growth of the browser. */
+/** The loading step the status bar shows: 'session' once onnxruntime sessions are being built. */
+const loadingStep = (page) =>
+  page
+    .evaluate(() => document.querySelector('[data-testid="inference-progress"]')?.textContent ?? '')
+    .then((text) => (/Preparing the|Testing WebGPU/.test(text) ? 'session' : 'read'))
+    .catch(() => 'read');
+
+/**
+ * Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS
+ * growth of the browser, overall and per step: reading/converting the weights, then building sessions.
+ */
 async function loadModel(browser, url, pid, testId, files) {
   const page = await browser.newPage();
   await page.goto(url);
   await page.waitForTimeout(2000);
   const baseline = treeRss(pid);
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(pid))), 100);
+  const peaks = { read: baseline, session: baseline };
+  let step = 'read';
+  const sampler = setInterval(() => {
+    peaks[step] = Math.max(peaks[step], treeRss(pid));
+    // Once sessions are being built, the weights are ready: the step never goes back.
+    if (step === 'read') void loadingStep(page).then((next) => (step = next === 'session' ? 'session' : step));
+  }, 100);
   const started = performance.now();
   await page.getByTestId(testId).setInputFiles(files);
   await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status') !== 'loading', null, {
@@ -65,7 +80,8 @@ async function loadModel(browser, url, pid, testId, files) {
   const message = await page.getByTestId('inference-message').textContent().catch(() => '');
   await page.close();
   if (status !== 'ready') throw new Error(`the model did not load: ${message}`);
-  return { seconds, growth: peak - baseline, message };
+  const peak = Math.max(peaks.read, peaks.session);
+  return { seconds, growth: peak - baseline, readGrowth: peaks.read - baseline, sessionGrowth: peaks.session - baseline, message };
 }
 
 async function main() {
@@ -81,8 +97,12 @@ async function main() {
     await page.getByRole('button', { name: 'Clear cache' }).click();
     await page.close();
   };
-  const report = (what, { seconds, growth }) =>
-    console.log(`${what}: ready in ${seconds.toFixed(1)} s, peak browser memory growth ${(growth / MB).toFixed(0)} MB (${(growth / weights).toFixed(2)}x the weights)`);
+  const share = (bytes) => `${(bytes / MB).toFixed(0)} MB (${(bytes / weights).toFixed(2)}x the weights)`;
+  const report = (what, { seconds, growth, readGrowth, sessionGrowth }) =>
+    console.log(
+      `${what}: ready in ${seconds.toFixed(1)} s, peak browser memory growth ${share(growth)}; ` +
+        `reading/converting ${share(readGrowth)}, building sessions ${share(sessionGrowth)}`,
+    );
   try {
     await clearCache();
     console.log(`${path.basename(CHECKPOINT)}: ${(statSync(CHECKPOINT).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);

@@ -3,7 +3,8 @@
  * Click-to-segment benchmark in Chromium (production build), full-size ViT-B random-weight model,
  * on a 512 x 512 x 300 CT (the load benchmark's file). Prints: model load, first click without
  * pre-encoding (encoder + decoder), clicks with a cached embedding (decoder only; target <= 150 ms
- * click to mask on the labelmap), first click after pre-encoding, and the tab's memory.
+ * click to mask on the labelmap) with the default patch limit (8) and with 1 patch, first click after
+ * pre-encoding, and the tab's memory.
  *
  *   npm run bench:segment                       # needs .cache/models/vit_b (see below)
  *   BENCH_URL=http://localhost:4173 npm run bench:segment
@@ -67,16 +68,24 @@ async function main() {
     const first = await click(page, [cx, cy, cz], 0);
     console.log(`first click, no pre-encoding: ${first.ms.toFixed(0)} ms click to mask (worker ${first.workerMs.toFixed(0)} ms, ${first.encoded} patches encoded)`);
 
-    const decodes = [];
-    for (let n = 0; n < DECODE_CLICKS; n++) {
-      const result = await click(page, [cx + 4 * (n + 1), cy, cz], n + 1);
-      if (result.encoded > 0) console.log(`  (click ${n + 2} encoded ${result.encoded} patches)`);
-      decodes.push(result);
-    }
+    // Clicks with a cached embedding, first with the default patch limit, then with 1 patch set in the Model panel.
     const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const clickMs = median(decodes.map((d) => d.ms));
-    const workerMs = median(decodes.map((d) => d.workerMs));
-    console.log(`click with cached embedding: median ${clickMs.toFixed(0)} ms click to mask (worker ${workerMs.toFixed(0)} ms; target <= 150)`);
+    let points = 1;
+    const decodeClicks = async (label) => {
+      const decodes = [];
+      for (let n = 0; n < DECODE_CLICKS; n++) {
+        const result = await click(page, [cx + 4 * points, cy, cz], points);
+        points++;
+        if (result.encoded > 0) console.log(`  (click ${points} encoded ${result.encoded} patches)`);
+        decodes.push(result);
+      }
+      const clickMs = median(decodes.map((d) => d.ms));
+      const workerMs = median(decodes.map((d) => d.workerMs));
+      console.log(`click with cached embedding, ${label}: median ${clickMs.toFixed(0)} ms click to mask (worker ${workerMs.toFixed(0)} ms; target <= 150)`);
+    };
+    await decodeClicks(`patch limit ${await page.getByTestId('max-patches').inputValue()} (default)`);
+    await page.getByTestId('max-patches').fill('1');
+    await decodeClicks(`patch limit ${await page.getByTestId('max-patches').inputValue()}`);
 
     // A new segment far away: rest the pointer there until pre-encoding finishes, then click.
     await page.getByTestId('add-segment').click();

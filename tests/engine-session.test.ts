@@ -109,6 +109,17 @@ describe('sliding windows', () => {
     expect(dice(result.mask.data, tubeTruth)).toBeLessThan(0.9);
   });
 
+  it('a click with its own patch limit overrides the session default', async () => {
+    const progress: PatchProgress[] = [];
+    const session = new SegmentationSession(tubeVolume, runner, { volumeId: 't' });
+    const result = await session.addClick('tube', middle, true, { maxPatches: 1, onProgress: (p) => progress.push(p) });
+    expect(result.patchesRun).toBe(1);
+    expect(progress.map((p) => p.maxPatches)).toEqual([1]);
+    // The next click without its own limit follows the tube again.
+    const next = await session.addClick('tube', middle, true);
+    expect(next.patchesRun).toBeGreaterThanOrEqual(3);
+  });
+
   it('can be cancelled between patches', async () => {
     const controller = new AbortController();
     const session = new SegmentationSession(tubeVolume, runner, { volumeId: 't' });

@@ -31,6 +31,12 @@ export interface TemplateGraphBytes {
   weights: { path: string; data: Uint8Array };
 }
 
+/**
+ * A graph's bytes, or (once they are cached) a function that reads them again: the caller does
+ * not have to keep a copy of the weights to rebuild its sessions on another backend.
+ */
+export type TemplateGraphSource = TemplateGraphBytes | (() => Promise<TemplateGraphBytes>);
+
 export interface CheckpointModel {
   /** The template set's name, e.g. "SAM-Med3D turbo (ViT-B)". */
   name: string;
@@ -39,8 +45,8 @@ export interface CheckpointModel {
   fromCache: boolean;
   /** Why a freshly converted model could not be cached (storage full...), if it could not. */
   cacheError?: string;
-  encoder: TemplateGraphBytes;
-  decoder: TemplateGraphBytes;
+  encoder: TemplateGraphSource;
+  decoder: TemplateGraphSource;
 }
 
 /** One entry of models/templates.json: a template set and its manifest, relative to the index. */
@@ -75,7 +81,7 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
     // Converted before with templates the app still ships: no need to touch the network.
     const key = (await store.readJson<Record<string, string>>(SOURCES_FILE))?.[input.url];
     const current = key !== undefined && templateSets.some((set) => key.endsWith(templatesKey(set)));
-    const cached = current ? await readCached(store, key, label, options.onProgress) : null;
+    const cached = current ? await readCached(store, key, label, null, options.onProgress) : null;
     if (cached) return cached;
   }
   const source = 'url' in input ? await openRemote(input.url, options.signal) : blobSource(input.file);
@@ -85,7 +91,9 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
   });
   const templates = chooseTemplates(checkpoint, templateSets);
   const key = `${checkpoint.fingerprint.slice(0, 32)}-${templatesKey(templates)}`;
-  const model = (await readCached(store, key, label, options.onProgress)) ?? (await convert(checkpoint, templates, store, key, label, options.onProgress));
+  const model =
+    (await readCached(store, key, label, { checkpoint, templates }, options.onProgress)) ??
+    (await convert(checkpoint, templates, store, key, label, options.onProgress));
   if ('url' in input && !model.cacheError) {
     const sources = (await store.readJson<Record<string, string>>(SOURCES_FILE)) ?? {};
     await store.write(SOURCES_FILE, new TextEncoder().encode(JSON.stringify({ ...sources, [input.url]: key })));
@@ -163,8 +171,9 @@ async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array
 }
 
 /**
- * Builds each graph's weights from the checkpoint (one graph at a time: the peak is one weights
- * buffer plus one tensor on top of what is kept) and stores everything under `key`.
+ * Builds each graph's weights from the checkpoint and stores everything under `key`. One graph at
+ * a time, and a cached graph's bytes are dropped (read again when sessions are built): the peak is
+ * one graph's weights plus one tensor.
  */
 async function convert(
   checkpoint: Checkpoint,
@@ -174,7 +183,7 @@ async function convert(
   label: string,
   onProgress?: (progress: CheckpointLoadProgress) => void,
 ): Promise<CheckpointModel> {
-  const graphs: Partial<Record<GraphName, TemplateGraphBytes>> = {};
+  const graphs: Partial<Record<GraphName, TemplateGraphSource>> = {};
   const info: CachedModelInfo = { name: templates.name, graphs: {} as CachedModelInfo['graphs'] };
   // The model works without the cache: a failed write only costs the next visit a conversion.
   let cacheError: string | undefined;
@@ -183,38 +192,73 @@ async function convert(
   for (const name of GRAPH_NAMES) {
     const graph = templates.manifest.graphs[name];
     if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
-    const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
-    const data = await buildWeightsFile(graph, checkpoint, (done, total) => onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total })).catch(
-      (error: unknown) => {
-        throw userError(error, label);
-      },
+    const bytes = await buildGraph(checkpoint, templates, name, label, (done, total) =>
+      onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total }),
     );
-    await cache(`${key}/${graph.model}`, model);
-    await cache(`${key}/${graph.weightsFile}`, data);
-    graphs[name] = { model, weights: { path: graph.weightsFile, data } };
+    await cache(`${key}/${graph.model}`, bytes.model);
+    await cache(`${key}/${graph.weightsFile}`, bytes.weights.data);
     info.graphs[name] = { model: graph.model, weightsFile: graph.weightsFile, weightsBytes: graph.weightsBytes };
+    graphs[name] = cacheError ? bytes : cachedGraph(store, key, name, info.graphs[name], label, { checkpoint, templates });
   }
   await cache(`${key}/${INFO_FILE}`, new TextEncoder().encode(JSON.stringify(info)));
   return { name: templates.name, source: label, fromCache: false, cacheError, encoder: graphs.encoder!, decoder: graphs.decoder! };
 }
 
-/** The converted model stored under `key`, or null when it is absent or incomplete. */
+/** One graph's template and its weights built from the checkpoint. */
+async function buildGraph(
+  checkpoint: Checkpoint,
+  templates: TemplateSet,
+  name: GraphName,
+  label: string,
+  onTensor?: (done: number, total: number) => void,
+): Promise<TemplateGraphBytes> {
+  const graph = templates.manifest.graphs[name];
+  if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
+  const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
+  const data = await buildWeightsFile(graph, checkpoint, onTensor).catch((error: unknown) => {
+    throw userError(error, label);
+  });
+  return { model, weights: { path: graph.weightsFile, data } };
+}
+
+/**
+ * Reads a cached graph when called; if the cache was cleared meanwhile, converts it again from
+ * `origin` (an open checkpoint: a local file, or Range requests), when there is one.
+ */
+function cachedGraph(
+  store: ModelStore,
+  key: string,
+  name: GraphName,
+  files: CachedModelInfo['graphs'][GraphName],
+  label: string,
+  origin: { checkpoint: Checkpoint; templates: TemplateSet } | null,
+): () => Promise<TemplateGraphBytes> {
+  return async () => {
+    const model = await store.read(`${key}/${files.model}`);
+    const data = await store.read(`${key}/${files.weightsFile}`);
+    if (model && data?.byteLength === files.weightsBytes) return { model, weights: { path: files.weightsFile, data } };
+    if (origin) return buildGraph(origin.checkpoint, origin.templates, name, label);
+    throw new ModelLoadError(`The cached model converted from ${label} was removed: open the checkpoint again.`);
+  };
+}
+
+/** The converted model stored under `key` (as readers of its files), or null when it is absent or incomplete. */
 async function readCached(
   store: ModelStore,
   key: string,
   label: string,
+  origin: { checkpoint: Checkpoint; templates: TemplateSet } | null,
   onProgress?: (progress: CheckpointLoadProgress) => void,
 ): Promise<CheckpointModel | null> {
   const info = await store.readJson<CachedModelInfo>(`${key}/${INFO_FILE}`);
   if (!info) return null;
-  const graphs: Partial<Record<GraphName, TemplateGraphBytes>> = {};
+  const graphs: Partial<Record<GraphName, TemplateGraphSource>> = {};
   for (const [n, name] of GRAPH_NAMES.entries()) {
     onProgress?.({ phase: 'checkpoint', step: 'cache', graph: name, done: n, total: GRAPH_NAMES.length });
-    const { model, weightsFile, weightsBytes } = info.graphs[name];
-    const modelBytes = await store.read(`${key}/${model}`);
-    const data = await store.read(`${key}/${weightsFile}`);
-    if (!modelBytes || data?.byteLength !== weightsBytes) return null;
-    graphs[name] = { model: modelBytes, weights: { path: weightsFile, data } };
+    const files = info.graphs[name];
+    const modelSize = await store.size(`${key}/${files.model}`);
+    if (modelSize === null || (await store.size(`${key}/${files.weightsFile}`)) !== files.weightsBytes) return null;
+    graphs[name] = cachedGraph(store, key, name, files, label, origin);
   }
   return { name: info.name, source: label, fromCache: true, encoder: graphs.encoder!, decoder: graphs.decoder! };
 }
@@ -222,6 +266,8 @@ async function readCached(
 /** Files under relative paths ("key/file"), in OPFS when the browser has it, else in Cache Storage. */
 interface ModelStore {
   read(path: string): Promise<Uint8Array | null>;
+  /** The size in bytes of a stored file (without reading it), or null when it is absent. */
+  size(path: string): Promise<number | null>;
   readJson<T>(path: string): Promise<T | null>;
   write(path: string, data: Uint8Array): Promise<void>;
   clear(): Promise<void>;
@@ -249,15 +295,21 @@ function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'
     for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create });
     return [dir, parts[parts.length - 1]];
   };
+  const stored = async (path: string): Promise<File | null> => {
+    try {
+      const [dir, name] = await folder(path, false);
+      return await (await dir.getFileHandle(name)).getFile();
+    } catch {
+      return null; // NotFoundError: not cached
+    }
+  };
   return {
     async read(path) {
-      try {
-        const [dir, name] = await folder(path, false);
-        const file = await (await dir.getFileHandle(name)).getFile();
-        return new Uint8Array(await file.arrayBuffer());
-      } catch {
-        return null; // NotFoundError: not cached
-      }
+      const file = await stored(path);
+      return file ? new Uint8Array(await file.arrayBuffer()) : null;
+    },
+    async size(path) {
+      return (await stored(path))?.size ?? null;
     },
     async write(path, data) {
       const [dir, name] = await folder(path, true);
@@ -281,6 +333,10 @@ function cacheStore(): Omit<ModelStore, 'readJson'> {
     async read(path) {
       const response = await (await caches.open(STORE_NAME)).match(url(path));
       return response ? new Uint8Array(await response.arrayBuffer()) : null;
+    },
+    async size(path) {
+      const response = await (await caches.open(STORE_NAME)).match(url(path));
+      return response ? (await response.blob()).size : null;
     },
     async write(path, data) {
       await (await caches.open(STORE_NAME)).put(url(path), new Response(data as Uint8Array<ArrayBuffer>));

@@ -30,9 +30,16 @@ export interface SessionProgress {
 type OrtModule = typeof import('onnxruntime-web/wasm');
 
 /** An ONNX graph; a template built from a checkpoint (checkpoint-loader.ts) brings its weights as external data. */
-export type GraphInput = Uint8Array | { model: Uint8Array; weights: { path: string; data: Uint8Array } };
+export type GraphBytes = Uint8Array | { model: Uint8Array; weights: { path: string; data: Uint8Array } };
 
-function createSession(ort: OrtModule, graph: GraphInput, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+/**
+ * A graph's bytes, or a function that reads them again (from the model cache): the runner keeps
+ * only what it is given, so a reader spares holding a copy of the weights next to the sessions'.
+ */
+export type GraphInput = GraphBytes | (() => Promise<GraphBytes>);
+
+async function createSession(ort: OrtModule, input: GraphInput, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  const graph = typeof input === 'function' ? await input() : input;
   if (graph instanceof Uint8Array) return ort.InferenceSession.create(graph, options);
   return ort.InferenceSession.create(graph.model, { ...options, externalData: [graph.weights] });
 }
@@ -165,8 +172,8 @@ export class OrtWebRunner implements ModelRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly encoderBytes: GraphInput,
-    private readonly decoderBytes: GraphInput,
+    private readonly encoderGraph: GraphInput,
+    private readonly decoderGraph: GraphInput,
     sessions: Sessions,
     webgpu: WebGpuStatus,
     note: string,
@@ -222,14 +229,14 @@ export class OrtWebRunner implements ModelRunner {
     return { backend: this.sessions.backend, webgpuUsable, note: this.note, threads: wasmThreads() };
   }
 
-  /** Rebuilds the sessions on another backend (the model bytes are kept, nothing is downloaded). */
+  /** Rebuilds the sessions on another backend (from the kept bytes or the model cache, nothing is downloaded). */
   switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
     return this.exclusive(async () => {
       if (backend === this.sessions.backend) return this.info;
       let note = 'WASM chosen.';
       if (backend === 'webgpu') {
         if (this.webgpu === 'untested') {
-          const check = await selfTest(this.decoderBytes, onProgress);
+          const check = await selfTest(this.decoderGraph, onProgress);
           this.webgpu = check.ok ? 'passed' : 'failed';
           this.note = check.note;
         }
@@ -276,7 +283,7 @@ export class OrtWebRunner implements ModelRunner {
   }
 
   private async replaceSessions(backend: Backend, note: string, onProgress?: (progress: SessionProgress) => void): Promise<void> {
-    const next = await createSessions(backend, this.encoderBytes, this.decoderBytes, onProgress);
+    const next = await createSessions(backend, this.encoderGraph, this.decoderGraph, onProgress);
     const previous = this.sessions;
     this.sessions = next;
     this.note = note;

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import { persist } from 'zustand/middleware';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
 import type { Backend, BackendInfo, LoadModelProgress, ModelSource, SegmentProgress } from '../workers/inference-api';
@@ -28,19 +29,35 @@ export interface InferenceState {
   lastClick: { clickedAt: number; appliedAt: number; workerMs: number; patchesEncoded: number } | null;
   /** When the last pre-encoding finished (it encoded a new patch). */
   preEncodedAt: number | null;
+  /** Most 128^3 patches a click may follow a large target across (a user setting, kept in localStorage). */
+  maxPatches: number;
 }
 
-export const useInferenceStore = create<InferenceState>()(() => ({
-  modelStatus: 'none',
-  modelName: null,
-  modelVerified: false,
-  message: null,
-  backend: null,
-  progress: null,
-  pendingPoints: null,
-  lastClick: null,
-  preEncodedAt: null,
-}));
+export const MAX_PATCHES_RANGE = { min: 1, max: 16 } as const;
+
+export const useInferenceStore = create<InferenceState>()(
+  persist(
+    (): InferenceState => ({
+      modelStatus: 'none',
+      modelName: null,
+      modelVerified: false,
+      message: null,
+      backend: null,
+      progress: null,
+      pendingPoints: null,
+      lastClick: null,
+      preEncodedAt: null,
+      maxPatches: 8,
+    }),
+    { name: 'sam-med3d-inference', partialize: (state) => ({ maxPatches: state.maxPatches }) },
+  ),
+);
+
+export function setMaxPatches(value: number): void {
+  if (!Number.isFinite(value)) return;
+  const { min, max } = MAX_PATCHES_RANGE;
+  useInferenceStore.setState({ maxPatches: Math.min(max, Math.max(min, Math.round(value))) });
+}
 
 let worker: { client: InferenceClient; terminate: () => void } | null = null;
 let volumeSent: string | null = null;
@@ -150,7 +167,7 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   useInferenceStore.setState({ pendingPoints: { label: segment.label, points }, progress: { text: 'Segmenting', fraction: null } });
   try {
     const result = await client().segment(
-      { objectId: String(segment.label), points },
+      { objectId: String(segment.label), points, maxPatches: useInferenceStore.getState().maxPatches },
       Comlink.proxy((p: SegmentProgress) => useInferenceStore.setState({ progress: { text: `Segmenting: patch ${p.patchesDone}`, fraction: null } })),
     );
     if (result.status !== 'done') return;

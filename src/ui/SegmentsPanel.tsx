@@ -1,6 +1,14 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
-import { cancelInference, forgetObject, loadModel, switchBackend, useInferenceStore } from '../state/inference';
+import {
+  cancelInference,
+  forgetObject,
+  loadModel,
+  MAX_PATCHES_RANGE,
+  setMaxPatches,
+  switchBackend,
+  useInferenceStore,
+} from '../state/inference';
 import {
   addSegment,
   deleteSegment,
@@ -54,7 +62,7 @@ function useUndoShortcuts(): void {
 }
 
 function ModelSection() {
-  const { modelStatus, modelName, modelVerified, backend, progress, message } = useInferenceStore();
+  const { modelStatus, modelName, modelVerified, backend, progress, message, maxPatches } = useInferenceStore();
   const [url, setUrl] = useState(`${import.meta.env.BASE_URL}models/`);
 
   const openFiles = (files: File[]) => {
@@ -120,6 +128,19 @@ function ModelSection() {
           </select>
         </div>
       )}
+      <label className="tool-group" title="More patches segment large targets whole; fewer answer a click faster">
+        Follow large targets across up to
+        <input
+          type="number"
+          data-testid="max-patches"
+          min={MAX_PATCHES_RANGE.min}
+          max={MAX_PATCHES_RANGE.max}
+          value={maxPatches}
+          style={{ width: '3.5em' }}
+          onChange={(e) => setMaxPatches(e.target.valueAsNumber)}
+        />
+        patches
+      </label>
       {progress && (
         <div className="tool-group" data-testid="inference-progress">
           <span>{progress.text}</span>

@@ -43,6 +43,8 @@ export interface SegmentRequest {
   objectId: string;
   /** Every point of the object so far, oldest first, in voxel indices of the volume. */
   points: readonly SegmentPoint[];
+  /** Most 128^3 patches each new point may follow the object across (default: the session's, 8). */
+  maxPatches?: number;
 }
 
 export type SegmentResult =

@@ -136,6 +136,7 @@ export class InferenceService implements InferenceApi {
       for (const point of pending) {
         result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
+          maxPatches: request.maxPatches,
           onProgress: (p) => onProgress?.({ patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded }),
         });
         object.applied.push(point);

@@ -51,6 +51,8 @@ export interface PatchProgress {
 
 export interface ClickOptions {
   signal?: AbortSignal;
+  /** Most patches this click may run, instead of the session's `maxPatches` (at least 1). */
+  maxPatches?: number;
   onProgress?: (progress: PatchProgress) => void;
 }
 
@@ -159,14 +161,14 @@ export class SegmentationSession {
       for (const patch of clicked) patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
 
-    const stats = { run: 0, encoded: 0 };
+    const stats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches) };
     try {
       const queue = [...clicked];
       for (const patch of clicked) await this.runPatch(patch, patch.prediction?.logits, stats, options);
-      while (queue.length > 0 && stats.run < this.maxPatches) {
+      while (queue.length > 0 && stats.run < stats.limit) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {
-          if (stats.run >= this.maxPatches) break;
+          if (stats.run >= stats.limit) break;
           const neighbour = this.openNeighbour(object, from, axis, side);
           const maskInput = shiftedLogits((from.prediction as PatchPrediction).logits, axis, side);
           await this.runPatch(neighbour, maskInput, stats, options);
@@ -230,7 +232,7 @@ export class SegmentationSession {
     return { embeddings, encoded: true };
   }
 
-  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: { run: number; encoded: number }, options: ClickOptions): Promise<void> {
+  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: { run: number; encoded: number; limit: number }, options: ClickOptions): Promise<void> {
     options.signal?.throwIfAborted();
     const { embeddings, encoded } = await this.embeddings(patch.offset, options.signal);
     if (encoded) {
@@ -239,7 +241,7 @@ export class SegmentationSession {
     }
     patch.prediction = await decodePatch(this.runner, embeddings, patch.points, maskInput);
     stats.run++;
-    options.onProgress?.({ patchesDone: stats.run, maxPatches: this.maxPatches, offset: patch.offset, encoded });
+    options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded });
   }
 
   /** Faces (model axis, side -1 | +1) the patch's mask touches inside the volume, with no patch of the object beyond. */
