@@ -273,7 +273,7 @@ class TokenAttention(nn.Module):
 
     def __init__(self, dim: int, internal: int, heads: int) -> None:
         super().__init__()
-        self.heads, self.internal, self.head_dim = heads, internal, internal // heads
+        self.heads, self.dim, self.internal, self.head_dim = heads, dim, internal, internal // heads
         self.q_proj = Linear(dim, internal)
         self.k_proj = Linear(dim, internal)
         self.v_proj = Linear(dim, internal)
@@ -282,11 +282,44 @@ class TokenAttention(nn.Module):
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(-1, self.heads, self.head_dim).transpose(0, 1)
 
+    def _heads(self, linear: Linear) -> torch.Tensor:
+        """A projection's weight [in, internal] as per-head matrices [heads, in, head_dim]."""
+        return linear.weight.reshape(-1, self.heads, self.head_dim).transpose(0, 1)
+
+    def _merge(self, out: torch.Tensor) -> torch.Tensor:
+        return self.out_proj(out.transpose(0, 1).reshape(-1, self.internal))
+
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         q, k, v = self._split(self.q_proj(q)), self._split(self.k_proj(k)), self._split(self.v_proj(v))
         logits = (q @ k.transpose(1, 2)) / math.sqrt(self.head_dim)
-        out = torch.softmax(logits, dim=-1) @ v
-        return self.out_proj(out.transpose(0, 1).reshape(-1, self.internal))
+        return self._merge(torch.softmax(logits, dim=-1) @ v)
+
+    def tokens_to_image(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """forward() for a few token queries over the image's keys and values, without projecting them.
+
+        q.(k Wk + bk) = (q Wk^T).k, less q.bk, which is the same for every key (softmax ignores it);
+        softmax rows sum to 1, so P (v Wv + bv) = (P v) Wv + bv. The image-sized matmuls then cost
+        heads * tokens instead of internal columns: fewer while tokens < head_dim (points + 6 < 24 for
+        ViT-B), which is where the onnxruntime-web WASM decoder spends its time.
+        """
+        q = self._split(self.q_proj(q))
+        logits = ((q @ self._heads(self.k_proj).transpose(1, 2)) @ k.transpose(0, 1)) / math.sqrt(self.head_dim)
+        bias = self.v_proj.bias.reshape(self.heads, 1, self.head_dim)
+        return self._merge((torch.softmax(logits, dim=-1) @ v) @ self._heads(self.v_proj) + bias)
+
+    def image_to_tokens(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """forward() for the image's queries over a few tokens, without projecting the image.
+
+        (q Wq + bq).k = q (Wq k^T) + bq.k, and the heads' outputs meet in out_proj as
+        sum_h P_h (v_h Wo_h): one matmul over (head, token) pairs. Cheaper as in tokens_to_image.
+        """
+        k, v = self._split(self.k_proj(k)), self._split(self.v_proj(v))
+        keys = k.transpose(1, 2)  # [heads, head_dim, tokens]
+        bias = self.q_proj.bias.reshape(self.heads, 1, self.head_dim) @ keys
+        logits = (q @ (self._heads(self.q_proj) @ keys) + bias) / math.sqrt(self.head_dim)  # [heads, image, tokens]
+        values = v @ self.out_proj.weight.reshape(self.heads, self.head_dim, self.dim)  # [heads, tokens, dim]
+        weights = torch.softmax(logits, dim=-1).transpose(0, 1).flatten(1)  # [image, heads * tokens]
+        return weights @ values.reshape(-1, self.dim) + self.out_proj.bias
 
 
 class TwoWayBlock(nn.Module):
@@ -310,9 +343,11 @@ class TwoWayBlock(nn.Module):
             q = queries + query_pe
             queries = queries + self.self_attn(q, q, queries)
         queries = self.norm1(queries)
-        queries = self.norm2(queries + self.cross_attn_token_to_image(queries + query_pe, keys + key_pe, keys))
+        keys_pe = keys + key_pe
+        attended = self.cross_attn_token_to_image.tokens_to_image(queries + query_pe, keys_pe, keys)
+        queries = self.norm2(queries + attended)
         queries = self.norm3(queries + self.mlp(queries))
-        keys = self.norm4(keys + self.cross_attn_image_to_token(keys + key_pe, queries + query_pe, queries))
+        keys = self.norm4(keys + self.cross_attn_image_to_token.image_to_tokens(keys_pe, queries + query_pe, queries))
         return queries, keys
 
 
@@ -328,7 +363,7 @@ class TwoWayTransformer(nn.Module):
         queries, keys = points, image
         for layer in self.layers:
             queries, keys = layer(queries, keys, points, image_pe)
-        queries = queries + self.final_attn_token_to_image(queries + points, keys + image_pe, keys)
+        queries = queries + self.final_attn_token_to_image.tokens_to_image(queries + points, keys + image_pe, keys)
         return self.norm_final_attn(queries), keys
 
 
