@@ -45,12 +45,16 @@ function treeRss(pid) {
   return total;
 }
 
-/** The loading step the status bar shows: 'session' once onnxruntime sessions are being built. */
-const loadingStep = (page) =>
-  page
-    .evaluate(() => document.querySelector('[data-testid="inference-progress"]')?.textContent ?? '')
-    .then((text) => (/Preparing the|Testing WebGPU/.test(text) ? 'session' : 'read'))
-    .catch(() => 'read');
+/** Makes the page note (Date.now()) when the progress first says onnxruntime sessions are being built. */
+const watchSessionStart = (page) =>
+  page.evaluate(() => {
+    new MutationObserver((_, observer) => {
+      const text = document.querySelector('[data-testid="inference-progress"]')?.textContent ?? '';
+      if (!/Preparing the|Testing WebGPU/.test(text)) return;
+      globalThis.sessionStart = Date.now();
+      observer.disconnect();
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
 
 /**
  * Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS
@@ -61,13 +65,9 @@ async function loadModel(browser, url, pid, testId, files) {
   await page.goto(url);
   await page.waitForTimeout(2000);
   const baseline = treeRss(pid);
-  const peaks = { read: baseline, session: baseline };
-  let step = 'read';
-  const sampler = setInterval(() => {
-    peaks[step] = Math.max(peaks[step], treeRss(pid));
-    // Once sessions are being built, the weights are ready: the step never goes back.
-    if (step === 'read') void loadingStep(page).then((next) => (step = next === 'session' ? 'session' : step));
-  }, 100);
+  await watchSessionStart(page);
+  const samples = [];
+  const sampler = setInterval(() => samples.push({ time: Date.now(), rss: treeRss(pid) }), 100);
   const started = performance.now();
   await page.getByTestId(testId).setInputFiles(files);
   await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status') !== 'loading', null, {
@@ -76,12 +76,23 @@ async function loadModel(browser, url, pid, testId, files) {
   });
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
+  // What the tab keeps once ready (the sessions, and whatever else still holds the weights).
+  await page.waitForTimeout(5000);
+  const held = treeRss(pid) - baseline;
+  const sessionStart = await page.evaluate(() => globalThis.sessionStart ?? Infinity);
+  const peak = (select) => Math.max(baseline, ...samples.filter(select).map((sample) => sample.rss));
   const status = await page.getByTestId('model-status').getAttribute('data-status');
   const message = await page.getByTestId('inference-message').textContent().catch(() => '');
   await page.close();
   if (status !== 'ready') throw new Error(`the model did not load: ${message}`);
-  const peak = Math.max(peaks.read, peaks.session);
-  return { seconds, growth: peak - baseline, readGrowth: peaks.read - baseline, sessionGrowth: peaks.session - baseline, message };
+  return {
+    seconds,
+    growth: peak(() => true) - baseline,
+    readGrowth: peak((sample) => sample.time < sessionStart) - baseline,
+    sessionGrowth: peak((sample) => sample.time >= sessionStart) - baseline,
+    held,
+    message,
+  };
 }
 
 async function main() {
@@ -98,10 +109,10 @@ async function main() {
     await page.close();
   };
   const share = (bytes) => `${(bytes / MB).toFixed(0)} MB (${(bytes / weights).toFixed(2)}x the weights)`;
-  const report = (what, { seconds, growth, readGrowth, sessionGrowth }) =>
+  const report = (what, { seconds, growth, readGrowth, sessionGrowth, held }) =>
     console.log(
       `${what}: ready in ${seconds.toFixed(1)} s, peak browser memory growth ${share(growth)}; ` +
-        `reading/converting ${share(readGrowth)}, building sessions ${share(sessionGrowth)}`,
+        `reading/converting ${share(readGrowth)}, building sessions ${share(sessionGrowth)}; held 5 s after ready ${share(held)}`,
     );
   try {
     await clearCache();
