@@ -6,6 +6,7 @@ import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { encodeNifti } from '../tests/support/raw-writers';
 import type { SamSegmentationTestHook } from '../src/ui/segmentationTestHook';
 import type { FilePayload } from './app-support';
+export { dice } from '../src/core/engine/evaluation';
 
 export const ORACLE_DIR = '.cache/models/oracle';
 
@@ -59,18 +60,6 @@ export function scanFile(name = 'two-balls.nii.gz', size: Vec3 = SCAN.geometry.s
       for (let i = 0; i < nx; i++, o++) data[o] = inNeck(i, j, k) || SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
   const geometry = { ...SCAN.geometry, size };
   return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(geometry, data, { gzip: true })) };
-}
-
-export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let both = 0;
-  let sum = 0;
-  for (let n = 0; n < a.length; n++) {
-    const x = a[n] ? 1 : 0;
-    const y = b[n] ? 1 : 0;
-    both += x & y;
-    sum += x + y;
-  }
-  return sum === 0 ? 1 : (2 * both) / sum;
 }
 
 export async function loadOracleModel(page: Page): Promise<void> {

@@ -11,14 +11,9 @@ import {
   sourceToModel,
 } from '../src/core/resample';
 import type { ImageGeometry, Mat3, Vec3 } from '../src/core/types';
+import { rotation } from './support/engine-fixtures';
 
 const N = PATCH_SIZE;
-
-function rotation(angleZ: number, angleX: number): Mat3 {
-  const [cz, sz, cx, sx] = [Math.cos(angleZ), Math.sin(angleZ), Math.cos(angleX), Math.sin(angleX)];
-  // Rz * Rx, column-major
-  return [cz, sz, 0, -sz * cx, cz * cx, sx, sz * sx, -cz * sx, cx];
-}
 
 /** Oblique, anisotropic, with index axes permuted relative to the patient (i ~ S, j ~ L, k ~ P). */
 const OBLIQUE_PERMUTED: ImageGeometry = {

@@ -8,10 +8,11 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { upsampleTrilinear } from '../src/core/upsample';
 import {
-  FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, maskFromLogits, runFidelity, type FidelityFixture, type TensorConstructor,
+  FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, runFidelity, type FidelityFixture, type TensorConstructor,
 } from '../src/selftest/fidelity';
 import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
 import { readNpy } from './support/npy';
+import { maskFromLogits } from '../src/core/engine/patch-inference';
 
 const MODELS = '.cache/models/fixture-a';
 

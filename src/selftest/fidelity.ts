@@ -4,11 +4,12 @@
  * Node test (onnxruntime-node) and the browser self-test page (onnxruntime-web).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import { upsampleTrilinear } from '../core/upsample';
+import { dice } from '../core/engine/evaluation';
+import { maskFromLogits } from '../core/engine/patch-inference';
+import { LOW_RES_SIZE } from '../core/model-runner';
+import { PATCH_SIZE } from '../core/resample';
 
 export const FIXTURE_CLICKS = 3;
-export const MASK_SIZE = 32;
-export const PATCH_SIZE = 128;
 /** Tolerances of the fixture README: max |error| <= 1e-4 * max |reference|, Dice >= 0.999. */
 export const MAX_RELATIVE_ERROR = 1e-4;
 export const MIN_DICE = 0.999;
@@ -49,22 +50,6 @@ export function relativeError(actual: Float32Array, reference: Float32Array): nu
   return error / scale;
 }
 
-export function dice(a: Uint8Array, b: Uint8Array): number {
-  let both = 0;
-  let total = 0;
-  for (let i = 0; i < a.length; i++) {
-    both += a[i] & b[i];
-    total += a[i] + b[i];
-  }
-  return total === 0 ? 1 : (2 * both) / total;
-}
-
-/** The 128^3 mask of low-resolution logits: sigmoid(trilinear upsample) > 0.5, i.e. logit > 0. */
-export function maskFromLogits(logits: Float32Array): Uint8Array {
-  const upsampled = upsampleTrilinear(logits, [MASK_SIZE, MASK_SIZE, MASK_SIZE], [PATCH_SIZE, PATCH_SIZE, PATCH_SIZE]);
-  return Uint8Array.from(upsampled, (v) => (v > 0 ? 1 : 0));
-}
-
 function output(results: InferenceSession.OnnxValueMapType, name: string): Float32Array {
   const value = results[name] as Tensor | undefined;
   if (!value) throw new Error(`graph has no output ${name}`);
@@ -81,7 +66,7 @@ export async function runFidelity(
   const embeddings = output(encoded, 'embeddings');
   const report: FidelityReport = { embeddings: relativeError(embeddings, fixture.embeddings), logits: [], iou: [], dice: 0 };
   // The official loop feeds the previous click's logits as the mask prompt: feed the reference ones.
-  let previous: Float32Array = new Float32Array(MASK_SIZE ** 3);
+  let previous: Float32Array = new Float32Array(LOW_RES_SIZE ** 3);
   let logits: Float32Array = previous;
   for (const click of fixture.clicks) {
     const n = click.labels.length;
@@ -89,7 +74,7 @@ export async function runFidelity(
       embeddings: new TensorClass('float32', fixture.embeddings, [1, 384, 8, 8, 8]),
       point_coords: new TensorClass('float32', click.points, [1, n, 3]),
       point_labels: new TensorClass('float32', click.labels, [1, n]),
-      mask_input: new TensorClass('float32', previous, [1, 1, MASK_SIZE, MASK_SIZE, MASK_SIZE]),
+      mask_input: new TensorClass('float32', previous, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE]),
     });
     logits = output(decoded, 'low_res_logits');
     report.logits.push(relativeError(logits, click.logits));

@@ -9,8 +9,10 @@
  */
 import type { InferenceSession } from 'onnxruntime-web';
 import {
-  FIXTURE_CLICKS, MASK_SIZE, PATCH_SIZE, runFidelity, type FidelityFixture, type FidelityReport, type TensorConstructor,
+  FIXTURE_CLICKS, runFidelity, type FidelityFixture, type FidelityReport, type TensorConstructor,
 } from './fidelity';
+import { LOW_RES_SIZE } from '../core/model-runner';
+import { PATCH_SIZE } from '../core/resample';
 
 type Backend = 'wasm' | 'webgpu';
 
@@ -75,7 +77,7 @@ async function bench(TensorClass: TensorConstructor, encoder: InferenceSession, 
     embeddings: new TensorClass('float32', embeddings, [1, 384, 8, 8, 8]),
     point_coords: new TensorClass('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
     point_labels: new TensorClass('float32', Float32Array.of(1, 0), [1, 2]),
-    mask_input: new TensorClass('float32', new Float32Array(MASK_SIZE ** 3), [1, 1, MASK_SIZE, MASK_SIZE, MASK_SIZE]),
+    mask_input: new TensorClass('float32', new Float32Array(LOW_RES_SIZE ** 3), [1, 1, LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE]),
   });
   const report: BenchReport = { encoderMs: [], decoderMs: [] };
   // One warm-up run of each, not timed.
