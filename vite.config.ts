@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { itkWasmPipelines } from './scripts/vite-plugin-itk-wasm';
+import { itkWasmPipelines } from './scripts/vite-plugin-itk-wasm.ts';
 
 // Cross-origin isolation: SharedArrayBuffer for multi-threaded WASM inference.
 const isolationHeaders = {

@@ -151,5 +151,22 @@ describe('composePatchMasks', () => {
       }
     }
     expect(covered).toBeGreaterThan(1_000_000);
+
+    // Restricted to a box (what one click may change), it writes the same values there and nothing else.
+    const within = { min: [30, 10, 20] as Vec3, max: [150, 60, 90] as Vec3 };
+    const restricted = new Uint8Array(target.length).fill(9);
+    // Outside the patches' joint box, composing leaves voxels as they are.
+    const jointLo = [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a])));
+    const jointHi = [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a])));
+    composePatchMasks(restricted, grid, patches, within);
+    for (let k = 0, o = 0; k < g.size[2]; k++) {
+      for (let j = 0; j < g.size[1]; j++) {
+        for (let i = 0; i < g.size[0]; i++, o++) {
+          const inside = [i, j, k].every((v, a) => v >= Math.max(within.min[a], jointLo[a]) && v <= Math.min(within.max[a], jointHi[a]));
+          const expected = inside ? target[o] : 9;
+          if (restricted[o] !== expected) expect(restricted[o], `voxel ${i},${j},${k}`).toBe(expected);
+        }
+      }
+    }
   });
 });

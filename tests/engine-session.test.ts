@@ -8,6 +8,8 @@ import { dice } from '../src/core/engine/evaluation';
 import { SegmentationSession, type PatchProgress } from '../src/core/engine/session';
 import type { ModelRunner } from '../src/core/model-runner';
 import { makeShapeLabels, makeShapePhantom, type PhantomShape } from '../src/core/phantom';
+import { type VoxelBox, maskBounds } from '../src/core/segmentation/region';
+import { voxelIndex } from '../src/core/geometry';
 import type { Vec3 } from '../src/core/types';
 import { openModel } from '../src/cli/model-source';
 import { centredGeometry, curvedTubePoints, oracleModelDir, rotation, voxelAt } from './support/engine-fixtures';
@@ -22,6 +24,7 @@ const shapes: PhantomShape[] = [
 const volume = makeShapePhantom(geometry, shapes);
 const labels = makeShapeLabels(geometry, shapes).data;
 const truth = (label: number) => labels.map((v) => (v === label ? 1 : 0));
+const insideBox = (index: Vec3, box: VoxelBox) => index.every((v, a) => v >= box.min[a] && v <= box.max[a]);
 const click = (n: number) => voxelAt(geometry, (shapes[n] as { center: Vec3 }).center);
 
 let runner: ModelRunner;
@@ -118,6 +121,22 @@ describe('sliding windows', () => {
     // The next click without its own limit follows the tube again.
     const next = await session.addClick('tube', middle, true);
     expect(next.patchesRun).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reports the box a click may have changed: the footprints of the patches it ran', async () => {
+    const session = new SegmentationSession(tubeVolume, runner, { volumeId: 't' });
+    const followed = await session.addClick('tube', middle, true);
+    const size = tubeVolume.geometry.size;
+    const voxels = (box: VoxelBox) => box.max.reduce((n, v, a) => n * (v - box.min[a] + 1), 1);
+    expect(followed.changed).not.toBeNull();
+    expect(maskBounds(followed.mask.data, size, followed.changed!)).toEqual(maskBounds(followed.mask.data, size));
+    // One more click, not followed: only the patches holding it are recomposed, the rest is untouched.
+    const before = followed.mask.data.slice();
+    const one = await session.addClick('tube', middle, true, { maxPatches: 1 });
+    expect(one.patchesRun).toBeLessThan(followed.patchesRun);
+    expect(voxels(one.changed!)).toBeLessThan(voxels(followed.changed!));
+    const changedOutside = one.mask.data.some((v, o) => v !== before[o] && !insideBox(voxelIndex(size, o), one.changed!));
+    expect(changedOutside).toBe(false);
   });
 
   it('can be cancelled between patches', async () => {

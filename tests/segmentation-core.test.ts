@@ -138,6 +138,35 @@ describe('model masks and undo/redo', () => {
     expect(seg.segment(a)?.points).toHaveLength(2);
   });
 
+  it('a result in parts (overlapping boxes) is one undo step, unless another edit came between', () => {
+    const seg = new Segmentation(geometry([40, 30, 20]));
+    const a = seg.addSegment().label;
+    const start = seg.labels.slice();
+    const points = [{ index: [15, 15, 10] as Vec3, positive: true }];
+    const step = seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [24, 29, 19] }, [15, 15, 10], 8), { points });
+    // The second part overlaps the first and takes back some of its voxels.
+    const again = seg.applyModelMask(a, ballMask({ min: [12, 0, 0], max: [39, 29, 19] }, [26, 15, 10], 6), { points, amend: step });
+    expect(again).toBe(step);
+    while (seg.compactHistory(50));
+    const done = seg.labels.slice();
+    const count = seg.voxelCount(a);
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(seg.labels, start);
+    expect(seg.voxelCount(a)).toBe(0);
+    expect(seg.segment(a)?.points).toHaveLength(0);
+    expect(seg.redo()).toBe(true);
+    expectSameBytes(seg.labels, done);
+    expect(seg.voxelCount(a)).toBe(count);
+    // A brush stroke in between: the late part becomes a step of its own.
+    seg.beginStroke(a, false);
+    seg.dab({ center: [2, 2, 2], radiusMm: 1, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    const late = seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [20, 15, 10], 3), { points, amend: step });
+    expect(late).not.toBe(step);
+    expect(seg.undo()).toBe(true);
+    expect(seg.labels[2 + 40 * (2 + 30 * 2)]).toBe(a);
+  });
+
   it('a null model result changes only the points', () => {
     const seg = new Segmentation(geometry([10, 10, 10]));
     const a = seg.addSegment().label;
@@ -303,10 +332,17 @@ describe('volumes and memory', () => {
     const seg = new Segmentation(geometry(size), { historyBudgetBytes: budget });
     const a = seg.addSegment().label;
     seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 40));
-    // A 2 MB labelmap change (81^3 box) is kept in a few tens of kB.
+    // A model result is kept raw at first (applied without delay), then coded in time slices.
+    expect(seg.historyNeedsCompaction).toBe(true);
+    expect(seg.historyBytes).toBeGreaterThan(2 * 128 ** 3);
+    let slices = 1;
+    while (seg.compactHistory(0)) slices++;
+    expect(slices).toBeGreaterThan(1);
+    // A 2 MB labelmap change (128^3 box) is kept in a few tens of kB.
     expect(seg.historyBytes).toBeLessThan(100_000);
     for (let n = 0; n < 40; n++) {
       seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 20 + (n % 2) * 20));
+      while (seg.compactHistory(50));
       expect(seg.historyBytes).toBeLessThanOrEqual(budget);
     }
     // The oldest steps were forgotten, the latest still undo exactly.
@@ -326,8 +362,11 @@ describe('volumes and memory', () => {
     const region = { min: [0, 0, 0] as Vec3, max: [63, 63, 63] as Vec3 };
     const noisy = new Uint8Array(64 ** 3).map((_, n) => (n * 7919) % 3 === 0 ? 1 : 0);
     seg.applyModelMask(a, { region, mask: noisy });
+    while (seg.compactHistory(50));
     const after = seg.labels.slice();
-    expect(seg.historyBytes).toBeGreaterThan(1024);
+    // Noise codes into more bytes than it has: the 'after' side stays raw (the empty 'before' codes small).
+    expect(seg.historyBytes).toBeGreaterThan(64 ** 3);
+    expect(seg.historyBytes).toBeLessThan(64 ** 3 + 4096);
     seg.beginStroke(a, false);
     seg.dab({ center: [5, 5, 5], radiusMm: 1, shape: { kind: 'sphere' } });
     seg.endStroke();

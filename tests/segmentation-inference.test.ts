@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/model-loader';
 import { InferenceService } from '../src/workers/inference-service';
-import type { SegmentResult } from '../src/workers/inference-api';
+import type { MaskPart, SegmentResult } from '../src/workers/inference-api';
+import { dice } from '../src/core/engine/evaluation';
+import type { EditCommand } from '../src/core/segmentation/history';
+import { Segmentation } from '../src/core/segmentation/segmentation';
+import type { SegmentPoint } from '../src/core/segmentation/segments';
 
 const ORACLE_DIR = '.cache/models/oracle';
 const haveOracle = existsSync(join(ORACLE_DIR, 'decoder.onnx')) && existsSync(join(ORACLE_DIR, 'encoder.onnx'));
@@ -144,23 +148,6 @@ function twoBalls(): { geometry: ImageGeometry; data: Int16Array; truth: Uint8Ar
   return { geometry, data, truth, centers };
 }
 
-function dice(result: SegmentResult & { status: 'done' }, size: Vec3, truth: Uint8Array): number {
-  const { region, mask } = result;
-  if (!region) return 0;
-  let both = 0;
-  let predicted = 0;
-  let o = 0;
-  for (let k = region.min[2]; k <= region.max[2]; k++)
-    for (let j = region.min[1]; j <= region.max[1]; j++)
-      for (let i = region.min[0]; i <= region.max[0]; i++, o++) {
-        if (!mask[o]) continue;
-        predicted++;
-        if (truth[i + size[0] * (j + size[1] * k)]) both++;
-      }
-  const truthCount = truth.reduce((s, v) => s + v, 0);
-  return (2 * both) / (predicted + truthCount);
-}
-
 function done(result: SegmentResult): SegmentResult & { status: 'done' } {
   expect(result.status).toBe('done');
   return result as SegmentResult & { status: 'done' };
@@ -169,6 +156,25 @@ function done(result: SegmentResult): SegmentResult & { status: 'done' } {
 describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
   const phantom = twoBalls();
   const service = new InferenceService();
+  // The UI's labelmap, fresh for each test (segments of different tests overlap).
+  let labelmap: Segmentation;
+  beforeEach(() => {
+    labelmap = new Segmentation(phantom.geometry);
+  });
+
+  /** Runs a request the way the UI does: each part on the labelmap as it comes, then the rest, as one step. */
+  async function segment(label: number, points: SegmentPoint[]): Promise<SegmentResult> {
+    while (!labelmap.segment(label)) labelmap.addSegment();
+    let step: EditCommand | null = null;
+    const apply = (part: MaskPart | null) => (step = labelmap.applyModelMask(label, part, { points, amend: step }));
+    const result = await service.segment({ objectId: String(label), points }, (progress) => {
+      if (progress.part) apply(progress.part);
+    });
+    if (result.status === 'done') apply(result.region && { region: result.region, mask: result.mask });
+    return result;
+  }
+
+  const segmentDice = (label: number, truth: Uint8Array) => dice(labelmap.labels.map((v) => (v === label ? 1 : 0)), truth);
 
   beforeAll(async () => {
     const loaded = await service.loadModel({ kind: 'url', url: `${baseUrl}/good` });
@@ -180,43 +186,59 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
   it('pre-encodes the patch under the cursor so the first click runs only the decoder', async () => {
     expect(await service.preEncode(phantom.centers[0])).toBe(true);
     expect(await service.preEncode(phantom.centers[0])).toBe(false);
-    const result = done(await service.segment({ objectId: '1', points: [{ index: phantom.centers[0], positive: true }] }));
+    const result = done(await segment(1, [{ index: phantom.centers[0], positive: true }]));
     expect(result.patchesEncoded).toBe(0);
-    expect(dice(result, phantom.geometry.size, phantom.truth[0])).toBeGreaterThanOrEqual(0.9);
+    expect(segmentDice(1, phantom.truth[0])).toBeGreaterThanOrEqual(0.9);
   });
 
   it('a newer request wins over a running one', async () => {
-    const first = service.segment({ objectId: '2', points: [{ index: phantom.centers[1], positive: true }] });
-    const second = service.segment({ objectId: '2', points: [{ index: [phantom.centers[1][0] + 1, phantom.centers[1][1], phantom.centers[1][2]], positive: true }] });
+    const first = segment(2, [{ index: phantom.centers[1], positive: true }]);
+    const second = segment(2, [{ index: [phantom.centers[1][0] + 1, phantom.centers[1][1], phantom.centers[1][2]], positive: true }]);
     expect((await first).status).toBe('superseded');
-    const result = done(await second);
-    expect(dice(result, phantom.geometry.size, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
+    done(await second);
+    expect(segmentDice(2, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
   });
 
   it('replays an object from its points after an undo, and clears a removed mask', async () => {
     const p1 = { index: phantom.centers[0], positive: true };
     const p2 = { index: [phantom.centers[0][0] + 2, phantom.centers[0][1], phantom.centers[0][2]] as Vec3, positive: false };
-    const one = done(await service.segment({ objectId: '3', points: [p1] }));
-    const two = done(await service.segment({ objectId: '3', points: [p1, p2] }));
-    expect(two.mask.reduce((s, v) => s + v, 0)).toBeLessThan(one.mask.reduce((s, v) => s + v, 0));
-    // Undo of the negative click: the same single point again gives exactly the first mask.
-    const again = done(await service.segment({ objectId: '3', points: [p1] }));
-    expect(again.region).toEqual(one.region);
-    expect(Buffer.from(again.mask).equals(Buffer.from(one.mask))).toBe(true);
-    // No points: an empty mask over where the object was, then nothing to change.
-    const cleared = done(await service.segment({ objectId: '3', points: [] }));
-    expect(cleared.region).toEqual(one.region);
-    expect(cleared.mask.every((v) => v === 0)).toBe(true);
+    done(await segment(3, [p1]));
+    const afterOne = labelmap.labels.slice();
+    const countOne = labelmap.voxelCount(3);
+    expect(countOne).toBeGreaterThan(0);
+    done(await segment(3, [p1, p2]));
+    expect(labelmap.voxelCount(3)).toBeLessThan(countOne);
+    // Undo of the negative click, then the same single point again: the worker replays the object
+    // (from an empty mask, clearing where it was) and gives exactly the first mask.
+    labelmap.undo();
+    const replayed = done(await segment(3, [p1]));
+    expect(replayed.region).not.toBeNull();
+    expect(Buffer.from(labelmap.labels).equals(Buffer.from(afterOne))).toBe(true);
+    // No points: the object's voxels are cleared, then there is nothing left to change.
+    done(await segment(3, []));
+    expect(labelmap.voxelCount(3)).toBe(0);
     expect(done(await service.segment({ objectId: '3', points: [] })).region).toBeNull();
   });
 
+  it('sends each patch\'s part with the progress, then only what the parts did not say', async () => {
+    const parts: MaskPart[] = [];
+    const result = done(
+      await service.segment({ objectId: '5', points: [{ index: phantom.centers[1], positive: true }] }, (progress) => {
+        if (progress.part) parts.push(progress.part);
+      }),
+    );
+    expect(parts).toHaveLength(result.patchesRun);
+    expect(result.region).toBeNull();
+    expect(parts[0].mask.length).toBe(parts[0].region.max.reduce((n, v, a) => n * (v - parts[0].region.min[a] + 1), 1));
+  });
+
   it('cancel() stops the running request', async () => {
-    const running = service.segment({ objectId: '4', points: [{ index: [10, 10, 10], positive: true }] });
+    const running = segment(4, [{ index: [10, 10, 10], positive: true }]);
     service.cancel();
     expect((await running).status).toBe('cancelled');
     // The object is replayed cleanly next time.
-    const result = done(await service.segment({ objectId: '4', points: [{ index: phantom.centers[1], positive: true }] }));
-    expect(dice(result, phantom.geometry.size, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
+    done(await segment(4, [{ index: phantom.centers[1], positive: true }]));
+    expect(segmentDice(4, phantom.truth[1])).toBeGreaterThanOrEqual(0.9);
   });
 
   it('switches backend on request and refuses WebGPU where there is none', async () => {

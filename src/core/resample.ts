@@ -10,6 +10,7 @@
  */
 import { canonicalRasPermutation, voxelOffset, voxelStrides, type IndexAxis } from './geometry';
 import type { ImageGeometry, Vec3, Volume } from './types';
+import type { VoxelBox } from './segmentation/region';
 
 export const MODEL_SPACING_MM = 1.5;
 export const PATCH_SIZE = 128;
@@ -200,6 +201,15 @@ function fillBoxByModelRows(target: Uint8Array, size: Vec3, lo: Vec3, hi: Vec3, 
   }
 }
 
+/** The part of a lo/hi range inside `within` (the range itself without one; may come out empty). */
+function clampToBox(range: { lo: Vec3; hi: Vec3 }, within?: VoxelBox): { lo: Vec3; hi: Vec3 } {
+  if (!within) return range;
+  return {
+    lo: range.lo.map((v, a) => Math.max(v, within.min[a])) as Vec3,
+    hi: range.hi.map((v, a) => Math.min(v, within.max[a])) as Vec3,
+  };
+}
+
 function sameAsPrevious(indices: Int32Array): (i: number) => boolean {
   return (i) => indices[i] === indices[i - 1];
 }
@@ -208,9 +218,10 @@ function sameAsPrevious(indices: Int32Array): (i: number) => boolean {
  * Writes a 128^3 C-order patch mask onto an original-grid mask (i-fastest buffer), nearest
  * neighbour, visiting only the original voxels inside the patch's bounding box.
  */
-export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array): void {
+export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array, within?: VoxelBox): void {
   const [ti, tj, tk] = footprint.tensorOffset;
-  const { lo, hi } = footprint;
+  const { lo, hi } = clampToBox(footprint, within);
+  if (lo.some((v, a) => v > hi[a])) return;
   const same = { j: sameAsPrevious(footprint.patchIndex[1]), k: sameAsPrevious(footprint.patchIndex[2]) };
   fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
     const row = tj[j] + tk[k];
@@ -231,11 +242,15 @@ export interface PlacedPatchMask {
  * the value of the covering patch whose centre is nearest (in model voxels), so every patch
  * decides where it has the most context around it. Voxels of the patches' joint bounding box
  * that no patch covers become 0; voxels outside it are left as they are (an object's patches
- * only get added, so they are still 0).
+ * only get added, so they are still 0). With `within`, only the voxels of that box are written:
+ * after a click, only the footprints of the patches it ran can change.
  */
-export function composePatchMasks(target: Uint8Array, grid: ModelGrid, patches: readonly PlacedPatchMask[]): void {
+export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatches: readonly PlacedPatchMask[], within?: VoxelBox): void {
+  // Patches that cover nothing of `within` cannot decide any of its voxels.
+  const patches = within ? allPatches.filter((p) => p.footprint.lo.every((v, a) => v <= within.max[a] && p.footprint.hi[a] >= within.min[a])) : allPatches;
+  if (patches.length === 0) return;
   if (patches.length === 1) {
-    pastePatchMask(target, grid, patches[0].footprint, patches[0].mask);
+    pastePatchMask(target, grid, patches[0].footprint, patches[0].mask, within);
     return;
   }
   const centre = (PATCH_SIZE - 1) / 2;
@@ -243,8 +258,12 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, patches: 
   const offsets = patches.map((p) => p.footprint.tensorOffset);
   const distances = patches.map((p) => p.footprint.patchIndex.map((local) => local.map((v) => (v - centre) ** 2)));
   const masks = patches.map((p) => p.mask);
-  const lo = [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a]))) as Vec3;
-  const hi = [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a]))) as Vec3;
+  const joint = {
+    lo: [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a]))) as Vec3,
+    hi: [0, 1, 2].map((a) => Math.max(...patches.map((p) => p.footprint.hi[a]))) as Vec3,
+  };
+  const { lo, hi } = clampToBox(joint, within);
+  if (lo.some((v, a) => v > hi[a])) return;
   // All patches share the model grid, so any patch's indices tell when rows repeat.
   const first = patches[0].footprint.patchIndex;
   const same = { j: sameAsPrevious(first[1]), k: sameAsPrevious(first[2]) };

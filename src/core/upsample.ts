@@ -25,28 +25,36 @@ function axisTaps(srcSize: number, dstSize: number): AxisTaps {
 /**
  * Trilinear resize matching torch.nn.functional.interpolate(mode='trilinear', align_corners=false).
  * Buffers are C-order (last axis fastest): sizes are [axis0, axis1, axis2] with axis2 fastest, as in
- * the model's [1, 1, D, H, W] tensors.
+ * the model's [1, 1, D, H, W] tensors. Done one axis at a time (last axis first, in float64), which
+ * performs exactly the arithmetic of the nested formula with a quarter of the work.
  */
 export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Float32Array {
   const [s0, s1, s2] = srcSize;
   if (src.length !== s0 * s1 * s2) throw new Error(`upsampleTrilinear: ${src.length} values for size ${srcSize.join('x')}`);
-  const [a, b, c] = [axisTaps(s0, dstSize[0]), axisTaps(s1, dstSize[1]), axisTaps(s2, dstSize[2])];
-  const out = new Float32Array(dstSize[0] * dstSize[1] * dstSize[2]);
-  const plane = s1 * s2;
+  const [d0, d1, d2] = dstSize;
+  const alongLast = new Float64Array(s0 * s1 * d2);
+  resizeAxis(src, alongLast, s0 * s1, s2, 1, axisTaps(s2, d2));
+  const alongMiddle = new Float64Array(s0 * d1 * d2);
+  resizeAxis(alongLast, alongMiddle, s0, s1, d2, axisTaps(s1, d1));
+  const out = new Float32Array(d0 * d1 * d2);
+  resizeAxis(alongMiddle, out, 1, s0, d1 * d2, axisTaps(s0, d0));
+  return out;
+}
+
+/**
+ * Linear resize of one axis of a C-order buffer seen as [outer, axis, inner]: `length` source
+ * samples along the axis become `taps.lo.length`, for every outer and inner index.
+ */
+function resizeAxis(src: ArrayLike<number>, dst: Float32Array | Float64Array, outer: number, length: number, inner: number, taps: AxisTaps): void {
+  const size = taps.lo.length;
   let o = 0;
-  for (let i = 0; i < dstSize[0]; i++) {
-    const i0 = a.lo[i] * plane, i1 = a.hi[i] * plane, wi = a.weight[i];
-    for (let j = 0; j < dstSize[1]; j++) {
-      const j0 = b.lo[j] * s2, j1 = b.hi[j] * s2, wj = b.weight[j];
-      for (let k = 0; k < dstSize[2]; k++, o++) {
-        const k0 = c.lo[k], k1 = c.hi[k], wk = c.weight[k];
-        const v00 = src[i0 + j0 + k0] * (1 - wk) + src[i0 + j0 + k1] * wk;
-        const v01 = src[i0 + j1 + k0] * (1 - wk) + src[i0 + j1 + k1] * wk;
-        const v10 = src[i1 + j0 + k0] * (1 - wk) + src[i1 + j0 + k1] * wk;
-        const v11 = src[i1 + j1 + k0] * (1 - wk) + src[i1 + j1 + k1] * wk;
-        out[o] = (v00 * (1 - wj) + v01 * wj) * (1 - wi) + (v10 * (1 - wj) + v11 * wj) * wi;
-      }
+  for (let a = 0; a < outer; a++) {
+    const base = a * length * inner;
+    for (let t = 0; t < size; t++) {
+      const lo = base + taps.lo[t] * inner;
+      const hi = base + taps.hi[t] * inner;
+      const w = taps.weight[t];
+      for (let c = 0; c < inner; c++, o++) dst[o] = src[lo + c] * (1 - w) + src[hi + c] * w;
     }
   }
-  return out;
 }

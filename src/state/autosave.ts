@@ -4,9 +4,10 @@
  * sampled voxels) offers to restore them; until the user answers, nothing is overwritten.
  */
 import { create } from 'zustand';
-import { decodeRuns, encodeRuns } from '../core/segmentation/region';
+import { RunEncoder } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import type { Segment } from '../core/segmentation/segments';
+import { type BoxValues, rawValues } from '../core/segmentation/voxel-patch';
 import { currentSegmentation, onSegmentationReplaced } from './segmentation';
 import { getVolume } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
@@ -14,13 +15,15 @@ import { useVolumeStore } from './volumeStore';
 const DB_NAME = 'sam-med3d';
 const STORE = 'sessions';
 const SAVE_DELAY_MS = 1000;
+/** Labelmap bytes coded per main-thread task (a few milliseconds). */
+const CODING_SLICE_BYTES = 1 << 22;
 
 interface SavedSession {
   key: string;
   savedAt: number;
   segments: Segment[];
-  labelValues: Uint8Array;
-  labelLengths: Uint32Array;
+  /** Run-length coded, or raw when coding would not make it smaller (noise). */
+  labels: BoxValues;
 }
 
 interface AutosaveState {
@@ -71,13 +74,21 @@ let saveTimer = 0;
 async function save(): Promise<void> {
   const target = watched;
   if (!target || useAutosaveStore.getState().offer) return;
-  const runs = encodeRuns(target.segmentation.labels);
+  // Coded in short tasks, so that a large labelmap never blocks the UI; a change meanwhile
+  // abandons this save (the change schedules its own).
+  const { segmentation } = target;
+  const version = segmentation.version;
+  const encoder = new RunEncoder(segmentation.labels);
+  while (!encoder.done && encoder.bytes < segmentation.labels.length) {
+    encoder.encode(CODING_SLICE_BYTES);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (segmentation.version !== version || watched !== target) return;
+  }
   const session: SavedSession = {
     key: target.key,
     savedAt: Date.now(),
-    segments: [...target.segmentation.segments],
-    labelValues: runs.values,
-    labelLengths: runs.lengths,
+    segments: [...segmentation.segments],
+    labels: encoder.done && encoder.bytes < segmentation.labels.length ? encoder.result() : segmentation.labels,
   };
   try {
     await withStore('readwrite', (store) => store.put(session));
@@ -103,7 +114,7 @@ async function watch(segmentation: Segmentation | null): Promise<void> {
     }),
   };
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(key)).catch(() => undefined);
-  if (saved && saved.segments.length > 0 && watched?.key === key) {
+  if (saved?.labels && saved.segments.length > 0 && watched?.key === key) {
     useAutosaveStore.setState({ offer: { savedAt: saved.savedAt, segmentCount: saved.segments.length } });
   }
 }
@@ -117,7 +128,7 @@ export async function restoreSession(): Promise<void> {
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(target.key));
   useAutosaveStore.setState({ offer: null });
   if (!saved || currentSegmentation() !== target.segmentation) return;
-  const labels = decodeRuns({ values: saved.labelValues, lengths: saved.labelLengths }, target.segmentation.labels.length);
+  const labels = rawValues(saved.labels, target.segmentation.labels.length);
   target.segmentation.replaceAll(labels, saved.segments);
 }
 

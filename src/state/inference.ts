@@ -8,7 +8,8 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
-import type { Backend, BackendInfo, LoadModelProgress, ModelSource, SegmentProgress } from '../workers/inference-api';
+import type { EditCommand } from '../core/segmentation/history';
+import type { Backend, BackendInfo, LoadModelProgress, MaskPart, ModelSource, SegmentProgress } from '../workers/inference-api';
 import { createInferenceClient, type InferenceClient } from '../workers/inference-client';
 import { activeSegment, currentSegmentation, onSegmentationReplaced } from './segmentation';
 import { getVolume } from './volumeRegistry';
@@ -25,8 +26,11 @@ export interface InferenceState {
   progress: { text: string; fraction: number | null } | null;
   /** Points of a click whose mask is still being computed (drawn before the result comes). */
   pendingPoints: { label: number; points: SegmentPoint[] } | null;
-  /** Timing of the last applied click (performance.now() on the main thread), for the benchmark. */
-  lastClick: { clickedAt: number; appliedAt: number; workerMs: number; patchesEncoded: number } | null;
+  /**
+   * Timing of the last applied click (performance.now() on the main thread), for the benchmark:
+   * when its first part was on the labelmap, and when all of it was.
+   */
+  lastClick: { clickedAt: number; shownAt: number; appliedAt: number; workerMs: number; patchesEncoded: number } | null;
   /** When the last pre-encoding finished (it encoded a new patch). */
   preEncodedAt: number | null;
   /** Most 128^3 patches a click may follow a large target across (a user setting, kept in localStorage). */
@@ -165,18 +169,32 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   const base = pending?.label === segment.label ? pending.points : segment.points;
   const points = [...base, { index, positive }];
   useInferenceStore.setState({ pendingPoints: { label: segment.label, points }, progress: { text: 'Segmenting', fraction: null } });
+  // The mask arrives in parts (one per patch run); together they are one undoable step.
+  let step: EditCommand | null = null;
+  let shownAt: number | null = null;
+  const show = (part: MaskPart | null) => {
+    // The segment may have been deleted, or the volume replaced, while the worker ran.
+    if (currentSegmentation() !== segmentation || !segmentation.segment(segment.label)) return;
+    const first = step === null;
+    step = segmentation.applyModelMask(segment.label, part, { points, amend: step });
+    // Timed at the next frame, when the views have drawn the new overlay.
+    if (first) requestAnimationFrame(() => (shownAt = performance.now()));
+  };
   try {
     const result = await client().segment(
       { objectId: String(segment.label), points, maxPatches: useInferenceStore.getState().maxPatches },
-      Comlink.proxy((p: SegmentProgress) => useInferenceStore.setState({ progress: { text: `Segmenting: patch ${p.patchesDone}`, fraction: null } })),
+      Comlink.proxy((p: SegmentProgress) => {
+        useInferenceStore.setState({ progress: { text: `Segmenting: patch ${p.patchesDone}`, fraction: null } });
+        if (p.part) show(p.part);
+      }),
     );
     if (result.status !== 'done') return;
-    // The segment may have been deleted, or the volume replaced, while the worker ran.
-    if (currentSegmentation() !== segmentation || !segmentation.segment(segment.label)) return;
-    const mask = result.region && { region: result.region, mask: result.mask };
-    segmentation.applyModelMask(segment.label, mask, { points });
-    useInferenceStore.setState({
-      lastClick: { clickedAt, appliedAt: performance.now(), workerMs: result.milliseconds, patchesEncoded: result.patchesEncoded },
+    show(result.region && { region: result.region, mask: result.mask });
+    requestAnimationFrame(() => {
+      const appliedAt = performance.now();
+      useInferenceStore.setState({
+        lastClick: { clickedAt, shownAt: shownAt ?? appliedAt, appliedAt, workerMs: result.milliseconds, patchesEncoded: result.patchesEncoded },
+      });
     });
   } catch (error) {
     useInferenceStore.setState({ message: (error as Error).message });

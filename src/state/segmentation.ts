@@ -75,13 +75,29 @@ function publish(segmentation: Segmentation): void {
   });
 }
 
+/** Milliseconds of undo-data coding per main-thread task: short enough not to hold up input or frames. */
+const COMPACTION_SLICE_MS = 8;
+let compactionTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Codes the history's raw undo data in short tasks after a change, until none is left. */
+function scheduleCompaction(segmentation: Segmentation): void {
+  if (compactionTimer !== null || !segmentation.historyNeedsCompaction) return;
+  compactionTimer = setTimeout(() => {
+    compactionTimer = null;
+    if (segmentation === current && segmentation.compactHistory(COMPACTION_SLICE_MS)) scheduleCompaction(segmentation);
+  }, 0);
+}
+
 function attach(volumeId: string | null): void {
   const volume = useVolumeStore.getState().current;
   current = volume && volume.id === volumeId ? new Segmentation(volume.geometry) : null;
   useSegmentationStore.setState({ volumeId: current ? volumeId : null, segments: [], activeLabel: null, version: 0 });
   if (current) {
     const segmentation = current;
-    segmentation.subscribe(() => publish(segmentation));
+    segmentation.subscribe(() => {
+      publish(segmentation);
+      scheduleCompaction(segmentation);
+    });
     publish(segmentation);
   }
   volumeListeners.forEach((listener) => listener(current));

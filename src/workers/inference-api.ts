@@ -30,12 +30,23 @@ export interface LoadedModel {
   backend: BackendInfo;
 }
 
+/** An object's mask inside `region` (i-fastest in the box); voxels outside it are not described. */
+export interface MaskPart {
+  region: VoxelBox;
+  mask: Uint8Array;
+}
+
 export interface SegmentProgress {
   /** Patches of the 128^3 model window run so far for this request. */
   patchesDone: number;
   maxPatches: number;
   /** Whether the patch just run needed the encoder. */
   encoded: boolean;
+  /**
+   * The object's mask where the patch just run may have changed it, to show at once (a target
+   * followed across patches grows part by part). Null when nothing there can have changed.
+   */
+  part: MaskPart | null;
 }
 
 export interface SegmentRequest {
@@ -51,8 +62,9 @@ export type SegmentResult =
   | {
       status: 'done';
       /**
-       * The object's mask inside `region` (i-fastest in the box); voxels outside it did not change.
-       * Null when the object is empty now and was before (nothing to change).
+       * The object's mask inside `region` (i-fastest in the box), where the parts sent with the
+       * progress did not already say it: where a replayed or emptied object was before. Null when
+       * the parts said everything.
        */
       region: VoxelBox | null;
       mask: Uint8Array;
@@ -73,7 +85,8 @@ export interface InferenceApi {
    * only runs the decoder. Resolves to whether it encoded something.
    */
   preEncode(point: Vec3): Promise<boolean>;
-  segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void): Promise<SegmentResult>;
+  /** Runs the request's new points; each patch's part goes to `onProgress`, which the request waits for. */
+  segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void | Promise<void>): Promise<SegmentResult>;
   /** Cancels the running segment request (it resolves as 'cancelled'). */
   cancel(): void;
   /** Forgets an object's prompts (segment deleted). */

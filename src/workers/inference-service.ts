@@ -10,7 +10,7 @@
  */
 import * as Comlink from 'comlink';
 import { SegmentationSession } from '../core/engine/session';
-import { type VoxelBox, boxVoxelCount, maskBounds, readBox, unionBox } from '../core/segmentation/region';
+import { type VoxelBox, boxVoxelCount, intersectBox, maskBounds, readBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadCheckpointModel } from '../inference/checkpoint-loader';
@@ -18,6 +18,7 @@ import { loadModelFromFiles, loadModelFromUrl } from '../inference/model-loader'
 import { type Backend, type BackendInfo, type GraphInput, OrtWebRunner, type SessionProgress } from '../inference/ort-web-runner';
 import type {
   InferenceApi,
+  MaskPart,
   LoadModelProgress,
   LoadedModel,
   ModelSource,
@@ -105,7 +106,7 @@ export class InferenceService implements InferenceApi {
     }
   }
 
-  async segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void): Promise<SegmentResult> {
+  async segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void | Promise<void>): Promise<SegmentResult> {
     const session = this.session;
     if (!session) throw new Error(this.runner ? 'No image is loaded.' : 'No model is loaded.');
     const started = performance.now();
@@ -120,8 +121,11 @@ export class InferenceService implements InferenceApi {
       object = { applied: [], inSync: true, bounds: null };
       this.objects.set(request.objectId, object);
     }
+    const tracked = object;
     const extendsApplied =
       object.inSync && object.applied.length <= request.points.length && object.applied.every((p, n) => samePoint(p, request.points[n]));
+    // A replayed object starts empty: wherever it was before must be cleared where it no longer is.
+    const formerBounds = extendsApplied ? null : object.bounds;
     if (!extendsApplied) {
       session.removeObject(request.objectId);
       object.applied = [];
@@ -131,15 +135,27 @@ export class InferenceService implements InferenceApi {
     await this.preEncoding;
     this.busy = true;
     object.inSync = false;
-    let result: Awaited<ReturnType<SegmentationSession['addClick']>> | null = null;
+    let iou = 0;
+    let patchesRun = 0;
+    let patchesEncoded = 0;
     try {
       for (const point of pending) {
-        result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
+        const result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
           maxPatches: request.maxPatches,
-          onProgress: (p) => onProgress?.({ patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded }),
+          onProgress: async (p) => {
+            // A newer request wins: nothing of this one may reach the UI any more.
+            if (isStale()) return;
+            const part = this.maskPart(session, request.objectId, tracked, p.changed);
+            const progress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
+            // The part's mask is a fresh copy: move it to the UI instead of cloning it.
+            await onProgress?.(part ? Comlink.transfer(progress, [part.mask.buffer]) : progress);
+          },
         });
         object.applied.push(point);
+        iou = result.iou;
+        patchesRun += result.patchesRun;
+        patchesEncoded += result.patchesEncoded;
       }
       object.inSync = true;
     } catch (error) {
@@ -150,23 +166,35 @@ export class InferenceService implements InferenceApi {
     }
     if (isStale()) return { status: 'superseded' };
 
+    let region: VoxelBox | null = null;
+    let mask: Uint8Array = new Uint8Array(0);
+    if (request.points.length === 0) {
+      // No points left: clear wherever the object was.
+      region = object.bounds;
+      object.bounds = null;
+      mask = new Uint8Array(region ? boxVoxelCount(region) : 0);
+    } else if (formerBounds) {
+      region = formerBounds;
+      mask = readBox(session.objectMask(request.objectId)!.data, session.volume.geometry.size, region);
+    }
+    return Comlink.transfer<SegmentResult>(
+      { status: 'done', region, mask, iou, patchesRun, patchesEncoded, milliseconds: performance.now() - started },
+      [mask.buffer],
+    );
+  }
+
+  /**
+   * The object's mask inside `changed` (what one patch may have changed), cut down to where the
+   * object is now or was before: elsewhere in the box no voxel can change.
+   */
+  private maskPart(session: SegmentationSession, objectId: string, object: ObjectState, changed: VoxelBox | null): MaskPart | null {
+    const mask = session.objectMask(objectId)?.data;
+    if (!mask || !changed) return null;
     const size = session.volume.geometry.size;
-    const mask = result?.mask.data ?? session.objectMask(request.objectId)?.data;
-    const bounds = mask && request.points.length > 0 ? maskBounds(mask, size) : null;
-    // The region also covers where the object was, so voxels it no longer holds are cleared.
-    const region = unionBox(bounds, object.bounds);
-    object.bounds = bounds;
-    const regionMask = !region ? new Uint8Array(0) : bounds ? readBox(mask!, size, region) : new Uint8Array(boxVoxelCount(region));
-    // The region's mask is a fresh copy: move it to the UI instead of cloning it.
-    return Comlink.transfer<SegmentResult>({
-      status: 'done',
-      region,
-      mask: regionMask,
-      iou: result?.iou ?? 0,
-      patchesRun: result?.patchesRun ?? 0,
-      patchesEncoded: result?.patchesEncoded ?? 0,
-      milliseconds: performance.now() - started,
-    }, [regionMask.buffer]);
+    const bounds = maskBounds(mask, size, changed);
+    const region = intersectBox(changed, unionBox(bounds, object.bounds));
+    object.bounds = unionBox(object.bounds, bounds);
+    return region && { region, mask: readBox(mask, size, region) };
   }
 
   cancel(): void {

@@ -23,6 +23,7 @@ import {
 } from '../resample';
 import { voxelCount, voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
+import { type VoxelBox, unionBox } from '../segmentation/region';
 import { EmbeddingCache } from './embedding-cache';
 import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
@@ -47,13 +48,16 @@ export interface PatchProgress {
   offset: Vec3;
   /** Whether it needed the encoder (no cached embedding). */
   encoded: boolean;
+  /** The original voxels of the object's mask this patch may have changed (its footprint), or null. */
+  changed: VoxelBox | null;
 }
 
 export interface ClickOptions {
   signal?: AbortSignal;
   /** Most patches this click may run, instead of the session's `maxPatches` (at least 1). */
   maxPatches?: number;
-  onProgress?: (progress: PatchProgress) => void;
+  /** Called after each patch, its part already on the object's mask; the click waits for a returned promise. */
+  onProgress?: (progress: PatchProgress) => unknown;
 }
 
 export interface ClickResult {
@@ -63,6 +67,16 @@ export interface ClickResult {
   iou: number;
   patchesRun: number;
   patchesEncoded: number;
+  /** The original voxels this click may have changed (the footprints of the patches it ran), or null. */
+  changed: VoxelBox | null;
+}
+
+/** Counts and the changed original-grid box of one click. */
+interface ClickStats {
+  run: number;
+  encoded: number;
+  limit: number;
+  changed: VoxelBox | null;
 }
 
 interface Patch {
@@ -161,30 +175,30 @@ export class SegmentationSession {
       for (const patch of clicked) patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
 
-    const stats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches) };
+    const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), changed: null };
     try {
       const queue = [...clicked];
-      for (const patch of clicked) await this.runPatch(patch, patch.prediction?.logits, stats, options);
+      for (const patch of clicked) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
       while (queue.length > 0 && stats.run < stats.limit) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {
           if (stats.run >= stats.limit) break;
           const neighbour = this.openNeighbour(object, from, axis, side);
           const maskInput = shiftedLogits((from.prediction as PatchPrediction).logits, axis, side);
-          await this.runPatch(neighbour, maskInput, stats, options);
+          await this.runPatch(object, neighbour, maskInput, stats, options);
           if (grewBeyondOverlap(neighbour, axis, side)) queue.push(neighbour);
         }
       }
     } finally {
       // A cancelled click leaves no half-made patch behind (its clicks stay in object.clicks).
       object.patches = object.patches.filter((p) => p.prediction);
-      this.compose(object);
     }
     return {
       mask: this.maskVolume(object),
       iou: (clicked[0].prediction as PatchPrediction).iou,
       patchesRun: stats.run,
       patchesEncoded: stats.encoded,
+      changed: stats.changed,
     };
   }
 
@@ -232,7 +246,8 @@ export class SegmentationSession {
     return { embeddings, encoded: true };
   }
 
-  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: { run: number; encoded: number; limit: number }, options: ClickOptions): Promise<void> {
+  /** Runs a patch and pastes its part of the object's mask (so the mask is current after every patch). */
+  private async runPatch(object: SegmentedObject, patch: Patch, maskInput: Float32Array | undefined, stats: ClickStats, options: ClickOptions): Promise<void> {
     options.signal?.throwIfAborted();
     const { embeddings, encoded } = await this.embeddings(patch.offset, options.signal);
     if (encoded) {
@@ -241,7 +256,11 @@ export class SegmentationSession {
     }
     patch.prediction = await decodePatch(this.runner, embeddings, patch.points, maskInput);
     stats.run++;
-    options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded });
+    // Each voxel takes the patch centred nearest to it, so only this footprint can change.
+    const changed = footprintBox(patch.footprint);
+    if (changed) this.compose(object, changed);
+    stats.changed = unionBox(stats.changed, changed);
+    await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
   }
 
   /** Faces (model axis, side -1 | +1) the patch's mask touches inside the volume, with no patch of the object beyond. */
@@ -271,11 +290,18 @@ export class SegmentationSession {
     return this.newPatch(object, offset, sampled);
   }
 
-  /** Pastes the object's patches onto its mask, each voxel from the patch centred nearest to it. */
-  private compose(object: SegmentedObject): void {
-    const placed = object.patches.map((p) => ({ offset: p.offset, footprint: p.footprint, mask: (p.prediction as PatchPrediction).mask }));
-    if (placed.length > 0) composePatchMasks(object.mask, this.grid, placed);
+  /** Pastes the object's patches onto its mask inside `within`, each voxel from the patch centred nearest to it. */
+  private compose(object: SegmentedObject, within: VoxelBox): void {
+    const placed = object.patches
+      .filter((p) => p.prediction)
+      .map((p) => ({ offset: p.offset, footprint: p.footprint, mask: (p.prediction as PatchPrediction).mask }));
+    composePatchMasks(object.mask, this.grid, placed, within);
   }
+}
+
+/** The original voxels a patch covers, as a box (null when it covers none). */
+function footprintBox(footprint: PatchFootprint): VoxelBox | null {
+  return footprint.lo.some((v, a) => v > footprint.hi[a]) ? null : { min: [...footprint.lo], max: [...footprint.hi] };
 }
 
 function toPatch(model: Vec3, offset: Vec3): Vec3 {

@@ -1,10 +1,14 @@
+import { RunEncoder } from './region';
 import type { Segment } from './segments';
 import { type VoxelPatch, patchBytes } from './voxel-patch';
 
-/** One undoable step: the voxels it changed (if any) and the segment table before and after it. */
+/**
+ * One undoable step: the voxels it changed, as patches applied in order (a model result that
+ * follows a target across patches arrives in parts), and the segment table before and after it.
+ */
 export interface EditCommand {
   name: string;
-  patch: VoxelPatch | null;
+  patches: VoxelPatch[];
   segmentsBefore: readonly Segment[];
   segmentsAfter: readonly Segment[];
 }
@@ -17,21 +21,44 @@ function tableBytes(segments: readonly Segment[]): number {
 }
 
 export function commandBytes(command: EditCommand): number {
-  const patch = command.patch ? patchBytes(command.patch) : 0;
-  return patch + tableBytes(command.segmentsBefore) + tableBytes(command.segmentsAfter);
+  const patches = command.patches.reduce((sum, patch) => sum + patchBytes(patch), 0);
+  return patches + tableBytes(command.segmentsBefore) + tableBytes(command.segmentsAfter);
 }
 
 export const DEFAULT_HISTORY_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/** Bytes coded per step of `compact` between clock checks (a few milliseconds of work). */
+const CODING_SLICE = 1 << 20;
+/** Raw patch sides allowed to wait for coding; beyond, `push` codes the oldest at once (bounds memory without idle time). */
+const MAX_WAITING_SIDES = 4;
+
+interface Entry {
+  command: EditCommand;
+  bytes: number;
+}
+
+/** A raw side of a patch being run-length coded. */
+interface CodingJob {
+  entry: Entry;
+  patch: VoxelPatch;
+  side: 'before' | 'after';
+  raw: Uint8Array;
+  encoder: RunEncoder;
+}
 
 /**
  * Linear undo/redo stack with a memory budget: when the commands' total size exceeds it, the oldest
  * are forgotten (they can no longer be undone), so memory stays bounded whatever the session length
  * (by the budget, or by the newest step when that alone is larger).
+ *
+ * Patches may arrive with raw values (a model result over a large box, applied without delay);
+ * `compact` run-length codes them later, in time slices, keeping whichever form is smaller.
  */
 export class EditHistory {
-  private done: { command: EditCommand; bytes: number }[] = [];
-  private undone: { command: EditCommand; bytes: number }[] = [];
+  private done: Entry[] = [];
+  private undone: Entry[] = [];
   private totalBytes = 0;
+  private coding: CodingJob[] = [];
 
   constructor(readonly budgetBytes = DEFAULT_HISTORY_BUDGET_BYTES) {}
 
@@ -51,17 +78,48 @@ export class EditHistory {
     return this.done.length;
   }
 
+  /** Whether some patch still holds raw values that `compact` would code. */
+  get needsCompaction(): boolean {
+    return this.coding.length > 0;
+  }
+
   /** Records a new command; the redo branch is discarded. */
   push(command: EditCommand): void {
-    for (const entry of this.undone) this.totalBytes -= entry.bytes;
+    for (const entry of this.undone) this.forget(entry);
     this.undone = [];
-    const bytes = commandBytes(command);
-    this.done.push({ command, bytes });
-    this.totalBytes += bytes;
-    // The newest step always stays undoable, even when it alone exceeds the budget.
-    while (this.totalBytes > this.budgetBytes && this.done.length > 1) {
-      this.totalBytes -= this.done.shift()!.bytes;
-    }
+    const entry = { command, bytes: commandBytes(command) };
+    this.done.push(entry);
+    this.totalBytes += entry.bytes;
+    command.patches.forEach((patch) => this.queueCoding(entry, patch));
+    this.enforceBudget();
+  }
+
+  /** The newest undoable command, or null. */
+  get last(): EditCommand | null {
+    return this.done.at(-1)?.command ?? null;
+  }
+
+  /** Adds a patch (already applied) and a new table to the newest command: one step in parts. */
+  amendLast(patch: VoxelPatch | null, segmentsAfter: readonly Segment[]): void {
+    const entry = this.done.at(-1);
+    if (!entry) throw new Error('amendLast() with no command to amend.');
+    if (patch) entry.command.patches.push(patch);
+    entry.command.segmentsAfter = segmentsAfter;
+    const bytes = commandBytes(entry.command);
+    this.totalBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    if (patch) this.queueCoding(entry, patch);
+    this.enforceBudget();
+  }
+
+  /** Codes raw patch values for about `budgetMs`; true when some are left for a later call. */
+  compact(budgetMs: number): boolean {
+    const end = performance.now() + budgetMs;
+    // At least one slice per call, so a zero budget still makes progress.
+    do this.codeSlice();
+    while (this.coding.length > 0 && performance.now() < end);
+    this.enforceBudget();
+    return this.coding.length > 0;
   }
 
   /** The command to revert, moved to the redo stack. */
@@ -83,6 +141,45 @@ export class EditHistory {
   clear(): void {
     this.done = [];
     this.undone = [];
+    this.coding = [];
     this.totalBytes = 0;
+  }
+
+  private queueCoding(entry: Entry, patch: VoxelPatch): void {
+    for (const side of ['before', 'after'] as const) {
+      const values = patch[side];
+      if (values instanceof Uint8Array) this.coding.push({ entry, patch, side, raw: values, encoder: new RunEncoder(values) });
+    }
+    while (this.coding.length > MAX_WAITING_SIDES) this.codeSlice();
+  }
+
+  private codeSlice(): void {
+    const job = this.coding[0];
+    if (!job) return;
+    job.encoder.encode(CODING_SLICE);
+    // Noise codes into more bytes than it has: then the raw values stay.
+    const larger = job.encoder.bytes >= job.raw.byteLength;
+    if (!job.encoder.done && !larger) return;
+    this.coding.shift();
+    if (larger) return;
+    job.patch[job.side] = job.encoder.result();
+    const bytes = commandBytes(job.entry.command);
+    this.totalBytes += bytes - job.entry.bytes;
+    job.entry.bytes = bytes;
+  }
+
+  /**
+   * Forgets the oldest steps while over budget. Raw values waiting to be coded are not counted
+   * (they shrink within moments, and MAX_WAITING_SIDES bounds them); the newest step always stays
+   * undoable, even when it alone exceeds the budget.
+   */
+  private enforceBudget(): void {
+    const waiting = () => this.coding.reduce((sum, job) => sum + job.raw.byteLength, 0);
+    while (this.totalBytes - waiting() > this.budgetBytes && this.done.length > 1) this.forget(this.done.shift()!);
+  }
+
+  private forget(entry: Entry): void {
+    this.totalBytes -= entry.bytes;
+    this.coding = this.coding.filter((job) => job.entry !== entry);
   }
 }

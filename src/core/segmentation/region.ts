@@ -61,16 +61,68 @@ export interface RunLength {
 }
 
 export function encodeRuns(data: Uint8Array): RunLength {
-  let runs = 0;
-  for (let n = 0; n < data.length; n++) if (n === 0 || data[n] !== data[n - 1]) runs++;
-  const values = new Uint8Array(runs);
-  const lengths = new Uint32Array(runs);
-  let r = -1;
-  for (let n = 0; n < data.length; n++) {
-    if (n === 0 || data[n] !== data[n - 1]) values[++r] = data[n];
-    lengths[r]++;
+  const encoder = new RunEncoder(data);
+  encoder.encode(data.length);
+  return encoder.result();
+}
+
+/**
+ * Run-length codes a buffer a slice at a time, so the main thread can code a large labelmap
+ * between frames instead of blocking for the whole of it.
+ */
+export class RunEncoder {
+  private values = new Uint8Array(256);
+  private lengths = new Uint32Array(256);
+  private runs = 0;
+  private position = 0;
+
+  constructor(private readonly data: Uint8Array) {}
+
+  get done(): boolean {
+    return this.position >= this.data.length;
   }
-  return { values, lengths };
+
+  /** Size of the runs coded so far, as `runBytes` counts it. */
+  get bytes(): number {
+    return this.runs * (Uint8Array.BYTES_PER_ELEMENT + Uint32Array.BYTES_PER_ELEMENT);
+  }
+
+  /** Codes up to `count` more bytes. */
+  encode(count: number): void {
+    const { data } = this;
+    const end = Math.min(data.length, this.position + count);
+    let runs = this.runs;
+    let value = runs > 0 ? this.values[runs - 1] : -1;
+    let length = runs > 0 ? this.lengths[runs - 1] : 0;
+    for (let n = this.position; n < end; n++) {
+      if (data[n] === value) {
+        length++;
+        continue;
+      }
+      if (runs > 0) this.lengths[runs - 1] = length;
+      if (runs === this.values.length) this.grow();
+      value = data[n];
+      this.values[runs++] = value;
+      length = 1;
+    }
+    if (runs > 0) this.lengths[runs - 1] = length;
+    this.runs = runs;
+    this.position = end;
+  }
+
+  result(): RunLength {
+    if (!this.done) throw new Error('RunEncoder.result() before the whole buffer is coded.');
+    return { values: this.values.slice(0, this.runs), lengths: this.lengths.slice(0, this.runs) };
+  }
+
+  private grow(): void {
+    const values = new Uint8Array(this.values.length * 2);
+    const lengths = new Uint32Array(this.lengths.length * 2);
+    values.set(this.values);
+    lengths.set(this.lengths);
+    this.values = values;
+    this.lengths = lengths;
+  }
 }
 
 export function decodeRuns(runs: RunLength, length: number): Uint8Array {
@@ -88,25 +140,27 @@ export function runBytes(runs: RunLength): number {
 }
 
 /**
- * The smallest box holding every 1 of a 0/1 mask (i-fastest), or null when it is empty. Native
- * indexOf skips empty slices and rows quickly: model masks are mostly empty.
+ * The smallest box holding every 1 of a 0/1 mask (i-fastest), looking only inside `within` (default:
+ * everywhere), or null when there is none. Native indexOf skips empty slices and rows quickly:
+ * model masks are mostly empty.
  */
-export function maskBounds(mask: Uint8Array, size: Vec3): VoxelBox | null {
-  const [nx, ny, nz] = size;
-  const sliceSize = nx * ny;
+export function maskBounds(mask: Uint8Array, size: Vec3, within: VoxelBox = { min: [0, 0, 0], max: [size[0] - 1, size[1] - 1, size[2] - 1] }): VoxelBox | null {
+  const [nx, ny] = size;
+  const [i0, j0, k0] = within.min;
+  const [i1, j1, k1] = within.max;
   let box: VoxelBox | null = null;
-  for (let k = 0; k < nz; k++) {
-    const slice = mask.subarray(k * sliceSize, (k + 1) * sliceSize);
+  for (let k = k0; k <= k1; k++) {
+    const slice = mask.subarray(nx * ny * k + nx * j0, nx * ny * k + nx * (j1 + 1));
     if (slice.indexOf(1) < 0) continue;
-    for (let j = 0; j < ny; j++) {
-      const row = slice.subarray(j * nx, (j + 1) * nx);
+    for (let j = j0; j <= j1; j++) {
+      const row = mask.subarray(nx * (j + ny * k) + i0, nx * (j + ny * k) + i1 + 1);
       const first = row.indexOf(1);
       if (first < 0) continue;
       const last = row.lastIndexOf(1);
-      if (!box) box = { min: [first, j, k], max: [last, j, k] };
+      if (!box) box = { min: [i0 + first, j, k], max: [i0 + last, j, k] };
       else {
-        box.min = [Math.min(box.min[0], first), Math.min(box.min[1], j), box.min[2]];
-        box.max = [Math.max(box.max[0], last), Math.max(box.max[1], j), k];
+        box.min = [Math.min(box.min[0], i0 + first), Math.min(box.min[1], j), box.min[2]];
+        box.max = [Math.max(box.max[0], i0 + last), Math.max(box.max[1], j), k];
       }
     }
   }
@@ -121,4 +175,12 @@ export function unionBox(a: VoxelBox | null, b: VoxelBox | null): VoxelBox | nul
     min: [Math.min(a.min[0], b.min[0]), Math.min(a.min[1], b.min[1]), Math.min(a.min[2], b.min[2])],
     max: [Math.max(a.max[0], b.max[0]), Math.max(a.max[1], b.max[1]), Math.max(a.max[2], b.max[2])],
   };
+}
+
+/** The voxels both boxes hold, or null when they do not overlap (or either is null). */
+export function intersectBox(a: VoxelBox | null, b: VoxelBox | null): VoxelBox | null {
+  if (!a || !b) return null;
+  const min = a.min.map((v, axis) => Math.max(v, b.min[axis])) as Vec3;
+  const max = a.max.map((v, axis) => Math.min(v, b.max[axis])) as Vec3;
+  return min.some((v, axis) => v > max[axis]) ? null : { min, max };
 }

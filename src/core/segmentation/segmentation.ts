@@ -1,9 +1,9 @@
-import type { ImageGeometry } from '../types';
+import type { ImageGeometry, Vec3 } from '../types';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
-import { type VoxelBox, clipBox, encodeRuns, readBox } from './region';
+import { type VoxelBox, clipBox, readBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
-import { LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
+import { type BoxValues, LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
 
 /** A model result for one segment: a 0/1 mask over `region` (i-fastest within the box). */
 export interface RegionMask {
@@ -115,56 +115,51 @@ export class Segmentation {
 
   /**
    * Applies a model result to a segment: inside `region`, the segment becomes exactly the mask,
-   * except that voxels of other segments are kept unless `overwriteOthers`. Outside the region
-   * (everywhere, for a null result) nothing changes. The segment's prompt points are replaced by
-   * `points` in the same step.
+   * except that voxels of other segments are kept. Outside the region (everywhere, for a null
+   * result) nothing changes. The segment's prompt points are replaced by `points` in the same step.
+   * Returns the step; passing it as `amend` to the next call makes that call part of the same step
+   * (a result that arrives in parts), as long as no other edit came in between.
    */
   applyModelMask(
     label: number,
     result: RegionMask | null,
-    options: { points?: readonly SegmentPoint[]; overwriteOthers?: boolean } = {},
-  ): void {
+    options: { points?: readonly SegmentPoint[]; amend?: EditCommand | null } = {},
+  ): EditCommand | null {
     const current = this.requireSegment(label);
     const box = result && clipBox(result.region, this.geometry.size);
     let patch: VoxelPatch | null = null;
     if (result && box) {
-      // The box is known: keep its values before and after (cheaper than row tracking for big masks).
+      // Raw copies of the box before and after: a model result can cover millions of voxels, and
+      // run-length coding them here would delay the overlay; the history codes them later.
       const size = this.geometry.size;
       const before = readBox(this.labels, size, box);
-      const regionWidth = result.region.max[0] - result.region.min[0] + 1;
-      const regionHeight = result.region.max[1] - result.region.min[1] + 1;
-      let changed = false;
-      for (let k = box.min[2]; k <= box.max[2]; k++) {
-        for (let j = box.min[1]; j <= box.max[1]; j++) {
-          const rowStart = size[0] * (j + size[1] * k);
-          const maskRow =
-            regionWidth * (j - result.region.min[1] + regionHeight * (k - result.region.min[2])) - result.region.min[0];
-          // Most rows of a region hold neither mask nor segment: skip them with native scans.
-          const maskSpan = result.mask.subarray(maskRow + box.min[0], maskRow + box.max[0] + 1);
-          const labelSpan = this.labels.subarray(rowStart + box.min[0], rowStart + box.max[0] + 1);
-          if (maskSpan.indexOf(1) < 0 && labelSpan.indexOf(label) < 0) continue;
-          for (let i = box.min[0]; i <= box.max[0]; i++) {
-            const offset = rowStart + i;
-            const value = this.labels[offset];
-            let next = value;
-            if (result.mask[maskRow + i]) {
-              if (value === 0 || options.overwriteOthers) next = label;
-            } else if (value === label) {
-              next = 0;
-            }
-            if (next !== value) {
-              this.labels[offset] = next;
-              changed = true;
-            }
-          }
-        }
+      const countDelta = applyMaskRows(this.labels, size, box, result, label);
+      if (countDelta) {
+        patch = { box, before, after: readBox(this.labels, size, box) };
+        this.counts[label] += countDelta.label;
+        this.counts[0] += countDelta.free;
       }
-      if (changed) patch = { box, before: encodeRuns(before), after: encodeRuns(readBox(this.labels, size, box)) };
     }
     const table = options.points
       ? this.table.map((s) => (s === current ? { ...s, points: options.points! } : s))
       : this.table;
-    this.commit('Segment', patch, table);
+    if (options.amend && options.amend === this.history.last) {
+      this.history.amendLast(patch, table);
+      this.table = table;
+      this.emit(patch?.box ?? null);
+      return options.amend;
+    }
+    this.commit('Segment', patch, table, { counted: true });
+    return this.history.last;
+  }
+
+  /** Run-length codes raw undo data for about `budgetMs` (call when idle); true while some is left. */
+  compactHistory(budgetMs: number): boolean {
+    return this.history.compact(budgetMs);
+  }
+
+  get historyNeedsCompaction(): boolean {
+    return this.history.needsCompaction;
   }
 
   /** Starts a brush or eraser stroke on a segment; dabs until `endStroke` form one undo step. */
@@ -259,31 +254,34 @@ export class Segmentation {
     return segment;
   }
 
-  /** Records a change whose voxels are already written (`patch.after` is current) and updates the table. */
-  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[]): void {
+  /**
+   * Records a change whose voxels are already written (`patch.after` is current) and updates the
+   * table; `counted` when the caller already moved the voxel counts.
+   */
+  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[], options: { counted?: boolean } = {}): void {
     if (!patch && segmentsAfter === this.table) return;
-    const command: EditCommand = { name, patch, segmentsBefore: this.table, segmentsAfter };
+    const command: EditCommand = { name, patches: patch ? [patch] : [], segmentsBefore: this.table, segmentsAfter };
     this.history.push(command);
     this.table = segmentsAfter;
-    if (patch) this.countPatch(patch, 'after');
+    if (patch && !options.counted) this.countPatch(patch, 'after');
     this.emit(patch?.box ?? null);
   }
 
   private applyCommand(command: EditCommand, side: 'before' | 'after'): void {
-    if (command.patch) {
-      applyPatch(this.labels, this.geometry.size, command.patch, side);
-      this.countPatch(command.patch, side);
+    // Undo takes the parts back newest first; redo applies them in order.
+    const patches = side === 'before' ? [...command.patches].reverse() : command.patches;
+    for (const patch of patches) {
+      applyPatch(this.labels, this.geometry.size, patch, side);
+      this.countPatch(patch, side);
     }
     this.table = side === 'before' ? command.segmentsBefore : command.segmentsAfter;
-    this.emit(command.patch?.box ?? null);
+    this.emit(patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null));
   }
 
   /** Moves voxel counts from one side of a patch to the other. */
   private countPatch(patch: VoxelPatch, side: 'before' | 'after'): void {
-    const removed = side === 'after' ? patch.before : patch.after;
-    const added = side === 'after' ? patch.after : patch.before;
-    for (let r = 0; r < removed.values.length; r++) this.counts[removed.values[r]] -= removed.lengths[r];
-    for (let r = 0; r < added.values.length; r++) this.counts[added.values[r]] += added.lengths[r];
+    addCounts(this.counts, side === 'after' ? patch.before : patch.after, -1);
+    addCounts(this.counts, side === 'after' ? patch.after : patch.before, 1);
   }
 
   private emit(box: VoxelBox | null): void {
@@ -291,4 +289,46 @@ export class Segmentation {
     const change = { box, version: this.changeVersion };
     for (const listener of this.listeners) listener(change);
   }
+}
+
+/** Adds (sign 1) or removes (sign -1) the voxels of box values to per-label counts. */
+function addCounts(counts: Float64Array, values: BoxValues, sign: 1 | -1): void {
+  if (values instanceof Uint8Array) {
+    const histogram = new Float64Array(256);
+    for (let n = 0; n < values.length; n++) histogram[values[n]]++;
+    for (let value = 0; value < 256; value++) counts[value] += sign * histogram[value];
+  } else {
+    for (let r = 0; r < values.values.length; r++) counts[values.values[r]] += sign * values.lengths[r];
+  }
+}
+
+/**
+ * Inside `box`, makes segment `label` exactly the mask: free mask voxels become `label`, the
+ * segment's voxels outside the mask become 0, other segments' voxels stay. Branch-free per voxel,
+ * because model masks (noisy ones above all) defeat branch prediction. Returns the change of the
+ * label's and the background's voxel counts, or null when no voxel changed.
+ */
+function applyMaskRows(labels: Uint8Array, size: Vec3, box: VoxelBox, result: RegionMask, label: number): { label: number; free: number } | null {
+  const { region, mask } = result;
+  const regionWidth = region.max[0] - region.min[0] + 1;
+  const regionHeight = region.max[1] - region.min[1] + 1;
+  const width = box.max[0] - box.min[0] + 1;
+  let taken = 0;
+  let released = 0;
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const rowStart = size[0] * (j + size[1] * k) + box.min[0];
+      const maskStart = regionWidth * (j - region.min[1] + regionHeight * (k - region.min[2])) + box.min[0] - region.min[0];
+      for (let i = 0; i < width; i++) {
+        const value = labels[rowStart + i];
+        const inMask = mask[maskStart + i];
+        const take = inMask & +(value === 0);
+        const release = (1 - inMask) & +(value === label);
+        labels[rowStart + i] = value + take * label - release * label;
+        taken += take;
+        released += release;
+      }
+    }
+  }
+  return taken + released === 0 ? null : { label: taken - released, free: released - taken };
 }

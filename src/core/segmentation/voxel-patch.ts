@@ -10,20 +10,40 @@ import {
   writeBox,
 } from './region';
 
-/** The exact change of one edit: the smallest box holding every changed voxel, with run-length coded values. */
+/**
+ * A box's values: run-length coded, or raw (i-fastest in the box) until the history codes them
+ * (a model result is applied at once and coded in idle time, see EditHistory.compact).
+ */
+export type BoxValues = RunLength | Uint8Array;
+
+/** The exact change of one edit: the smallest box holding every changed voxel, with its values before and after. */
 export interface VoxelPatch {
   box: VoxelBox;
-  before: RunLength;
-  after: RunLength;
+  before: BoxValues;
+  after: BoxValues;
+}
+
+export function boxValuesBytes(values: BoxValues): number {
+  return values instanceof Uint8Array ? values.byteLength : runBytes(values);
 }
 
 export function patchBytes(patch: VoxelPatch): number {
-  return runBytes(patch.before) + runBytes(patch.after);
+  return boxValuesBytes(patch.before) + boxValuesBytes(patch.after);
+}
+
+/** Raw values of `count` voxels, decoded when run-length coded. */
+export function rawValues(values: BoxValues, count: number): Uint8Array {
+  return values instanceof Uint8Array ? values : decodeRuns(values, count);
+}
+
+/** The raw values of one side of a patch. */
+export function patchValues(patch: VoxelPatch, side: 'before' | 'after'): Uint8Array {
+  return rawValues(patch[side], boxVoxelCount(patch.box));
 }
 
 /** Writes the patch's `before` (undo) or `after` (redo) values into the labelmap. */
 export function applyPatch(labels: Uint8Array, size: Vec3, patch: VoxelPatch, side: 'before' | 'after'): void {
-  writeBox(labels, size, patch.box, decodeRuns(patch[side], boxVoxelCount(patch.box)));
+  writeBox(labels, size, patch.box, patchValues(patch, side));
 }
 
 /**
