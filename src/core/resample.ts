@@ -256,7 +256,7 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatche
   const centre = (PATCH_SIZE - 1) / 2;
   // Per patch and original axis: tensor offsets and squared distances to the patch centre.
   const offsets = patches.map((p) => p.footprint.tensorOffset);
-  const distances = patches.map((p) => p.footprint.patchIndex.map((local) => local.map((v) => (v - centre) ** 2)));
+  const distances = patches.map((p) => p.footprint.patchIndex.map((local) => Float64Array.from(local, (v) => (v - centre) ** 2)));
   const masks = patches.map((p) => p.mask);
   const joint = {
     lo: [0, 1, 2].map((a) => Math.min(...patches.map((p) => p.footprint.lo[a]))) as Vec3,
@@ -267,24 +267,34 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatche
   // All patches share the model grid, so any patch's indices tell when rows repeat.
   const first = patches[0].footprint.patchIndex;
   const same = { j: sameAsPrevious(first[1]), k: sameAsPrevious(first[2]) };
+  // Per row, only the patches covering it (a voxel has a few, an object may have many).
   const rowOffset = new Int32Array(patches.length);
   const rowDistance = new Float64Array(patches.length);
+  const rowTensorI: Int32Array[] = [];
+  const rowDistanceI: Float64Array[] = [];
+  const rowMask: Uint8Array[] = [];
   fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
+    let covering = 0;
     for (let p = 0; p < patches.length; p++) {
-      const [, tj, tk] = offsets[p];
-      rowOffset[p] = tj[j] < 0 || tk[k] < 0 ? -1 : tj[j] + tk[k];
-      rowDistance[p] = distances[p][1][j] + distances[p][2][k];
+      const [ti, tj, tk] = offsets[p];
+      if (tj[j] < 0 || tk[k] < 0) continue;
+      rowOffset[covering] = tj[j] + tk[k];
+      rowDistance[covering] = distances[p][1][j] + distances[p][2][k];
+      rowTensorI[covering] = ti;
+      rowDistanceI[covering] = distances[p][0];
+      rowMask[covering] = masks[p];
+      covering++;
     }
     for (let i = lo[0]; i <= hi[0]; i++, out++) {
       let best = Infinity;
       let value = 0;
-      for (let p = 0; p < patches.length; p++) {
-        const ti = offsets[p][0][i];
-        if (rowOffset[p] < 0 || ti < 0) continue;
-        const distance = rowDistance[p] + distances[p][0][i];
+      for (let c = 0; c < covering; c++) {
+        const ti = rowTensorI[c][i];
+        if (ti < 0) continue;
+        const distance = rowDistance[c] + rowDistanceI[c][i];
         if (distance < best) {
           best = distance;
-          value = masks[p][rowOffset[p] + ti];
+          value = rowMask[c][rowOffset[c] + ti];
         }
       }
       target[out] = value;

@@ -85,7 +85,7 @@ export interface InferenceApi {
    * only runs the decoder. Resolves to whether it encoded something.
    */
   preEncode(point: Vec3): Promise<boolean>;
-  /** Runs the request's new points; each patch's part goes to `onProgress`, which the request waits for. */
+  /** Runs the request's new points; each patch's part goes to `onProgress`, and the result comes once all parts were taken. */
   segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void | Promise<void>): Promise<SegmentResult>;
   /** Cancels the running segment request (it resolves as 'cancelled'). */
   cancel(): void;

@@ -136,6 +136,8 @@ export class InferenceService implements InferenceApi {
     this.busy = true;
     object.inSync = false;
     let iou = 0;
+    // Parts the UI is still taking: all must be in before the result (they come on another channel).
+    const delivered: Promise<unknown>[] = [];
     let patchesRun = 0;
     let patchesEncoded = 0;
     try {
@@ -143,13 +145,14 @@ export class InferenceService implements InferenceApi {
         const result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
           maxPatches: request.maxPatches,
-          onProgress: async (p) => {
+          onProgress: (p) => {
             // A newer request wins: nothing of this one may reach the UI any more.
             if (isStale()) return;
             const part = this.maskPart(session, request.objectId, tracked, p.changed);
             const progress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
-            // The part's mask is a fresh copy: move it to the UI instead of cloning it.
-            await onProgress?.(part ? Comlink.transfer(progress, [part.mask.buffer]) : progress);
+            // The part's mask is a fresh copy: move it to the UI instead of cloning it. The next
+            // patch runs while the UI draws this part.
+            delivered.push(Promise.resolve(onProgress?.(part ? Comlink.transfer(progress, [part.mask.buffer]) : progress)));
           },
         });
         object.applied.push(point);
@@ -158,6 +161,7 @@ export class InferenceService implements InferenceApi {
         patchesEncoded += result.patchesEncoded;
       }
       object.inSync = true;
+      await Promise.all(delivered);
     } catch (error) {
       if (isAbort(error)) return { status: isStale() ? 'superseded' : 'cancelled' };
       throw error;

@@ -4,10 +4,12 @@
  * canonical model grid) and prompts; embeddings are shared through an LRU cache.
  *
  * A click prompts every patch of the object that contains it, so overlapping patches agree where
- * they meet (only the decoder runs when embeddings are cached), or opens a new patch centred on it. When a patch's mask reaches a patch
- * face inside the volume, the neighbouring patch (50% overlap) is prompted from the overlap —
- * points inside the mask there and the overlapping logits — and so on until the mask stops
- * growing or the patch limit is reached.
+ * they meet (only the decoder runs when embeddings are cached), or opens a new patch centred on
+ * it. When a patch's mask reaches a patch face inside the volume, the neighbouring patch (50%
+ * overlap) is prompted from the overlap — points inside the mask there and the overlapping
+ * logits — and so on until the mask stops growing or the patch limit is reached. The object's
+ * mask is updated after each patch, over that patch's footprint only, so a caller can show the
+ * result part by part.
  */
 import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
 import {
@@ -36,7 +38,10 @@ export interface SessionOptions {
   /** Identifies the volume in the embedding cache (shared caches hold several volumes). */
   volumeId: string;
   cache?: EmbeddingCache;
-  /** Most patches one click may run (default 8; 1 disables following). The patches holding the click always run. */
+  /**
+   * Most patches one click may run (default 8; 1 disables following). Of the object's patches
+   * holding the click, the nearest-centred run first; the others keep the point for their next run.
+   */
   maxPatches?: number;
 }
 
@@ -177,8 +182,8 @@ export class SegmentationSession {
 
     const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), changed: null };
     try {
-      const queue = [...clicked];
-      for (const patch of clicked) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
+      const queue = clicked.slice(0, stats.limit);
+      for (const patch of queue) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
       while (queue.length > 0 && stats.run < stats.limit) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {

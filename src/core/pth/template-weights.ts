@@ -2,7 +2,8 @@
  * Rebuilds the external-data weight files of the exporter's weight-free ONNX templates
  * (format: models/TEMPLATES.md) from a checkpoint's tensors, so sessions can be built from the
  * official .pth with no Python. Each tensor is read, transformed and written straight into
- * its graph's weights buffer, one at a time: the peak is one weights buffer plus one tensor.
+ * its graph's weights buffer, or its place in a stored file, one at a time: the peak is one
+ * weights buffer plus one tensor, or one tensor when the caller streams to storage.
  */
 import type { Checkpoint, Float32Tensor } from './checkpoint';
 import { CheckpointError } from './errors';
@@ -72,7 +73,7 @@ export function checkTemplateFits(manifest: TemplateManifest, checkpoint: Checkp
 }
 
 /**
- * Builds one graph's weights file. `onTensor` is told each initializer as it is written
+ * Builds one graph's weights file in memory. `onTensor` is told each initializer as it is written
  * (progress reporting).
  */
 export async function buildWeightsFile(
@@ -81,26 +82,39 @@ export async function buildWeightsFile(
   onTensor?: (done: number, total: number) => void,
 ): Promise<Uint8Array> {
   const file = new Uint8Array(graph.weightsBytes);
+  await writeWeights(graph, checkpoint, (offset, bytes) => file.set(bytes, offset), onTensor);
+  return file;
+}
+
+/**
+ * Produces one graph's weights file piece by piece: `write` receives each initializer's bytes and
+ * their offset in the file, so a caller that writes them to storage never holds the whole file.
+ */
+export async function writeWeights(
+  graph: TemplateGraph,
+  checkpoint: Checkpoint,
+  write: (offset: number, bytes: Uint8Array) => void | Promise<void>,
+  onTensor?: (done: number, total: number) => void,
+): Promise<void> {
   const bySource = new Map<string, TemplateInitializer[]>();
   for (const initializer of graph.initializers) {
     const { offset, length, shape, name } = initializer;
-    if (initializer.dtype !== 'float32' || offset % 4 !== 0 || offset + length > file.byteLength || length !== 4 * elementCount(shape)) {
+    if (initializer.dtype !== 'float32' || offset % 4 !== 0 || offset + length > graph.weightsBytes || length !== 4 * elementCount(shape)) {
       throw new Error(`template initializer ${name} has an invalid place in ${graph.weightsFile}`);
     }
     bySource.set(initializer.source, [...(bySource.get(initializer.source) ?? []), initializer]);
   }
   let done = 0;
-  await checkpoint.readTensors(bySource.keys(), (source, tensor) => {
-    for (const { name, transforms, shape, offset, length } of bySource.get(source)!) {
+  await checkpoint.readTensors(bySource.keys(), async (source, tensor) => {
+    for (const { name, transforms, shape, offset } of bySource.get(source)!) {
       const result = applyTransforms(tensor, transforms);
       if (!sameShape(result.shape, shape)) {
         throw new Error(`template initializer ${name}: transforms give [${result.shape.join(', ')}], expected [${shape.join(', ')}]`);
       }
-      new Float32Array(file.buffer, offset, length / 4).set(result.data);
+      await write(offset, new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength));
       onTensor?.(++done, graph.initializers.length);
     }
   });
-  return file;
 }
 
 export function applyTransforms(tensor: Float32Tensor, transforms: readonly TemplateTransform[]): Float32Tensor {
