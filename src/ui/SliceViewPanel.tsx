@@ -46,10 +46,12 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
   useSliceInteraction(view, rootRef, viewportRef);
   useSegmentationInteraction(view, rootRef, viewportRef);
 
+  // Bumped when the WebGL context comes back after a loss: the view is rebuilt on a new canvas.
+  const [rendererGeneration, setRendererGeneration] = useState(0);
   useEffect(() => {
     const host = canvasHostRef.current;
     if (!host) return;
-    const renderer = new SliceRenderer(host);
+    const renderer = new SliceRenderer(host, () => setRendererGeneration((n) => n + 1));
     rendererRef.current = renderer;
     const observer = new ResizeObserver(([entry]) => {
       const { width, height } = entry.contentRect;
@@ -62,7 +64,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
       renderer.dispose();
       rendererRef.current = null;
     };
-  }, []);
+  }, [rendererGeneration]);
 
   const sliceIndex = volume && layout ? crosshair[layout.normalAxis] : 0;
   useEffect(() => {
@@ -77,7 +79,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
     renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels));
     renderer.onRendered = () => noteRendered(view, volume.id);
     renderer.requestRender({ geometry: volume.geometry, viewport, sliceIndex, windowLevel });
-  }, [view, volume, viewport, sliceIndex, windowLevel, size]);
+  }, [view, volume, viewport, sliceIndex, windowLevel, size, rendererGeneration]);
 
   let overlay = null;
   if (volume && layouts && layout && viewport && size.width > 0) {

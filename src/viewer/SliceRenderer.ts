@@ -68,9 +68,14 @@ export class SliceRenderer {
   /** Called after each drawn frame (the test hook records first-render times from it). */
   onRendered: (() => void) | null = null;
 
-  constructor(container: HTMLElement) {
+  /**
+   * `onContextRestored` is called when the browser gives back a lost WebGL context (a GPU process
+   * crash or reset): vtk.js cannot draw the image again in it, so the owner makes a new renderer.
+   */
+  constructor(container: HTMLElement, onContextRestored: () => void) {
     this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
     this.glWindow.setContainer(container);
+    this.glWindow.getCanvas()?.addEventListener('webglcontextrestored', onContextRestored);
     this.renderWindow.addView(this.glWindow);
     this.renderWindow.addRenderer(this.renderer);
     this.actor.setMapper(this.mapper);
