@@ -10,7 +10,8 @@
  *   npm run bench:checkpoint          # needs .cache/pth-tests/vit-b/checkpoint.pth (made by tests/pth-vit-b.test.ts)
  *   BENCH_URL=http://localhost:4173 npm run bench:checkpoint   # an already running server
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
@@ -45,6 +46,19 @@ function treeRss(pid) {
   return total;
 }
 
+/** The browser process of the Chromium that uses the profile folder `profile`. */
+function browserPid(profile) {
+  for (const entry of readdirSync('/proc')) {
+    try {
+      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (commandLine.includes(`--user-data-dir=${profile}`) && !commandLine.includes('--type=')) return Number(entry);
+    } catch {
+      // not a process, or it ended meanwhile
+    }
+  }
+  throw new Error('the browser process was not found');
+}
+
 /** Makes the page note (Date.now()) when the progress first says onnxruntime sessions are being built. */
 const watchSessionStart = (page) =>
   page.evaluate(() => {
@@ -60,8 +74,8 @@ const watchSessionStart = (page) =>
  * Gives `files` to the input `testId` of a new tab; returns seconds to ready and the peak RSS
  * growth of the browser, overall and per step: reading/converting the weights, then building sessions.
  */
-async function loadModel(browser, url, pid, testId, files) {
-  const page = await browser.newPage();
+async function loadModel(context, url, pid, testId, files) {
+  const page = await context.newPage();
   await page.goto(url);
   await page.waitForTimeout(2000);
   const baseline = treeRss(pid);
@@ -84,7 +98,7 @@ async function loadModel(browser, url, pid, testId, files) {
   const status = await page.getByTestId('model-status').getAttribute('data-status');
   const message = await page.getByTestId('inference-message').textContent().catch(() => '');
   await page.close();
-  if (status !== 'ready') throw new Error(`the model did not load: ${message}`);
+  if (status !== 'ready') throw new Error(`the model did not load (status ${status}): ${message}`);
   return {
     seconds,
     growth: peak(() => true) - baseline,
@@ -99,11 +113,15 @@ async function main() {
   if (!existsSync(CHECKPOINT)) throw new Error(`${CHECKPOINT} is missing: run npx vitest run tests/pth-vit-b.test.ts once`);
   const manifest = JSON.parse(readFileSync(path.join(root, 'public/models/sam-med3d-turbo/templates/manifest.json'), 'utf8'));
   const weights = Object.values(manifest.graphs).reduce((sum, graph) => sum + graph.weightsBytes, 0);
-  const server = await startAppServer({ port: PORT });
-  const browserServer = await chromium.launchServer(chromiumLaunchOptions());
-  const browser = await chromium.connect(browserServer.wsEndpoint());
+  // A production build: the dev server would reload the page whenever a source file changes.
+  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-checkpoint-dist' });
+  // A profile on disk, as a user's: Playwright's default contexts are incognito ones, whose OPFS
+  // lives in the browser process's memory. One profile for every tab: the second load must find
+  // the first one's cache. A local launch also gives the file input the file's path (no upload).
+  const profile = mkdtempSync(path.join(tmpdir(), 'bench-checkpoint-'));
+  const context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
   const clearCache = async () => {
-    const page = await browser.newPage();
+    const page = await context.newPage();
     await page.goto(server.url);
     await page.getByRole('button', { name: 'Clear cache' }).click();
     await page.close();
@@ -117,14 +135,14 @@ async function main() {
   try {
     await clearCache();
     console.log(`${path.basename(CHECKPOINT)}: ${(statSync(CHECKPOINT).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);
-    const pid = browserServer.process().pid;
-    report('checkpoint-vit-b convert', await loadModel(browser, server.url, pid, 'checkpoint-file', CHECKPOINT));
-    report('checkpoint-vit-b cached', await loadModel(browser, server.url, pid, 'checkpoint-file', CHECKPOINT));
+    const pid = browserPid(profile);
+    report('checkpoint-vit-b convert', await loadModel(context, server.url, pid, 'checkpoint-file', CHECKPOINT));
+    report('checkpoint-vit-b cached', await loadModel(context, server.url, pid, 'checkpoint-file', CHECKPOINT));
     await clearCache();
-    if (EXPORTED.every((file) => existsSync(file))) report('exported-vit-b (comparison)', await loadModel(browser, server.url, pid, 'model-files', EXPORTED));
+    if (EXPORTED.every((file) => existsSync(file))) report('exported-vit-b (comparison)', await loadModel(context, server.url, pid, 'model-files', EXPORTED));
   } finally {
-    await browser.close();
-    await browserServer.close();
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
     server.stop();
   }
 }

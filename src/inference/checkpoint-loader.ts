@@ -9,7 +9,14 @@
 import { blobSource, openHttpSource, type ByteSource } from '../core/pth/byte-source';
 import { Checkpoint } from '../core/pth/checkpoint';
 import { CheckpointError } from '../core/pth/errors';
-import { buildWeightsFile, checkTemplateFits, parseTemplateManifest, type TemplateManifest } from '../core/pth/template-weights';
+import {
+  buildWeightsFile,
+  checkTemplateFits,
+  parseTemplateManifest,
+  writeWeights,
+  type TemplateGraph,
+  type TemplateManifest,
+} from '../core/pth/template-weights';
 import { ModelLoadError, sha256Hex, type GraphName } from './model-loader';
 
 export const OFFICIAL_CHECKPOINT_URL = 'https://huggingface.co/blueyo0/SAM-Med3D/resolve/main/sam_med3d_turbo.pth';
@@ -171,9 +178,11 @@ async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array
 }
 
 /**
- * Builds each graph's weights from the checkpoint and stores everything under `key`. One graph at
- * a time, and a cached graph's bytes are dropped (read again when sessions are built): the peak is
- * one graph's weights plus one tensor.
+ * Builds each graph's weights from the checkpoint and stores everything under `key`, one graph
+ * at a time. Where the store writes files piece by piece (OPFS in a worker), each tensor goes
+ * straight to its place in the stored weights file and sessions read that file range by range:
+ * the weights are never whole in JS memory. Elsewhere a graph's weights are built in memory,
+ * stored, then dropped (read again when sessions are built).
  */
 async function convert(
   checkpoint: Checkpoint,
@@ -187,38 +196,79 @@ async function convert(
   const info: CachedModelInfo = { name: templates.name, graphs: {} as CachedModelInfo['graphs'] };
   // The model works without the cache: a failed write only costs the next visit a conversion.
   let cacheError: string | undefined;
-  const cache = (path: string, data: Uint8Array) =>
-    cacheError ? Promise.resolve() : store.write(path, data).catch((error: unknown) => void (cacheError = (error as Error).message));
+  const remember = (error: unknown) => void (cacheError ??= (error as Error).message);
+  const cache = (path: string, data: Uint8Array) => (cacheError ? Promise.resolve() : store.write(path, data).catch(remember));
   for (const name of GRAPH_NAMES) {
     const graph = templates.manifest.graphs[name];
     if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
-    const bytes = await buildGraph(checkpoint, templates, name, label, (done, total) =>
-      onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total }),
-    );
-    await cache(`${key}/${graph.model}`, bytes.model);
-    await cache(`${key}/${graph.weightsFile}`, bytes.weights.data);
+    const onTensor = (done: number, total: number) => onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total });
+    const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
+    await cache(`${key}/${graph.model}`, model);
+    const weightsPath = `${key}/${graph.weightsFile}`;
+    const stored = !cacheError && (await storeWeights(store, weightsPath, graph, checkpoint, label, onTensor, remember));
+    let bytes: TemplateGraphBytes | null = null;
+    if (!stored) {
+      const data = await buildWeights(graph, checkpoint, label, onTensor);
+      await cache(weightsPath, data);
+      bytes = { model, weights: { path: graph.weightsFile, data } };
+    }
     info.graphs[name] = { model: graph.model, weightsFile: graph.weightsFile, weightsBytes: graph.weightsBytes };
-    graphs[name] = cacheError ? bytes : cachedGraph(store, key, name, info.graphs[name], label, { checkpoint, templates });
+    graphs[name] = bytes && cacheError ? bytes : cachedGraph(store, key, name, info.graphs[name], label, { checkpoint, templates });
   }
   await cache(`${key}/${INFO_FILE}`, new TextEncoder().encode(JSON.stringify(info)));
   return { name: templates.name, source: label, fromCache: false, cacheError, encoder: graphs.encoder!, decoder: graphs.decoder! };
 }
 
-/** One graph's template and its weights built from the checkpoint. */
-async function buildGraph(
+/**
+ * Writes a graph's weights from the checkpoint straight into the stored file `path`, tensor by
+ * tensor. False when the store cannot write piece by piece, or failed to (storage full...; the
+ * reason goes to `onStoreError`). Checkpoint errors are thrown.
+ */
+async function storeWeights(
+  store: ModelStore,
+  path: string,
+  graph: TemplateGraph,
   checkpoint: Checkpoint,
-  templates: TemplateSet,
-  name: GraphName,
+  label: string,
+  onTensor: (done: number, total: number) => void,
+  onStoreError: (error: unknown) => void,
+): Promise<boolean> {
+  const writer = await store.openWriter(path, graph.weightsBytes).catch((error: unknown) => {
+    onStoreError(error);
+    return null;
+  });
+  if (!writer) return false;
+  await writeWeights(graph, checkpoint, writer.write, onTensor).catch(async (error: unknown) => {
+    await writer.close().catch(() => undefined);
+    throw userError(error, label);
+  });
+  return writer.close().then(
+    () => true,
+    (error: unknown) => {
+      onStoreError(error);
+      return false;
+    },
+  );
+}
+
+/** One graph's weights built in memory from the checkpoint. */
+function buildWeights(
+  graph: TemplateGraph,
+  checkpoint: Checkpoint,
   label: string,
   onTensor?: (done: number, total: number) => void,
-): Promise<TemplateGraphBytes> {
+): Promise<Uint8Array> {
+  return buildWeightsFile(graph, checkpoint, onTensor).catch((error: unknown) => {
+    throw userError(error, label);
+  });
+}
+
+/** One graph's template and its weights built from the checkpoint. */
+async function buildGraph(checkpoint: Checkpoint, templates: TemplateSet, name: GraphName, label: string): Promise<TemplateGraphBytes> {
   const graph = templates.manifest.graphs[name];
   if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
   const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
-  const data = await buildWeightsFile(graph, checkpoint, onTensor).catch((error: unknown) => {
-    throw userError(error, label);
-  });
-  return { model, weights: { path: graph.weightsFile, data } };
+  return { model, weights: { path: graph.weightsFile, data: await buildWeights(graph, checkpoint, label) } };
 }
 
 /**
@@ -235,11 +285,45 @@ function cachedGraph(
 ): () => Promise<TemplateGraphBytes> {
   return async () => {
     const model = await store.read(`${key}/${files.model}`);
-    const data = await store.read(`${key}/${files.weightsFile}`);
-    if (model && data?.byteLength === files.weightsBytes) return { model, weights: { path: files.weightsFile, data } };
+    const weights = await store.file(`${key}/${files.weightsFile}`);
+    if (model && weights?.size === files.weightsBytes) return { model, weights: { path: files.weightsFile, data: await externalData(weights) } };
     if (origin) return buildGraph(origin.checkpoint, origin.templates, name, label);
     throw new ModelLoadError(`The cached model converted from ${label} was removed: open the checkpoint again.`);
   };
+}
+
+/**
+ * A stored weights file as onnxruntime-web's external data. In a worker, a view that reads the
+ * file range by range: onnxruntime-web 1.30 copies external data into the WASM heap with one
+ * `subarray(begin, end)` per initializer (after checking `byteLength`), so the weights are never
+ * whole in JS memory next to the heap's copy. Elsewhere (no synchronous reads), the whole file.
+ */
+async function externalData(file: Blob): Promise<Uint8Array> {
+  const { FileReaderSync } = globalThis as { FileReaderSync?: FileReaderSyncClass };
+  return FileReaderSync ? new BlobBytes(file, new FileReaderSync()) : new Uint8Array(await file.arrayBuffer());
+}
+
+/** Worker-only APIs, declared here because this file also compiles against lib.dom alone. */
+type FileReaderSyncClass = new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer };
+interface SyncAccessHandle {
+  write(data: Uint8Array, options: { at: number }): number;
+  truncate(size: number): void;
+  flush(): void;
+  close(): void;
+}
+
+class BlobBytes extends Uint8Array {
+  constructor(
+    private readonly blob: Blob,
+    private readonly reader: InstanceType<FileReaderSyncClass>,
+  ) {
+    super(0);
+    Object.defineProperty(this, 'byteLength', { value: blob.size });
+  }
+
+  override subarray(begin = 0, end = this.blob.size): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(this.reader.readAsArrayBuffer(this.blob.slice(begin, end)));
+  }
 }
 
 /** The converted model stored under `key` (as readers of its files), or null when it is absent or incomplete. */
@@ -256,8 +340,8 @@ async function readCached(
   for (const [n, name] of GRAPH_NAMES.entries()) {
     onProgress?.({ phase: 'checkpoint', step: 'cache', graph: name, done: n, total: GRAPH_NAMES.length });
     const files = info.graphs[name];
-    const modelSize = await store.size(`${key}/${files.model}`);
-    if (modelSize === null || (await store.size(`${key}/${files.weightsFile}`)) !== files.weightsBytes) return null;
+    const model = await store.file(`${key}/${files.model}`);
+    if (!model || (await store.file(`${key}/${files.weightsFile}`))?.size !== files.weightsBytes) return null;
     graphs[name] = cachedGraph(store, key, name, files, label, origin);
   }
   return { name: info.name, source: label, fromCache: true, encoder: graphs.encoder!, decoder: graphs.decoder! };
@@ -266,11 +350,19 @@ async function readCached(
 /** Files under relative paths ("key/file"), in OPFS when the browser has it, else in Cache Storage. */
 interface ModelStore {
   read(path: string): Promise<Uint8Array | null>;
-  /** The size in bytes of a stored file (without reading it), or null when it is absent. */
-  size(path: string): Promise<number | null>;
+  /** A stored file as a Blob (its bytes are read only when asked for), or null when it is absent. */
+  file(path: string): Promise<Blob | null>;
   readJson<T>(path: string): Promise<T | null>;
   write(path: string, data: Uint8Array): Promise<void>;
+  /** A writer of the `size`-byte file `path`, piece by piece, or null where this store cannot write that way. */
+  openWriter(path: string, size: number): Promise<PieceWriter | null>;
   clear(): Promise<void>;
+}
+
+/** Writes a file's pieces at their offsets; the first failed write (storage full...) makes close() throw. */
+interface PieceWriter {
+  write(offset: number, bytes: Uint8Array): void;
+  close(): Promise<void>;
 }
 
 const STORE_NAME = 'sam-med3d-checkpoints-v1';
@@ -308,9 +400,7 @@ function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'
       const file = await stored(path);
       return file ? new Uint8Array(await file.arrayBuffer()) : null;
     },
-    async size(path) {
-      return (await stored(path))?.size ?? null;
-    },
+    file: stored,
     async write(path, data) {
       const [dir, name] = await folder(path, true);
       const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
@@ -319,6 +409,33 @@ function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'
         await writable.write(data.subarray(offset, offset + WRITE_SLICE_BYTES) as Uint8Array<ArrayBuffer>);
       }
       await writable.close();
+    },
+    async openWriter(path, size) {
+      // Synchronous access handles (dedicated workers) write to the file itself, with no copy
+      // buffered in the browser process as createWritable() makes.
+      if (!('createSyncAccessHandle' in FileSystemFileHandle.prototype)) return null;
+      const [dir, name] = await folder(path, true);
+      const file = (await dir.getFileHandle(name, { create: true })) as FileSystemFileHandle & {
+        createSyncAccessHandle(): Promise<SyncAccessHandle>;
+      };
+      const handle = await file.createSyncAccessHandle();
+      handle.truncate(size);
+      let failure: unknown;
+      return {
+        write(offset, bytes) {
+          if (failure !== undefined) return;
+          try {
+            if (handle.write(bytes, { at: offset }) !== bytes.byteLength) throw new Error('the disk is full');
+          } catch (error) {
+            failure = error;
+          }
+        },
+        async close() {
+          handle.flush();
+          handle.close();
+          if (failure !== undefined) throw failure;
+        },
+      };
     },
     async clear() {
       await root.removeEntry(STORE_NAME, { recursive: true }).catch(() => undefined);
@@ -334,13 +451,14 @@ function cacheStore(): Omit<ModelStore, 'readJson'> {
       const response = await (await caches.open(STORE_NAME)).match(url(path));
       return response ? new Uint8Array(await response.arrayBuffer()) : null;
     },
-    async size(path) {
+    async file(path) {
       const response = await (await caches.open(STORE_NAME)).match(url(path));
-      return response ? (await response.blob()).size : null;
+      return response ? await response.blob() : null;
     },
     async write(path, data) {
       await (await caches.open(STORE_NAME)).put(url(path), new Response(data as Uint8Array<ArrayBuffer>));
     },
+    openWriter: () => Promise.resolve(null),
     async clear() {
       await caches.delete(STORE_NAME);
     },
