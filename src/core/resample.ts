@@ -267,37 +267,29 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatche
   // All patches share the model grid, so any patch's indices tell when rows repeat.
   const first = patches[0].footprint.patchIndex;
   const same = { j: sameAsPrevious(first[1]), k: sameAsPrevious(first[2]) };
-  // Per row, only the patches covering it (a voxel has a few, an object may have many).
-  const rowOffset = new Int32Array(patches.length);
-  const rowDistance = new Float64Array(patches.length);
-  const rowTensorI: Int32Array[] = [];
-  const rowDistanceI: Float64Array[] = [];
-  const rowMask: Uint8Array[] = [];
+  // Row by row, patch by patch over the stretch of the row each one covers (tight loops; an
+  // object may have many patches): keep the value of the nearest-centred so far.
+  const width = hi[0] - lo[0] + 1;
+  const bestDistance = new Float64Array(width);
   fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
-    let covering = 0;
+    bestDistance.fill(Infinity);
+    target.fill(0, out, out + width);
     for (let p = 0; p < patches.length; p++) {
       const [ti, tj, tk] = offsets[p];
       if (tj[j] < 0 || tk[k] < 0) continue;
-      rowOffset[covering] = tj[j] + tk[k];
-      rowDistance[covering] = distances[p][1][j] + distances[p][2][k];
-      rowTensorI[covering] = ti;
-      rowDistanceI[covering] = distances[p][0];
-      rowMask[covering] = masks[p];
-      covering++;
-    }
-    for (let i = lo[0]; i <= hi[0]; i++, out++) {
-      let best = Infinity;
-      let value = 0;
-      for (let c = 0; c < covering; c++) {
-        const ti = rowTensorI[c][i];
-        if (ti < 0) continue;
-        const distance = rowDistance[c] + rowDistanceI[c][i];
-        if (distance < best) {
-          best = distance;
-          value = rowMask[c][rowOffset[c] + ti];
+      const rowOffset = tj[j] + tk[k];
+      const rowDistance = distances[p][1][j] + distances[p][2][k];
+      const distanceI = distances[p][0];
+      const mask = masks[p];
+      const first = Math.max(lo[0], patches[p].footprint.lo[0]);
+      const last = Math.min(hi[0], patches[p].footprint.hi[0]);
+      for (let i = first; i <= last; i++) {
+        const distance = rowDistance + distanceI[i];
+        if (distance < bestDistance[i - lo[0]]) {
+          bestDistance[i - lo[0]] = distance;
+          target[out + i - lo[0]] = mask[rowOffset + ti[i]];
         }
       }
-      target[out] = value;
     }
   });
 }
