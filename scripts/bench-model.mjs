@@ -3,7 +3,8 @@
  * `npm run bench:model`: SAM-Med3D encoder/decoder latency at the full ViT-B size (random weights),
  * plain (official padded-window attention) vs optimized graph, in PyTorch eager (our modules),
  * onnxruntime-node and onnxruntime-web WASM in Chromium (selftest.html), 2 threads each.
- * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch.
+ * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch,
+ * --decoder-only (the optimized decoder alone on random embeddings: no encoder pass, no PyTorch).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
@@ -16,13 +17,16 @@ import { chromiumLaunchOptions } from './bench-support.mjs';
 const THREADS = 2;
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
-const skipTorch = argv.includes('--skip-torch');
+const decoderOnly = argv.includes('--decoder-only');
+const skipTorch = argv.includes('--skip-torch') || decoderOnly;
 const CHECKPOINT = '.cache/checkpoints/vit_b_random.pth';
-const GRAPHS = ['plain', 'optimized'];
+const GRAPHS = decoderOnly ? ['optimized'] : ['plain', 'optimized'];
+const PARTS = decoderOnly ? ['decoder'] : ['encoder', 'decoder'];
 const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
 const python = (args) => execFileSync('/usr/bin/python3', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 function median(values) {
+  if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -48,10 +52,11 @@ function benchTorch(graph) {
 
 async function benchNode(graph) {
   const options = { intraOpNumThreads: THREADS, interOpNumThreads: 1 };
-  const encoder = await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), options);
+  const encoder = decoderOnly ? undefined : await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), options);
   const decoder = await ort.InferenceSession.create(path.join(modelDir(graph), 'decoder.onnx'), options);
   const image = new ort.Tensor('float32', Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5), [1, 1, 128, 128, 128]);
-  const embeddings = (await encoder.run({ image })).embeddings;
+  const embeddings = encoder ? (await encoder.run({ image })).embeddings
+    : new ort.Tensor('float32', Float32Array.from({ length: 384 * 8 ** 3 }, () => Math.random() - 0.5), [1, 384, 8, 8, 8]);
   const feeds = {
     embeddings,
     point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
@@ -68,8 +73,8 @@ async function benchNode(graph) {
     }
     return ms;
   };
-  const result = { encoderMs: await time(() => encoder.run({ image }), runs), decoderMs: await time(() => decoder.run(feeds), runs * 5) };
-  await encoder.release();
+  const result = { encoderMs: encoder ? await time(() => encoder.run({ image }), runs) : [], decoderMs: await time(() => decoder.run(feeds), runs * 5) };
+  await encoder?.release();
   await decoder.release();
   return result;
 }
@@ -80,6 +85,12 @@ function modelFiles(state) {
     name: 'bench-model-files',
     configureServer(server) {
       server.middlewares.use('/selftest-data/models', (req, res) => {
+        if (req.url === '/blank.html') { // a cross-origin isolated page for benchChromiumDecoder
+          for (const [name, value] of Object.entries(server.config.server.headers ?? {})) res.setHeader(name, value);
+          res.setHeader('Content-Type', 'text/html');
+          res.end('<!doctype html><title>decoder benchmark</title>');
+          return;
+        }
         const file = path.join(modelDir(state.graph), path.basename(req.url ?? ''));
         res.setHeader('Content-Type', 'application/octet-stream');
         createReadStream(file).on('error', () => { res.statusCode = 404; res.end(); }).pipe(res);
@@ -104,6 +115,42 @@ async function benchChromium(server, state, graph) {
   }
 }
 
+/** The decoder alone (random embeddings, selftest's feeds) in onnxruntime-web WASM: no encoder session or pass. */
+async function benchChromiumDecoder(server, state, graph) {
+  state.graph = graph;
+  const browser = await chromium.launch(chromiumLaunchOptions(['--disable-sync']));
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.resolvedUrls.local[0]}selftest-data/models/blank.html`);
+    const result = await page.evaluate(async ({ threads, count }) => {
+      const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs');
+      ort.env.wasm.numThreads = threads;
+      const model = new Uint8Array(await (await fetch('/selftest-data/models/decoder.onnx')).arrayBuffer());
+      const decoder = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+      const feeds = () => ({
+        embeddings: new ort.Tensor('float32', Float32Array.from({ length: 384 * 512 }, () => Math.random() - 0.5), [1, 384, 8, 8, 8]),
+        point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
+        point_labels: new ort.Tensor('float32', Float32Array.of(1, 0), [1, 2]),
+        mask_input: new ort.Tensor('float32', new Float32Array(32 ** 3), [1, 1, 32, 32, 32]),
+      });
+      await decoder.run(feeds());
+      const decoderMs = [];
+      for (let i = 0; i < count; i++) {
+        const input = feeds();
+        const start = performance.now();
+        await decoder.run(input);
+        decoderMs.push(performance.now() - start);
+      }
+      await decoder.release();
+      return { encoderMs: [], decoderMs, isolated: crossOriginIsolated };
+    }, { threads: THREADS, count: runs * 5 });
+    if (!result.isolated) throw new Error('the decoder benchmark page is not cross-origin isolated: WASM would run on 1 thread');
+    return result;
+  } finally {
+    await browser.close();
+  }
+}
+
 function formatMs(ms) {
   return ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
@@ -123,18 +170,18 @@ async function main() {
   const server = await createServer({ server: { port: 4179 }, plugins: [modelFiles(state)], logLevel: 'error' });
   await server.listen();
   try {
-    for (const graph of GRAPHS) record('Chromium WASM', graph, await benchChromium(server, state, graph));
+    for (const graph of GRAPHS) record('Chromium WASM', graph, await (decoderOnly ? benchChromiumDecoder : benchChromium)(server, state, graph));
   } finally {
     await server.close();
   }
 
   const rows = [];
-  for (const part of ['encoder', 'decoder']) {
+  for (const part of PARTS) {
     for (const [runtime, byGraph] of Object.entries(results)) {
-      const plain = median(byGraph.plain[`${part}Ms`]);
+      const plain = byGraph.plain && median(byGraph.plain[`${part}Ms`]);
       const optimized = median(byGraph.optimized[`${part}Ms`]);
       const torchPlain = results['PyTorch eager'] && median(results['PyTorch eager'].plain[`${part}Ms`]);
-      rows.push([part, runtime, formatMs(plain), formatMs(optimized), `${(plain / optimized).toFixed(2)}x`,
+      rows.push([part, runtime, formatMs(plain), formatMs(optimized), plain ? `${(plain / optimized).toFixed(2)}x` : '-',
         torchPlain ? `${(torchPlain / optimized).toFixed(2)}x` : '-']);
     }
   }

@@ -54,6 +54,11 @@ def conv_transpose_weight(in_ch: int, out_ch: int) -> Tuple[Shape, List[Transfor
     return (in_ch, out_ch, 2, 2, 2), [transpose([0, 2, 3, 4, 1]), reshape([in_ch, 8 * out_ch])]
 
 
+def conv_transpose_columns_weight(in_ch: int, out_ch: int) -> Tuple[Shape, List[Transform]]:
+    """The same weight used as W @ x^T (channels-first output): [8*out, in], rows (out, kd, kh, kw)."""
+    return (in_ch, out_ch, 2, 2, 2), [transpose([1, 2, 3, 4, 0]), reshape([8 * out_ch, in_ch])]
+
+
 class CheckpointModule(nn.Module):
     """A module whose parameters are checkpoint tensors in graph layout."""
 

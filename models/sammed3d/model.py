@@ -12,7 +12,7 @@ from torch import nn
 
 from . import ops
 from .config import SamMed3DConfig
-from .layout import CheckpointModule, conv_transpose_weight, conv_weight, linear_weight
+from .layout import CheckpointModule, conv_transpose_columns_weight, conv_transpose_weight, conv_weight, linear_weight
 
 ENCODER_LN_EPS = 1e-6  # ViT blocks and every channel LayerNorm
 TOKEN_LN_EPS = 1e-5  # nn.LayerNorm default, used by the two-way transformer
@@ -67,11 +67,12 @@ class Conv(CheckpointModule):
 
 
 class ConvTranspose(CheckpointModule):
-    """ConvTranspose3d(k2, s2) weights in matmul layout; applied by ops.conv_transpose_k2s2."""
+    """ConvTranspose3d(k2, s2) weights in matmul layout; applied by ops.conv_transpose_k2s2(_columns)."""
 
-    def __init__(self, in_ch: int, out_ch: int) -> None:
+    def __init__(self, in_ch: int, out_ch: int, channels_first: bool = False) -> None:
         super().__init__()
-        self.add_weight("weight", *conv_transpose_weight(in_ch, out_ch))
+        layout = conv_transpose_columns_weight if channels_first else conv_transpose_weight
+        self.add_weight("weight", *layout(in_ch, out_ch))
         self.add_weight("bias", (out_ch,))
 
 
@@ -300,26 +301,29 @@ class TokenAttention(nn.Module):
         q.(k Wk + bk) = (q Wk^T).k, less q.bk, which is the same for every key (softmax ignores it);
         softmax rows sum to 1, so P (v Wv + bv) = (P v) Wv + bv. The image-sized matmuls then cost
         heads * tokens instead of internal columns: fewer while tokens < head_dim (points + 6 < 24 for
-        ViT-B), which is where the onnxruntime-web WASM decoder spends its time.
+        ViT-B). All heads' rows go through each image-sized matmul together: one 2D MatMul each, the
+        shape ONNX Runtime runs fastest (a per-head batch repacks the image for every head).
         """
-        q = self._split(self.q_proj(q))
-        logits = ((q @ self._heads(self.k_proj).transpose(1, 2)) @ k.transpose(0, 1)) / math.sqrt(self.head_dim)
+        q = self._split(self.q_proj(q)) / math.sqrt(self.head_dim)
+        queries = (q @ self._heads(self.k_proj).transpose(1, 2)).reshape(-1, self.dim)  # [heads * tokens, dim]
+        attended = torch.softmax(queries @ k.transpose(0, 1), dim=-1) @ v
         bias = self.v_proj.bias.reshape(self.heads, 1, self.head_dim)
-        return self._merge((torch.softmax(logits, dim=-1) @ v) @ self._heads(self.v_proj) + bias)
+        return self._merge(attended.reshape(self.heads, -1, self.dim) @ self._heads(self.v_proj) + bias)
 
     def image_to_tokens(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """forward() for the image's queries over a few tokens, without projecting the image.
 
         (q Wq + bq).k = q (Wq k^T) + bq.k, and the heads' outputs meet in out_proj as
-        sum_h P_h (v_h Wo_h): one matmul over (head, token) pairs. Cheaper as in tokens_to_image.
+        sum_h P_h (v_h Wo_h): one matmul over (head, token) pairs. Cheaper as in tokens_to_image;
+        the logits of all heads come from one 2D MatMul with bias (a Gemm) as [image, heads * tokens].
         """
         k, v = self._split(self.k_proj(k)), self._split(self.v_proj(v))
-        keys = k.transpose(1, 2)  # [heads, head_dim, tokens]
-        bias = self.q_proj.bias.reshape(self.heads, 1, self.head_dim) @ keys
-        logits = (q @ (self._heads(self.q_proj) @ keys) + bias) / math.sqrt(self.head_dim)  # [heads, image, tokens]
+        keys = k.transpose(1, 2) / math.sqrt(self.head_dim)  # [heads, head_dim, tokens]
+        weights = (self._heads(self.q_proj) @ keys).transpose(0, 1).reshape(self.dim, -1)  # [dim, heads * tokens]
+        bias = (self.q_proj.bias.reshape(self.heads, 1, self.head_dim) @ keys).reshape(1, -1)
+        logits = (q @ weights + bias).reshape(q.shape[0], self.heads, -1)  # [image, heads, tokens]
         values = v @ self.out_proj.weight.reshape(self.heads, self.head_dim, self.dim)  # [heads, tokens, dim]
-        weights = torch.softmax(logits, dim=-1).transpose(0, 1).flatten(1)  # [image, heads * tokens]
-        return weights @ values.reshape(-1, self.dim) + self.out_proj.bias
+        return torch.softmax(logits, dim=-1).reshape(q.shape[0], -1) @ values.reshape(-1, self.dim) + self.out_proj.bias
 
 
 class TwoWayBlock(nn.Module):
@@ -359,10 +363,13 @@ class TwoWayTransformer(nn.Module):
         self.final_attn_token_to_image = TokenAttention(dim, config.decoder_attention_dim, config.decoder_num_heads)
         self.norm_final_attn = Norm(dim, TOKEN_LN_EPS)
 
-    def forward(self, image: torch.Tensor, image_pe: torch.Tensor, points: torch.Tensor):
+    def forward(self, image: torch.Tensor, image_pe: torch.Tensor, points: torch.Tensor, outputs: int):
+        """Returns the first `outputs` tokens only: the final attention and norm treat each token
+        on its own, so the tokens nobody reads are left out of them."""
         queries, keys = points, image
         for layer in self.layers:
             queries, keys = layer(queries, keys, points, image_pe)
+        queries, points = queries[:outputs], points[:outputs]
         queries = queries + self.final_attn_token_to_image.tokens_to_image(queries + points, keys + image_pe, keys)
         return self.norm_final_attn(queries), keys
 
@@ -384,19 +391,20 @@ class HyperMlp(nn.Module):
 
 
 class OutputUpscaling(nn.ModuleDict):
-    """ConvT(k2,s2) -> LN -> GELU -> ConvT(k2,s2) -> GELU (the official 0, 1, 3) as two matmuls.
+    """ConvT(k2,s2) -> LN -> GELU -> ConvT(k2,s2) -> GELU (the official 0, 1, 3) as two Gemms.
 
-    Output rows are sub-voxels in (voxel, kd1, kh1, kw1, kd2, kh2, kw2) order: see ops.subvoxels_to_grid.
+    The first keeps channels last (the LayerNorm's axis), the second writes channels first, rows
+    (channel, kd2, kh2, kw2) and columns (voxel, kd1, kh1, kw1): see ops.subvoxels_to_grid.
     """
 
     def __init__(self, dim: int) -> None:
         super().__init__({"0": ConvTranspose(dim, dim // 4), "1": Norm(dim // 4, ENCODER_LN_EPS),
-                          "3": ConvTranspose(dim // 4, dim // 8)})
+                          "3": ConvTranspose(dim // 4, dim // 8, channels_first=True)})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[G^3, dim] -> [G^3 * 64, dim / 8]."""
+        """[G^3, dim] -> [dim / 8 * 8, G^3 * 8]."""
         x = ops.gelu(self["1"](ops.conv_transpose_k2s2(x, self["0"].weight, self["0"].bias)))
-        return ops.gelu(ops.conv_transpose_k2s2(x, self["3"].weight, self["3"].bias))
+        return ops.gelu(ops.conv_transpose_k2s2_columns(x, self["3"].weight, self["3"].bias))
 
 
 class MaskDecoder(nn.Module):
@@ -407,6 +415,7 @@ class MaskDecoder(nn.Module):
         self.iou_token = Embedding(1, dim)
         self.mask_tokens = Embedding(config.num_mask_tokens, dim)
         self.output_upscaling = OutputUpscaling(dim)
+        self.upscaled_channels = dim // 8
         self.output_hypernetworks_mlps = nn.ModuleList(
             HyperMlp(dim, dim, dim // 8, 3) for _ in range(config.num_mask_tokens))
         self.iou_prediction_head = HyperMlp(dim, config.iou_head_hidden_dim, config.num_mask_tokens, 3)
@@ -414,11 +423,11 @@ class MaskDecoder(nn.Module):
     def forward(self, image: torch.Tensor, image_pe: torch.Tensor, points: torch.Tensor, grid: int):
         """Single-mask output (mask token 0): logits [4G, 4G, 4G], iou [1]."""
         tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight, points], dim=0)
-        hs, image = self.transformer(image, image_pe, tokens)
+        hs, image = self.transformer(image, image_pe, tokens, 2)  # the IoU token and mask token 0
         hyper = self.output_hypernetworks_mlps[0](hs[1])
         # Logits per sub-voxel first, placed on the grid after: only 1 channel is ever shuffled.
-        logits = ops.subvoxels_to_grid(self.output_upscaling(image) @ hyper, grid, 2)
-        return logits, self.iou_prediction_head(hs[0])[:1]
+        features = self.output_upscaling(image).reshape(self.upscaled_channels, -1)
+        return ops.subvoxels_to_grid(hyper @ features, grid), self.iou_prediction_head(hs[0])[:1]
 
 
 # ---------------------------------------------------------------- graphs

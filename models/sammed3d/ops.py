@@ -40,18 +40,30 @@ def conv_transpose_k2s2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     Kernel 2 with stride 2 never mixes input voxels: each one becomes its own 2x2x2 block. Rows
     come out ordered (voxel, kd, kh, kw); `subvoxels_to_grid` places them once, at the end, so
     no large tensor is ever transposed. `weight` is in `layout.conv_transpose_weight` layout:
-    [Cin, 8 * Cout], columns ordered (kd, kh, kw, cout).
+    [Cin, 8 * Cout], columns ordered (kd, kh, kw, cout). The bias is tiled over the 8 sub-voxels
+    so that matmul and bias are one 2D Gemm in ONNX Runtime.
     """
-    return (x @ weight).reshape(-1, bias.shape[0]) + bias
+    return (x @ weight + bias.repeat(8)).reshape(-1, bias.shape[0])
 
 
-def subvoxels_to_grid(values: torch.Tensor, grid: int, levels: int) -> torch.Tensor:
-    """The 3D pixel shuffle of `levels` nested conv_transpose_k2s2: [grid^3 * 8^levels] in
-    (d, h, w, kd1, kh1, kw1, kd2, ...) order -> [grid * 2^levels]^3 with d = (d * 2 + kd1) * 2 + kd2 ..."""
-    size = grid * 2 ** levels
-    x = values.reshape([grid] * 3 + [2] * (3 * levels))
-    order = [axis for a in range(3) for axis in [a] + [3 + 3 * level + a for level in range(levels)]]
-    return x.permute(*order).reshape(size, size, size)
+def conv_transpose_k2s2_columns(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """conv_transpose_k2s2 with a channels-first output: [N, Cin] -> [Cout * 8, N], rows (cout, kd, kh, kw).
+
+    One Gemm (x transposed inside it, bias as a column). `weight` is in
+    `layout.conv_transpose_columns_weight` layout: [8 * Cout, Cin]. Channels first, a per-channel
+    dot product over the output is one row-vector matmul, which ONNX Runtime does far faster than
+    a matrix-vector product over channels-last rows.
+    """
+    return torch.addmm(bias.unsqueeze(1).repeat(1, 8).reshape(-1, 1), weight, x.transpose(0, 1))
+
+
+def subvoxels_to_grid(values: torch.Tensor, grid: int) -> torch.Tensor:
+    """The 3D pixel shuffle of conv_transpose_k2s2 followed by conv_transpose_k2s2_columns and a
+    dot product over channels: [8 * grid^3 * 8] in (kd2, kh2, kw2, d, h, w, kd1, kh1, kw1) order ->
+    [4 * grid]^3 with d = (d * 2 + kd1) * 2 + kd2, and likewise for h and w."""
+    size = grid * 4
+    x = values.reshape([2] * 3 + [grid] * 3 + [2] * 3)
+    return x.permute(3, 6, 0, 4, 7, 1, 5, 8, 2).reshape(size, size, size)
 
 
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:

@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from sammed3d import ops
-from sammed3d.layout import apply_transforms, conv_transpose_weight, conv_weight, linear_weight
-from sammed3d.model import EncoderAttention
+from sammed3d.layout import (apply_transforms, conv_transpose_columns_weight, conv_transpose_weight, conv_weight,
+                             linear_weight)
+from sammed3d.model import EncoderAttention, TokenAttention
 
 torch.manual_seed(0)
 
@@ -39,13 +40,33 @@ def test_3x3x3_convolution_is_im2col_plus_matmul():
 def test_transposed_convolutions_are_matmuls_plus_one_pixel_shuffle():
     x = torch.randn(1, 12, 4, 4, 4)
     first = torch.nn.ConvTranspose3d(12, 7, kernel_size=2, stride=2)
-    second = torch.nn.ConvTranspose3d(7, 1, kernel_size=2, stride=2)
+    second = torch.nn.ConvTranspose3d(7, 5, kernel_size=2, stride=2)
     w1 = apply_transforms(first.weight, conv_transpose_weight(12, 7)[1])
-    w2 = apply_transforms(second.weight, conv_transpose_weight(7, 1)[1])
-    once = ops.conv_transpose_k2s2(channels_last(x).reshape(64, 12), w1, first.bias)
-    torch.testing.assert_close(ops.subvoxels_to_grid(once[:, 3], 4, 1), first(x)[0, 3], rtol=1e-5, atol=1e-5)
-    twice = ops.conv_transpose_k2s2(once, w2, second.bias)
-    torch.testing.assert_close(ops.subvoxels_to_grid(twice[:, 0], 4, 2), second(first(x))[0, 0], rtol=1e-5, atol=1e-5)
+    w2 = apply_transforms(second.weight, conv_transpose_columns_weight(7, 5)[1])
+    once = ops.conv_transpose_k2s2(channels_last(x).reshape(64, 12), w1, first.bias)  # rows (d, h, w, kd, kh, kw)
+    once_grid = once.reshape(4, 4, 4, 2, 2, 2, 7).permute(6, 0, 3, 1, 4, 2, 5).reshape(7, 8, 8, 8)
+    torch.testing.assert_close(once_grid, first(x)[0], rtol=1e-5, atol=1e-5)
+    twice = ops.conv_transpose_k2s2_columns(once, w2, second.bias).reshape(5, -1)  # [channel, (kd2, kh2, kw2, once rows)]
+    expected = second(first(x))[0]
+    for channel in range(5):
+        grid = ops.subvoxels_to_grid(twice[channel], 4)
+        torch.testing.assert_close(grid, expected[channel], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("points", [1, 3, 30])
+def test_token_image_attentions_without_projecting_the_image(points):
+    """tokens_to_image / image_to_tokens (image never projected) == the plain attention, any token count."""
+    torch.manual_seed(points)
+    att = TokenAttention(48, 24, 4)
+    with torch.no_grad():
+        for p in att.parameters():
+            p.normal_(0, 0.3)
+    tokens, image, image_values = torch.randn(points + 6, 48), torch.randn(64, 48), torch.randn(64, 48)
+    torch.testing.assert_close(att.tokens_to_image(tokens, image, image_values), att(tokens, image, image_values),
+                               rtol=1e-5, atol=1e-5)
+    token_values = torch.randn(points + 6, 48)
+    torch.testing.assert_close(att.image_to_tokens(image, tokens, token_values), att(image, tokens, token_values),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_linear_layout():
