@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:model`: SAM-Med3D encoder/decoder latency at the full ViT-B size (random weights),
- * plain (official padded-window attention) vs optimized graph, in PyTorch eager (our modules),
+ * plain (official padded-window attention) vs optimized graph, in PyTorch eager (plain: an
+ * encoder with the official code's op choices, see models/bench_torch.py; optimized: our modules),
  * onnxruntime-node and onnxruntime-web WASM in Chromium (selftest.html), 2 threads each.
  * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch,
  * --decoder-only (the optimized decoder alone on random embeddings: no encoder pass, no PyTorch).
@@ -193,6 +194,8 @@ async function main() {
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
   console.log('Targets (Chromium WASM, optimized): encoder <= 3.0 s, decoder <= 50 ms');
+  const blas = results['PyTorch eager']?.plain?.blas;
+  if (blas) console.log(`PyTorch's BLAS: ${blas.join(', ')}`);
 }
 
 await main();
