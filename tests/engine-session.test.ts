@@ -73,7 +73,9 @@ describe('SegmentationSession with the oracle model', () => {
 
   it('prepares the patch under the cursor: a first click near it runs only the decoder', async () => {
     const session = new SegmentationSession(volume, runner, { volumeId: 'prepared' });
-    await session.prepare(voxelAt(geometry, [-5, 8, -6]));
+    expect(await session.prepare(voxelAt(geometry, [-5, 8, -6]))).toBe(true);
+    // The pointer resting a little further: the encoded patch already serves a click there.
+    expect(await session.prepare(voxelAt(geometry, [-15, 3, -6]))).toBe(false);
     const result = await session.addClick('a', click(0), true);
     expect(result.patchesEncoded).toBe(0);
     expect(dice(result.mask.data, truth(1))).toBeGreaterThan(0.95);

@@ -130,7 +130,10 @@ export class SegmentationSession {
    */
   prepare(point: Vec3, signal?: AbortSignal): Promise<boolean> {
     return this.enqueue(async () => {
-      const { encoded } = await this.embeddings(this.modelVoxel(point).map((v) => v - HALF_PATCH) as Vec3, signal);
+      const model = this.modelVoxel(point);
+      // A first click here would use an encoded patch whose central half holds the point.
+      if (this.encodedPatchAround(model)) return false;
+      const { encoded } = await this.embeddings(model.map((v) => v - HALF_PATCH) as Vec3, signal);
       return encoded;
     });
   }
