@@ -167,6 +167,28 @@ describe('model masks and undo/redo', () => {
     expect(seg.labels[2 + 40 * (2 + 30 * 2)]).toBe(a);
   });
 
+  it('a result applied plane first (within), then whole, ends as a whole apply, in one exact step', () => {
+    const size: Vec3 = [40, 30, 20];
+    const whole = new Segmentation(geometry(size));
+    const parts = new Segmentation(geometry(size));
+    const a = whole.addSegment().label;
+    parts.addSegment();
+    const result = ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [15, 15, 10], 8);
+    whole.applyModelMask(a, result);
+    const start = parts.labels.slice();
+    const plane = { min: [0, 0, 10] as Vec3, max: [39, 29, 10] as Vec3 };
+    const step = parts.applyModelMask(a, result, { within: plane });
+    // Only the plane so far.
+    expect(parts.labels.some((v, o) => v !== start[o] && Math.floor(o / (40 * 30)) !== 10)).toBe(false);
+    expect(parts.voxelCount(a)).toBeGreaterThan(0);
+    parts.applyModelMask(a, result, { amend: step });
+    expectSameBytes(parts.labels, whole.labels);
+    expect(parts.voxelCount(a)).toBe(whole.voxelCount(a));
+    expect(parts.undo()).toBe(true);
+    expectSameBytes(parts.labels, start);
+    expect(parts.voxelCount(a)).toBe(0);
+  });
+
   it('a null model result changes only the points', () => {
     const seg = new Segmentation(geometry([10, 10, 10]));
     const a = seg.addSegment().label;

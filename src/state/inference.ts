@@ -9,10 +9,12 @@ import { persist } from 'zustand/middleware';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
 import type { EditCommand } from '../core/segmentation/history';
+import type { VoxelBox } from '../core/segmentation/region';
 import type { Backend, BackendInfo, LoadModelProgress, MaskPart, ModelSource, SegmentProgress } from '../workers/inference-api';
 import { createInferenceClient, type InferenceClient } from '../workers/inference-client';
 import { activeSegment, currentSegmentation, onSegmentationReplaced } from './segmentation';
 import { getVolume } from './volumeRegistry';
+import { useViewStore } from './viewStore';
 import { useVolumeStore } from './volumeStore';
 
 export interface InferenceState {
@@ -172,13 +174,29 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   // The mask arrives in parts (one per patch run); together they are one undoable step.
   let step: EditCommand | null = null;
   let shownAt: number | null = null;
-  const show = (part: MaskPart | null) => {
+  const apply = (part: MaskPart | null, within?: VoxelBox) => {
     // The segment may have been deleted, or the volume replaced, while the worker ran.
     if (currentSegmentation() !== segmentation || !segmentation.segment(segment.label)) return;
+    step = segmentation.applyModelMask(segment.label, part, { points, amend: step, within });
+  };
+  // The part of the latest result that waits until the views have drawn its visible planes.
+  let rest: (() => void) | null = null;
+  const applyRest = () => {
+    const pending = rest;
+    rest = null;
+    pending?.();
+  };
+  const show = (part: MaskPart) => {
+    applyRest();
     const first = step === null;
-    step = segmentation.applyModelMask(segment.label, part, { points, amend: step });
-    // Timed at the next frame, when the views have drawn the new overlay.
-    if (first) requestAnimationFrame(() => (shownAt = performance.now()));
+    // The planes the views show first (a part can cover millions of voxels), the rest after the frame.
+    for (const plane of visiblePlanes(segmentation.geometry.size)) apply(part, plane);
+    rest = () => apply(part);
+    requestAnimationFrame(() => {
+      // Timed at the frame that draws the new overlay.
+      if (first) shownAt = performance.now();
+      setTimeout(applyRest, 0);
+    });
   };
   try {
     const result = await client().segment(
@@ -189,7 +207,8 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
       }),
     );
     if (result.status !== 'done') return;
-    show(result.region && { region: result.region, mask: result.mask });
+    applyRest();
+    apply(result.region && { region: result.region, mask: result.mask });
     requestAnimationFrame(() => {
       const appliedAt = performance.now();
       useInferenceStore.setState({
@@ -199,7 +218,20 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   } catch (error) {
     useInferenceStore.setState({ message: (error as Error).message });
   } finally {
+    // Parts already shown are completed even when a newer click superseded this one.
+    applyRest();
     const state = useInferenceStore.getState();
     if (state.pendingPoints?.points === points) useInferenceStore.setState({ pendingPoints: null, progress: null });
   }
+}
+
+/** The index planes (one voxel thick) the three views show now. */
+function visiblePlanes(size: Vec3): VoxelBox[] {
+  const crosshair = useViewStore.getState().crosshair;
+  return [0, 1, 2].map((axis) => {
+    const min: Vec3 = [0, 0, 0];
+    const max: Vec3 = [size[0] - 1, size[1] - 1, size[2] - 1];
+    min[axis] = max[axis] = crosshair[axis];
+    return { min, max };
+  });
 }

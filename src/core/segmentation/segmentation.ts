@@ -1,7 +1,7 @@
 import type { ImageGeometry, Vec3 } from '../types';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
-import { type VoxelBox, clipBox, readBox, unionBox } from './region';
+import { type VoxelBox, clipBox, intersectBox, readBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
 import { type BoxValues, LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
 
@@ -118,15 +118,17 @@ export class Segmentation {
    * except that voxels of other segments are kept. Outside the region (everywhere, for a null
    * result) nothing changes. The segment's prompt points are replaced by `points` in the same step.
    * Returns the step; passing it as `amend` to the next call makes that call part of the same step
-   * (a result that arrives in parts), as long as no other edit came in between.
+   * (a result that arrives in parts), as long as no other edit came in between. With `within`,
+   * only that part of the region is applied (the rest can follow, amended).
    */
   applyModelMask(
     label: number,
     result: RegionMask | null,
-    options: { points?: readonly SegmentPoint[]; amend?: EditCommand | null } = {},
+    options: { points?: readonly SegmentPoint[]; amend?: EditCommand | null; within?: VoxelBox } = {},
   ): EditCommand | null {
     const current = this.requireSegment(label);
-    const box = result && clipBox(result.region, this.geometry.size);
+    const region = result && (options.within ? intersectBox(result.region, options.within) : result.region);
+    const box = region && clipBox(region, this.geometry.size);
     let patch: VoxelPatch | null = null;
     if (result && box) {
       // Raw copies of the box before and after: a model result can cover millions of voxels, and
