@@ -181,6 +181,7 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   };
   // The part of the latest result that waits until the views have drawn its visible planes.
   let rest: (() => void) | null = null;
+  let restApplied: Promise<void> = Promise.resolve();
   const applyRest = () => {
     const pending = rest;
     rest = null;
@@ -192,11 +193,13 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
     // The planes the views show first (a part can cover millions of voxels), the rest after the frame.
     for (const plane of visiblePlanes(segmentation.geometry.size)) apply(part, plane);
     rest = () => apply(part);
-    requestAnimationFrame(() => {
-      // Timed at the frame that draws the new overlay.
-      if (first) shownAt = performance.now();
-      setTimeout(applyRest, 0);
-    });
+    restApplied = new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        // Timed at the frame that draws the new overlay.
+        if (first) shownAt = performance.now();
+        setTimeout(() => resolve(applyRest()), 0);
+      }),
+    );
   };
   try {
     const result = await client().segment(
@@ -207,7 +210,8 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
       }),
     );
     if (result.status !== 'done') return;
-    applyRest();
+    // After the frame that shows the last part's planes.
+    await restApplied;
     apply(result.region && { region: result.region, mask: result.mask });
     requestAnimationFrame(() => {
       const appliedAt = performance.now();
