@@ -96,11 +96,14 @@ async function main() {
     const far = [cx - 150, cy - 120, cz];
     const [x, y] = await page.evaluate((i) => window.__samSegmentation.screenPoint('axial', i), far);
     const box = await page.getByTestId('view-axial').boundingBox();
-    const before = await hook(page, 'inference.preEncodedAt');
+    // Let a pre-encoding for where the pointer rested before settle, so the wait below is for this one.
+    await page.waitForTimeout(2000);
+    const before = await hook(page, 'inference.lastPreEncode?.at ?? null');
     started = Date.now();
     await page.mouse.move(box.x + x, box.y + y);
-    await page.waitForFunction((t) => window.__samSegmentation.inference.preEncodedAt !== t, before, { timeout: 600_000, polling: 50 });
-    console.log(`pre-encoding while the pointer rests: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await page.waitForFunction((t) => (window.__samSegmentation.inference.lastPreEncode?.at ?? null) !== t, before, { timeout: 600_000, polling: 50 });
+    const { encoded } = await hook(page, 'inference.lastPreEncode');
+    console.log(`pre-encoding while the pointer rests: ${((Date.now() - started) / 1000).toFixed(1)} s (${encoded ? 'encoded a patch' : 'a cached patch already served there'})`);
     const preEncoded = await click(page, far, 0);
     console.log(`first click after pre-encoding: ${describe(preEncoded)}`);
 

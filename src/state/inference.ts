@@ -33,8 +33,8 @@ export interface InferenceState {
    * when its first part was on the labelmap, and when all of it was.
    */
   lastClick: { clickedAt: number; shownAt: number; appliedAt: number; workerMs: number; patchesEncoded: number } | null;
-  /** When the last pre-encoding finished (it encoded a new patch). */
-  preEncodedAt: number | null;
+  /** The last pre-encoding that ran: when it finished, and whether it encoded (false: a cached patch already served there). */
+  lastPreEncode: { at: number; encoded: boolean } | null;
   /** Most 128^3 patches a click may follow a large target across (a user setting, kept in localStorage). */
   maxPatches: number;
 }
@@ -52,7 +52,7 @@ export const useInferenceStore = create<InferenceState>()(
       progress: null,
       pendingPoints: null,
       lastClick: null,
-      preEncodedAt: null,
+      lastPreEncode: null,
       maxPatches: 8,
     }),
     { name: 'sam-med3d-inference', partialize: (state) => ({ maxPatches: state.maxPatches }) },
@@ -143,7 +143,7 @@ export function preEncode(point: Vec3): void {
   if (useInferenceStore.getState().modelStatus !== 'ready' || !worker) return;
   void worker.client
     .preEncode(point)
-    .then((encoded) => encoded && useInferenceStore.setState({ preEncodedAt: performance.now() }))
+    .then((encoded) => useInferenceStore.setState({ lastPreEncode: { at: performance.now(), encoded } }))
     .catch(() => undefined);
 }
 

@@ -45,8 +45,8 @@ const api = {
     return currentSegmentation()?.canUndo ?? false;
   },
   get inference() {
-    const { modelStatus, backend, message, lastClick, preEncodedAt, progress } = useInferenceStore.getState();
-    return { modelStatus, backend: backend && { ...backend }, message, lastClick, preEncodedAt, busy: progress !== null };
+    const { modelStatus, backend, message, lastClick, lastPreEncode, progress } = useInferenceStore.getState();
+    return { modelStatus, backend: backend && { ...backend }, message, lastClick, lastPreEncode, busy: progress !== null };
   },
   get autosavedAt() {
     return useAutosaveStore.getState().lastSavedAt;
