@@ -203,7 +203,12 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
   };
   try {
     const result = await client().segment(
-      { objectId: String(segment.label), points, maxPatches: useInferenceStore.getState().maxPatches },
+      {
+        objectId: String(segment.label),
+        points,
+        maxPatches: useInferenceStore.getState().maxPatches,
+        previewBoxes: visiblePlanes(segmentation.geometry.size),
+      },
       Comlink.proxy((p: SegmentProgress) => {
         useInferenceStore.setState({ progress: { text: `Segmenting: patch ${p.patchesDone}`, fraction: null } });
         if (p.part) show(p.part);

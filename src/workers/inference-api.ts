@@ -56,6 +56,8 @@ export interface SegmentRequest {
   points: readonly SegmentPoint[];
   /** Most 128^3 patches each new point may follow the object across (default: the session's, 8). */
   maxPatches?: number;
+  /** Boxes of the volume (the planes the views show) whose part of each patch is sent first. */
+  previewBoxes?: VoxelBox[];
 }
 
 export type SegmentResult =

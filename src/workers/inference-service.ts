@@ -9,7 +9,7 @@
  * newer one.
  */
 import * as Comlink from 'comlink';
-import { SegmentationSession } from '../core/engine/session';
+import { type PatchProgress, SegmentationSession } from '../core/engine/session';
 import { type VoxelBox, boxVoxelCount, intersectBox, maskBounds, readBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
@@ -138,6 +138,15 @@ export class InferenceService implements InferenceApi {
     let iou = 0;
     // Parts the UI is still taking: all must be in before the result (they come on another channel).
     const delivered: Promise<unknown>[] = [];
+    const sendPart = (p: PatchProgress) => {
+      // A newer request wins: nothing of this one may reach the UI any more.
+      if (isStale()) return;
+      const part = this.maskPart(session, request.objectId, tracked, p.changed);
+      // The part's mask is a fresh copy: move it to the UI instead of cloning it. The next patch
+      // runs while the UI draws this part.
+      const message: SegmentProgress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
+      delivered.push(Promise.resolve(onProgress?.(part ? Comlink.transfer(message, [part.mask.buffer]) : message)));
+    };
     let patchesRun = 0;
     let patchesEncoded = 0;
     try {
@@ -145,15 +154,9 @@ export class InferenceService implements InferenceApi {
         const result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
           maxPatches: request.maxPatches,
-          onProgress: (p) => {
-            // A newer request wins: nothing of this one may reach the UI any more.
-            if (isStale()) return;
-            const part = this.maskPart(session, request.objectId, tracked, p.changed);
-            const progress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
-            // The part's mask is a fresh copy: move it to the UI instead of cloning it. The next
-            // patch runs while the UI draws this part.
-            delivered.push(Promise.resolve(onProgress?.(part ? Comlink.transfer(progress, [part.mask.buffer]) : progress)));
-          },
+          previewBoxes: request.previewBoxes,
+          onPreview: sendPart,
+          onProgress: sendPart,
         });
         object.applied.push(point);
         iou = result.iou;

@@ -25,7 +25,7 @@ import {
 } from '../resample';
 import { voxelCount, voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
-import { type VoxelBox, unionBox } from '../segmentation/region';
+import { type VoxelBox, intersectBox, unionBox } from '../segmentation/region';
 import { EmbeddingCache } from './embedding-cache';
 import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
@@ -63,6 +63,12 @@ export interface ClickOptions {
   maxPatches?: number;
   /** Called after each patch, its part already on the object's mask; the click waits for a returned promise. */
   onProgress?: (progress: PatchProgress) => unknown;
+  /**
+   * Original-grid boxes (the planes the views show) to put on the object's mask first after each
+   * patch is decoded, each reported to `onPreview` (its `changed`) before the rest of the patch.
+   */
+  previewBoxes?: readonly VoxelBox[];
+  onPreview?: (progress: PatchProgress) => unknown;
 }
 
 export interface ClickResult {
@@ -266,6 +272,12 @@ export class SegmentationSession {
     stats.run++;
     // Each voxel takes the patch centred nearest to it, so only this footprint can change.
     const changed = footprintBox(patch.footprint);
+    for (const preview of options.previewBoxes ?? []) {
+      const box = intersectBox(changed, preview);
+      if (!box) continue;
+      this.compose(object, box);
+      await options.onPreview?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed: box });
+    }
     if (changed) this.compose(object, changed);
     stats.changed = unionBox(stats.changed, changed);
     await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
