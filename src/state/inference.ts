@@ -218,11 +218,11 @@ export async function addPoint(index: Vec3, positive: boolean): Promise<void> {
     // After the frame that shows the last part's planes.
     await restApplied;
     apply(result.region && { region: result.region, mask: result.mask });
-    requestAnimationFrame(() => {
-      const appliedAt = performance.now();
-      useInferenceStore.setState({
-        lastClick: { clickedAt, shownAt: shownAt ?? appliedAt, appliedAt, workerMs: result.milliseconds, patchesEncoded: result.patchesEncoded },
-      });
+    // Timed at the frame that draws it; the click counts as busy until then.
+    await new Promise(requestAnimationFrame);
+    const appliedAt = performance.now();
+    useInferenceStore.setState({
+      lastClick: { clickedAt, shownAt: shownAt ?? appliedAt, appliedAt, workerMs: result.milliseconds, patchesEncoded: result.patchesEncoded },
     });
   } catch (error) {
     useInferenceStore.setState({ message: (error as Error).message });
