@@ -8,7 +8,7 @@ import { dice } from '../src/core/engine/evaluation';
 import { SegmentationSession, type PatchProgress } from '../src/core/engine/session';
 import type { ModelRunner } from '../src/core/model-runner';
 import { makeShapeLabels, makeShapePhantom, type PhantomShape } from '../src/core/phantom';
-import { type VoxelBox, maskBounds } from '../src/core/segmentation/region';
+import { type VoxelBox, maskBounds, unionBox } from '../src/core/segmentation/region';
 import { voxelIndex } from '../src/core/geometry';
 import type { Vec3 } from '../src/core/types';
 import { openModel } from '../src/cli/model-source';
@@ -125,9 +125,15 @@ describe('sliding windows', () => {
     expect(next.patchesRun).toBeGreaterThanOrEqual(3);
   });
 
-  it('reports the box a click may have changed: the footprints of the patches it ran', async () => {
+  it('reports the boxes a click may change: the footprints of the patches it ran', async () => {
     const session = new SegmentationSession(tubeVolume, runner, { volumeId: 't' });
-    const followed = await session.addClick('tube', middle, true);
+    // The box a click may have changed: the union of what its progress reports.
+    const click = async (maxPatches?: number) => {
+      let changed: VoxelBox | null = null;
+      const result = await session.addClick('tube', middle, true, { maxPatches, onProgress: (p) => (changed = unionBox(changed, p.changed)) });
+      return { ...result, changed: changed as VoxelBox | null };
+    };
+    const followed = await click();
     const size = tubeVolume.geometry.size;
     const voxels = (box: VoxelBox) => box.max.reduce((n, v, a) => n * (v - box.min[a] + 1), 1);
     expect(followed.changed).not.toBeNull();
@@ -135,7 +141,7 @@ describe('sliding windows', () => {
     // One more click with a limit of 1: of the patches holding it only the nearest-centred runs, and
     // only its footprint is recomposed; the rest is untouched.
     const before = followed.mask.data.slice();
-    const one = await session.addClick('tube', middle, true, { maxPatches: 1 });
+    const one = await click(1);
     expect(one.patchesRun).toBe(1);
     expect(voxels(one.changed!)).toBeLessThan(voxels(followed.changed!));
     const changedOutside = one.mask.data.some((v, o) => v !== before[o] && !insideBox(voxelIndex(size, o), one.changed!));

@@ -25,7 +25,7 @@ import {
 } from '../resample';
 import { voxelCount, voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
-import { type VoxelBox, intersectBox, unionBox } from '../segmentation/region';
+import { type VoxelBox, intersectBox } from '../segmentation/region';
 import { EmbeddingCache } from './embedding-cache';
 import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
@@ -78,16 +78,13 @@ export interface ClickResult {
   iou: number;
   patchesRun: number;
   patchesEncoded: number;
-  /** The original voxels this click may have changed (the footprints of the patches it ran), or null. */
-  changed: VoxelBox | null;
 }
 
-/** Counts and the changed original-grid box of one click. */
+/** Patches run and encoded by one click, and its patch limit. */
 interface ClickStats {
   run: number;
   encoded: number;
   limit: number;
-  changed: VoxelBox | null;
 }
 
 interface Patch {
@@ -189,7 +186,7 @@ export class SegmentationSession {
       for (const patch of clicked) patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
 
-    const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), changed: null };
+    const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches) };
     try {
       const queue = clicked.slice(0, stats.limit);
       for (const patch of queue) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
@@ -212,7 +209,6 @@ export class SegmentationSession {
       iou: (clicked[0].prediction as PatchPrediction).iou,
       patchesRun: stats.run,
       patchesEncoded: stats.encoded,
-      changed: stats.changed,
     };
   }
 
@@ -279,7 +275,6 @@ export class SegmentationSession {
       await options.onPreview?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed: box });
     }
     if (changed) this.compose(object, changed);
-    stats.changed = unionBox(stats.changed, changed);
     await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
   }
 
