@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-const port = 4173;
+// APP_PORT lets several checkouts run their suites side by side.
+const port = Number(process.env.APP_PORT ?? 4173);
 // CI serves the production build (proves the build is self-contained); locally the dev server is reused.
 const server = process.env.CI ? `npx vite preview --port ${port} --strictPort` : `npx vite --port ${port} --strictPort`;
 

@@ -33,10 +33,12 @@ export async function waitForServer(url, timeoutMs = 60_000) {
 /**
  * Serves the app on http://localhost:`port`: the Vite dev server, or with `build` a production
  * build (into `outDir`, Vite's default dist/ when omitted) served by `vite preview`.
- * BENCH_URL names an already running server instead. Returns its `url` and `stop()`.
+ * BENCH_URL names an already running server instead; APP_PORT overrides the port (several checkouts
+ * side by side). Returns its `url` and `stop()`.
  */
-export async function startAppServer({ port, build = false, outDir }) {
+export async function startAppServer({ port: defaultPort, build = false, outDir }) {
   if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
+  const port = Number(process.env.APP_PORT ?? defaultPort);
   const outDirArgs = outDir ? ['--outDir', outDir] : [];
   if (build) {
     console.log('Building the app (vite build)...');
