@@ -3,7 +3,9 @@
  * and Chromium launched the way playwright.config.ts launches it.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,4 +59,17 @@ export async function startAppServer({ port: defaultPort, build = false, outDir 
     throw error;
   }
   return { url, stop };
+}
+
+/** The demo phantom's anatomy on a CT-sized int16 grid (0.7 x 0.7 x 1 mm), written once to .cache/bench/. */
+export async function benchVolumePath(size) {
+  const file = path.join(root, '.cache/bench', `ct-${size.join('x')}-int16.nii`);
+  if (existsSync(file)) return file;
+  console.log(`Generating ${path.relative(root, file)} (once)...`);
+  const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
+  const { encodeNifti } = await tsImport('../tests/support/raw-writers.ts', import.meta.url);
+  const { volume } = makeDemoPhantom({ size, spacing: [0.7, 0.7, 1.0] });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, encodeNifti(volume.geometry, volume.data));
+  return file;
 }
