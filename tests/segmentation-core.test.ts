@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
-import { Segmentation, type RegionMask } from '../src/core/segmentation/segmentation';
+import { Segmentation, type RegionMask, type SegmentationChange } from '../src/core/segmentation/segmentation';
 import { forEachBrushSpan, type BrushDab } from '../src/core/segmentation/brush';
-import { decodeRuns, encodeRuns, maskBounds, readBox, unionBox, writeBox } from '../src/core/segmentation/region';
+import { type VoxelBox, decodeRuns, encodeRuns, maskBounds, readBox, unionBox, writeBox } from '../src/core/segmentation/region';
 
 function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): ImageGeometry {
   return { size, spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
@@ -68,8 +68,10 @@ describe('boxes', () => {
 });
 
 describe('segment table', () => {
-  it('adds, renames, recolours, hides and deletes segments, all undoable', () => {
+  it('adds, renames and deletes segments as undo steps; colour and visibility are display state, outside undo', () => {
     const seg = new Segmentation(geometry([8, 8, 8]));
+    const changes: SegmentationChange[] = [];
+    seg.subscribe((change) => changes.push(change));
     const liver = seg.addSegment({ name: 'Liver' });
     const kidney = seg.addSegment();
     expect([liver.label, kidney.label]).toEqual([1, 2]);
@@ -77,17 +79,22 @@ describe('segment table', () => {
     expect(liver.color).not.toEqual(kidney.color);
     seg.updateSegment(2, { name: 'Kidney', color: [10, 20, 30], visible: false });
     expect(seg.segment(2)).toMatchObject({ name: 'Kidney', color: [10, 20, 30], visible: false });
+    expect(changes.map((c) => c.reason)).toEqual(['edit', 'edit', 'display', 'edit']);
     seg.deleteSegment(1);
+    expect(changes.at(-1)).toMatchObject({ reason: 'edit', removed: [1] });
     expect(seg.segments.map((s) => s.label)).toEqual([2]);
     // A new segment takes the lowest free label.
     expect(seg.addSegment().label).toBe(1);
     seg.undo();
     seg.undo();
     expect(seg.segments.map((s) => s.name)).toEqual(['Liver', 'Kidney']);
+    // Undoing the rename keeps the colour and visibility as they are now.
     seg.undo();
-    expect(seg.segment(2)).toMatchObject({ name: 'Segment 2', visible: true });
+    expect(seg.segment(2)).toMatchObject({ name: 'Segment 2', color: [10, 20, 30], visible: false });
+    seg.updateSegment(2, { visible: true });
+    expect(seg.canRedo).toBe(true);
     expect(seg.redo()).toBe(true);
-    expect(seg.segment(2)?.name).toBe('Kidney');
+    expect(seg.segment(2)).toMatchObject({ name: 'Kidney', visible: true });
   });
 
   it('holds up to 255 segments and refuses the 256th', () => {
@@ -138,18 +145,30 @@ describe('model masks and undo/redo', () => {
     expect(seg.segment(a)?.points).toHaveLength(2);
   });
 
-  it('a result in parts (overlapping boxes) is one undo step, unless another edit came between', () => {
+  it('a transaction in parts (overlapping boxes) commits as one undo step with the points', () => {
     const seg = new Segmentation(geometry([40, 30, 20]));
     const a = seg.addSegment().label;
     const start = seg.labels.slice();
     const points = [{ index: [15, 15, 10] as Vec3, positive: true }];
-    const step = seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [24, 29, 19] }, [15, 15, 10], 8), { points });
+    const boxes: (VoxelBox | null)[] = [];
+    seg.subscribe((change) => boxes.push(change.box));
+    const transaction = seg.begin();
+    transaction.writeMask(a, ballMask({ min: [0, 0, 0], max: [24, 29, 19] }, [15, 15, 10], 8));
     // The second part overlaps the first and takes back some of its voxels.
-    const again = seg.applyModelMask(a, ballMask({ min: [12, 0, 0], max: [39, 29, 19] }, [26, 15, 10], 6), { points, amend: step });
-    expect(again).toBe(step);
+    transaction.writeMask(a, ballMask({ min: [12, 0, 0], max: [39, 29, 19] }, [26, 15, 10], 6));
+    // Each part is on the labelmap at once, announced with its box; nothing is undoable yet.
+    expect(boxes).toEqual([
+      { min: [0, 0, 0], max: [24, 29, 19] },
+      { min: [12, 0, 0], max: [39, 29, 19] },
+    ]);
+    expect(seg.canUndo).toBe(true); // the added segment
+    transaction.commit({ label: a, points });
+    expect(transaction.open).toBe(false);
+    expect(seg.segment(a)?.points).toEqual(points);
     while (seg.compactHistory(50));
     const done = seg.labels.slice();
     const count = seg.voxelCount(a);
+    expect(count).toBe(histogram(done)[a]);
     expect(seg.undo()).toBe(true);
     expectSameBytes(seg.labels, start);
     expect(seg.voxelCount(a)).toBe(0);
@@ -157,36 +176,57 @@ describe('model masks and undo/redo', () => {
     expect(seg.redo()).toBe(true);
     expectSameBytes(seg.labels, done);
     expect(seg.voxelCount(a)).toBe(count);
-    // A brush stroke in between: the late part becomes a step of its own.
-    seg.beginStroke(a, false);
-    seg.dab({ center: [2, 2, 2], radiusMm: 1, shape: { kind: 'sphere' } });
-    seg.endStroke();
-    const late = seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [20, 15, 10], 3), { points, amend: step });
-    expect(late).not.toBe(step);
-    expect(seg.undo()).toBe(true);
-    expect(seg.labels[2 + 40 * (2 + 30 * 2)]).toBe(a);
   });
 
-  it('a result applied plane first (within), then whole, ends as a whole apply, in one exact step', () => {
-    const size: Vec3 = [40, 30, 20];
-    const whole = new Segmentation(geometry(size));
-    const parts = new Segmentation(geometry(size));
-    const a = whole.addSegment().label;
-    parts.addSegment();
-    const result = ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [15, 15, 10], 8);
-    whole.applyModelMask(a, result);
-    const start = parts.labels.slice();
-    const plane = { min: [0, 0, 10] as Vec3, max: [39, 29, 10] as Vec3 };
-    const step = parts.applyModelMask(a, result, { within: plane });
-    // Only the plane so far.
-    expect(parts.labels.some((v, o) => v !== start[o] && Math.floor(o / (40 * 30)) !== 10)).toBe(false);
-    expect(parts.voxelCount(a)).toBeGreaterThan(0);
-    parts.applyModelMask(a, result, { amend: step });
-    expectSameBytes(parts.labels, whole.labels);
-    expect(parts.voxelCount(a)).toBe(whole.voxelCount(a));
-    expect(parts.undo()).toBe(true);
-    expectSameBytes(parts.labels, start);
-    expect(parts.voxelCount(a)).toBe(0);
+  it('a rolled-back transaction leaves labelmap, counts and history exactly as before', () => {
+    const seg = new Segmentation(geometry([40, 30, 20]));
+    const a = seg.addSegment().label;
+    const b = seg.addSegment().label;
+    seg.applyModelMask(b, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [20, 15, 10], 5));
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [12, 15, 10], 6));
+    const before = seg.labels.slice();
+    const countA = seg.voxelCount(a);
+    const historyBytes = seg.historyBytes;
+    const changes: SegmentationChange[] = [];
+    seg.subscribe((change) => changes.push(change));
+    let rolledBack = 0;
+    const transaction = seg.begin('Segment', { onRollback: () => rolledBack++ });
+    // Shrinks a's ball and grows it elsewhere, over b's voxels (which stay b's).
+    transaction.writeMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [12, 15, 10], 3));
+    transaction.writeMask(a, ballMask({ min: [10, 0, 0], max: [39, 29, 19] }, [22, 15, 10], 7));
+    expect(seg.labels.some((v, n) => v !== before[n])).toBe(true);
+    transaction.rollback();
+    expect(rolledBack).toBe(1);
+    expectSameBytes(seg.labels, before);
+    expect(seg.voxelCount(a)).toBe(countA);
+    expect(seg.historyBytes).toBe(historyBytes);
+    expect(changes.at(-1)?.reason).toBe('rollback');
+    expect(() => transaction.writeMask(a, ballMask({ min: [0, 0, 0], max: [1, 1, 1] }, [0, 0, 0], 1))).toThrow(/closed/);
+    // Undo goes to the step before the transaction.
+    seg.undo();
+    expect(seg.voxelCount(a)).toBe(0);
+    expect(seg.voxelCount(b)).toBeGreaterThan(0);
+  });
+
+  it('a voxel edit during a transaction rolls it back first; a table edit does not', () => {
+    const seg = new Segmentation(geometry([20, 20, 20]));
+    const a = seg.addSegment().label;
+    const before = seg.labels.slice();
+    let rolledBack = 0;
+    const transaction = seg.begin('Segment', { onRollback: () => rolledBack++ });
+    transaction.writeMask(a, ballMask({ min: [0, 0, 0], max: [19, 19, 19] }, [10, 10, 10], 4));
+    seg.updateSegment(a, { name: 'Liver', color: [1, 2, 3] });
+    expect(transaction.open).toBe(true);
+    // A brush stroke would interleave with the transaction's voxels: it closes it first.
+    seg.beginStroke(a, false);
+    expect(rolledBack).toBe(1);
+    expect(transaction.open).toBe(false);
+    expectSameBytes(seg.labels, before);
+    seg.dab({ center: [2, 2, 2], radiusMm: 1, shape: { kind: 'sphere' } });
+    seg.endStroke();
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(seg.labels, before);
+    expect(seg.segment(a)?.name).toBe('Liver');
   });
 
   it('a null model result changes only the points', () => {

@@ -14,8 +14,6 @@ import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/model-loa
 import { InferenceService } from '../src/workers/inference-service';
 import type { MaskPart, SegmentResult } from '../src/workers/inference-api';
 import { dice } from '../src/core/engine/evaluation';
-import type { EditCommand } from '../src/core/segmentation/history';
-import type { VoxelBox } from '../src/core/segmentation/region';
 import { Segmentation } from '../src/core/segmentation/segmentation';
 import type { SegmentPoint } from '../src/core/segmentation/segments';
 
@@ -163,17 +161,19 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     labelmap = new Segmentation(phantom.geometry);
   });
 
-  /** Runs a request the way the UI does: each part on the labelmap as it comes, then the rest, as one step. */
-  async function segment(label: number, points: SegmentPoint[], previewBoxes?: VoxelBox[], onPart?: (part: MaskPart) => void): Promise<SegmentResult> {
+  /** Runs a request the way the UI does: each part into a labelmap transaction as it comes, then the rest, committed as one step. */
+  async function segment(label: number, points: SegmentPoint[]): Promise<SegmentResult> {
     while (!labelmap.segment(label)) labelmap.addSegment();
-    let step: EditCommand | null = null;
-    const apply = (part: MaskPart | null) => (step = labelmap.applyModelMask(label, part, { points, amend: step }));
-    const result = await service.segment({ objectId: String(label), points, previewBoxes }, (progress) => {
-      if (!progress.part) return;
-      onPart?.(progress.part);
-      apply(progress.part);
+    const transaction = labelmap.begin();
+    const result = await service.segment({ objectId: String(label), points }, (progress) => {
+      if (progress.part) transaction.writeMask(label, progress.part);
     });
-    if (result.status === 'done') apply(result.region && { region: result.region, mask: result.mask });
+    if (result.status !== 'done') {
+      transaction.rollback();
+      return result;
+    }
+    if (result.region) transaction.writeMask(label, { region: result.region, mask: result.mask });
+    transaction.commit({ label, points });
     return result;
   }
 
@@ -233,21 +233,6 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     expect(parts).toHaveLength(result.patchesRun);
     expect(result.region).toBeNull();
     expect(parts[0].mask.length).toBe(parts[0].region.max.reduce((n, v, a) => n * (v - parts[0].region.min[a] + 1), 1));
-  });
-
-  it('sends the parts in the preview boxes first; the labelmap ends the same', async () => {
-    const point = { index: phantom.centers[0], positive: true };
-    const size = phantom.geometry.size;
-    const plane = { min: [0, 0, point.index[2]] as Vec3, max: [size[0] - 1, size[1] - 1, point.index[2]] as Vec3 };
-    done(await segment(6, [point]));
-    const without = labelmap.labels.map((v) => (v === 6 ? 1 : 0));
-    labelmap = new Segmentation(phantom.geometry);
-    const parts: MaskPart[] = [];
-    done(await segment(7, [point], [plane], (part) => parts.push(part)));
-    expect(parts.length).toBeGreaterThan(1);
-    expect([parts[0].region.min[2], parts[0].region.max[2]]).toEqual([plane.min[2], plane.max[2]]);
-    const withPreview = labelmap.labels.map((v) => (v === 7 ? 1 : 0));
-    expect(Buffer.from(withPreview).equals(Buffer.from(without))).toBe(true);
   });
 
   it('cancel() stops the running request', async () => {

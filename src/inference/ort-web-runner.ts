@@ -163,7 +163,7 @@ async function selfTest(decoder: GraphInput, onProgress?: (progress: SessionProg
 /** absent: no adapter; untested: adapter, self-test not run yet (run when WebGPU is chosen). */
 type WebGpuStatus = 'absent' | 'untested' | 'passed' | 'failed';
 
-function isDeviceLoss(error: unknown): boolean {
+export function isDeviceLoss(error: unknown): boolean {
   return /device.*lost|lost.*device|GPUDevice|DXGI_ERROR_DEVICE|context lost/i.test(String((error as Error)?.message ?? error));
 }
 

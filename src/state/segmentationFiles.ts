@@ -7,7 +7,7 @@ import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export
 import { segmentsForLabels } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
 import { readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
-import { currentSegmentation } from './segmentation';
+import { currentSegmentation } from '../services/segmentation';
 import { getDicomSource } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
 

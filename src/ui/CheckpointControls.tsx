@@ -5,7 +5,8 @@
  */
 import { useState } from 'react';
 import { OFFICIAL_CHECKPOINT_URL, type CheckpointInput } from '../inference/checkpoint-loader';
-import { loadModel, useInferenceStore } from '../state/inference';
+import { loadModel } from '../services/inference';
+import { useInferenceStore } from '../state/inference';
 
 /** The template sets the app ships (public/models/templates.json). */
 const templateIndexUrl = () => new URL(`${import.meta.env.BASE_URL}models/templates.json`, location.href).href;

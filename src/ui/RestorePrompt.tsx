@@ -1,4 +1,5 @@
-import { discardSession, restoreSession, useAutosaveStore } from '../state/autosave';
+import { discardSession, restoreSession } from '../services/autosave';
+import { useAutosaveStore } from '../state/autosave';
 
 /** Offers to restore the autosaved segmentation of the scan just opened. */
 export function RestorePrompt() {

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useInferenceStore } from '../state/inference';
-import { currentSegmentation, useSegmentationStore } from '../state/segmentation';
+import { currentSegmentation } from '../services/segmentation';
+import { useSegmentationStore } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';

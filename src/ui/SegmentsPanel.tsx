@@ -1,23 +1,9 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
-import {
-  cancelInference,
-  forgetObject,
-  loadModel,
-  MAX_PATCHES_RANGE,
-  setMaxPatches,
-  switchBackend,
-  useInferenceStore,
-} from '../state/inference';
-import {
-  addSegment,
-  deleteSegment,
-  redo,
-  undo,
-  updateSegment,
-  useSegmentationStore,
-  type SegmentationTool,
-} from '../state/segmentation';
+import { cancelInference, loadModel, switchBackend } from '../services/inference';
+import { addSegment, deleteSegment, redo, undo, updateSegment } from '../services/segmentation';
+import { MAX_PATCHES_RANGE, setMaxPatches, useInferenceStore } from '../state/inference';
+import { useSegmentationStore, type SegmentationTool } from '../state/segmentation';
 import { clearCheckpointCache } from '../inference/checkpoint-loader';
 import { clearModelCache } from '../inference/model-loader';
 import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
@@ -203,11 +189,7 @@ function SegmentList() {
               onChange={(e) => updateSegment(segment.label, { visible: e.target.checked })}
             />
           </label>
-          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => {
-              deleteSegment(segment.label);
-              // The worker drops the object's patches and mask; an undo replays it from its points.
-              forgetObject(segment.label);
-            }}>
+          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => deleteSegment(segment.label)}>
             ✕
           </button>
         </li>

@@ -7,8 +7,9 @@
 import { useEffect, type RefObject } from 'react';
 import { isInside } from '../core/geometry';
 import type { Vec3 } from '../core/types';
-import { addPoint, preEncode } from '../state/inference';
-import { beginBrushStroke, brushDab, endBrushStroke, useSegmentationStore } from '../state/segmentation';
+import { addPoint, preEncode } from '../services/inference';
+import { beginBrushStroke, brushDab, endBrushStroke } from '../services/segmentation';
+import { useSegmentationStore } from '../state/segmentation';
 import { useViewStore, type ViewName } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
 import { screenToIndex, type PlaneViewport } from '../viewer/planeViewport';

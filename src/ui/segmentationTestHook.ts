@@ -6,7 +6,7 @@
 import type { Vec3 } from '../core/types';
 import { useAutosaveStore } from '../state/autosave';
 import { useInferenceStore } from '../state/inference';
-import { currentSegmentation } from '../state/segmentation';
+import { currentSegmentation } from '../services/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { indexToScreen, type PlaneViewport } from '../viewer/planeViewport';
 

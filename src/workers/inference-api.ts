@@ -1,7 +1,8 @@
 /**
- * The typed interface of the inference worker (src/workers/inference.worker.ts), for the UI.
- * Import only types from here on the main thread; call through `createInferenceClient()`.
- * Progress callbacks must be wrapped with Comlink.proxy(); large buffers are transferred.
+ * The protocol of the inference worker (src/workers/inference.worker.ts): every message type, in
+ * one place. Import only types from here on the main thread; call through `createInferenceClient()`
+ * (Comlink RPC). Progress callbacks must be wrapped with Comlink.proxy(); large buffers (the
+ * volume, mask parts) are transferred, never cloned.
  */
 import type { VoxelBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
@@ -56,8 +57,6 @@ export interface SegmentRequest {
   points: readonly SegmentPoint[];
   /** Most 128^3 patches each new point may follow the object across (default: the session's, 8). */
   maxPatches?: number;
-  /** Boxes of the volume (the planes the views show) whose part of each patch is sent first. */
-  previewBoxes?: VoxelBox[];
 }
 
 export type SegmentResult =
@@ -73,10 +72,17 @@ export type SegmentResult =
       iou: number;
       patchesRun: number;
       patchesEncoded: number;
+      /** Worker time of the request, and its decoder share. */
       milliseconds: number;
+      decoderMs: number;
     }
   /** A newer request came in (it wins), or cancel() was called. */
-  | { status: 'superseded' | 'cancelled' };
+  | { status: 'superseded' | 'cancelled' }
+  /**
+   * The GPU device was lost during the request and the model now runs on the fallback backend:
+   * the same request again replays the object there.
+   */
+  | { status: 'device-lost'; message: string };
 
 export interface InferenceApi {
   loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel>;

@@ -15,7 +15,7 @@ import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadCheckpointModel } from '../inference/checkpoint-loader';
 import { loadModelFromFiles, loadModelFromUrl } from '../inference/model-loader';
-import { type Backend, type BackendInfo, type GraphInput, OrtWebRunner, type SessionProgress } from '../inference/ort-web-runner';
+import { type Backend, type BackendInfo, type GraphInput, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
 import type {
   InferenceApi,
   MaskPart,
@@ -64,6 +64,9 @@ async function readModel(
   return { encoder: model.encoder, decoder: model.decoder, name, source: model.source, verified: model.verified };
 }
 
+/** Makes the runner of a loaded model (OrtWebRunner.create; another host may wrap it). */
+export type RunnerFactory = typeof OrtWebRunner.create;
+
 export class InferenceService implements InferenceApi {
   private runner: OrtWebRunner | null = null;
   private volume: (Volume & { id: string }) | null = null;
@@ -75,9 +78,11 @@ export class InferenceService implements InferenceApi {
   private busy = false;
   private readonly backendListeners = new Set<(info: BackendInfo) => void>();
 
+  constructor(private readonly createRunner: RunnerFactory = (model, options) => OrtWebRunner.create(model, options)) {}
+
   async loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel> {
     const model = await readModel(source, onProgress);
-    const runner = await OrtWebRunner.create(model, {
+    const runner = await this.createRunner(model, {
       onProgress,
       onBackendChange: (info) => this.backendListeners.forEach((listener) => listener(info)),
     });
@@ -149,24 +154,25 @@ export class InferenceService implements InferenceApi {
     };
     let patchesRun = 0;
     let patchesEncoded = 0;
+    let decoderMs = 0;
     try {
       for (const point of pending) {
         const result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
           maxPatches: request.maxPatches,
-          previewBoxes: request.previewBoxes,
-          onPreview: sendPart,
           onProgress: sendPart,
         });
         object.applied.push(point);
         iou = result.iou;
         patchesRun += result.patchesRun;
         patchesEncoded += result.patchesEncoded;
+        decoderMs += result.decoderMs;
       }
       object.inSync = true;
       await Promise.all(delivered);
     } catch (error) {
       if (isAbort(error)) return { status: isStale() ? 'superseded' : 'cancelled' };
+      if (isDeviceLoss(error)) return { status: isStale() ? 'superseded' : 'device-lost', message: (error as Error).message };
       throw error;
     } finally {
       if (!isStale()) this.busy = false;
@@ -185,7 +191,7 @@ export class InferenceService implements InferenceApi {
       mask = readBox(session.objectMask(request.objectId)!.data, session.volume.geometry.size, region);
     }
     return Comlink.transfer<SegmentResult>(
-      { status: 'done', region, mask, iou, patchesRun, patchesEncoded, milliseconds: performance.now() - started },
+      { status: 'done', region, mask, iou, patchesRun, patchesEncoded, milliseconds: performance.now() - started, decoderMs },
       [mask.buffer],
     );
   }

@@ -25,7 +25,7 @@ import {
 } from '../resample';
 import { voxelCount, voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
-import { type VoxelBox, intersectBox } from '../segmentation/region';
+import type { VoxelBox } from '../segmentation/region';
 import { EmbeddingCache } from './embedding-cache';
 import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
@@ -63,12 +63,6 @@ export interface ClickOptions {
   maxPatches?: number;
   /** Called after each patch, its part already on the object's mask; the click waits for a returned promise. */
   onProgress?: (progress: PatchProgress) => unknown;
-  /**
-   * Original-grid boxes (the planes the views show) to put on the object's mask first after each
-   * patch is decoded, each reported to `onPreview` (its `changed`) before the rest of the patch.
-   */
-  previewBoxes?: readonly VoxelBox[];
-  onPreview?: (progress: PatchProgress) => unknown;
 }
 
 export interface ClickResult {
@@ -78,13 +72,16 @@ export interface ClickResult {
   iou: number;
   patchesRun: number;
   patchesEncoded: number;
+  /** Milliseconds spent in the decoder (the model's share of a click on cached embeddings). */
+  decoderMs: number;
 }
 
-/** Patches run and encoded by one click, and its patch limit. */
+/** Patches run and encoded by one click, its patch limit, and its decoder time. */
 interface ClickStats {
   run: number;
   encoded: number;
   limit: number;
+  decoderMs: number;
 }
 
 interface Patch {
@@ -186,7 +183,7 @@ export class SegmentationSession {
       for (const patch of clicked) patch.points.push({ position: toPatch(model, patch.offset), positive });
     }
 
-    const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches) };
+    const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), decoderMs: 0 };
     try {
       const queue = clicked.slice(0, stats.limit);
       for (const patch of queue) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
@@ -209,6 +206,7 @@ export class SegmentationSession {
       iou: (clicked[0].prediction as PatchPrediction).iou,
       patchesRun: stats.run,
       patchesEncoded: stats.encoded,
+      decoderMs: stats.decoderMs,
     };
   }
 
@@ -264,16 +262,12 @@ export class SegmentationSession {
       stats.encoded++;
       options.signal?.throwIfAborted();
     }
+    const decodeStart = performance.now();
     patch.prediction = await decodePatch(this.runner, embeddings, patch.points, maskInput);
+    stats.decoderMs += performance.now() - decodeStart;
     stats.run++;
     // Each voxel takes the patch centred nearest to it, so only this footprint can change.
     const changed = footprintBox(patch.footprint);
-    for (const preview of options.previewBoxes ?? []) {
-      const box = intersectBox(changed, preview);
-      if (!box) continue;
-      this.compose(object, box);
-      await options.onPreview?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed: box });
-    }
     if (changed) this.compose(object, changed);
     await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
   }

@@ -3,8 +3,8 @@ import type { Segment } from './segments';
 import { type VoxelPatch, patchBytes } from './voxel-patch';
 
 /**
- * One undoable step: the voxels it changed, as patches applied in order (a model result that
- * follows a target across patches arrives in parts), and the segment table before and after it.
+ * One undoable step: the voxels it changed, as patches applied in order (a click's parts, one per
+ * model window it ran), and the segment table before and after it.
  */
 export interface EditCommand {
   name: string;
@@ -74,10 +74,6 @@ export class EditHistory {
     return this.undone.length > 0;
   }
 
-  get undoCount(): number {
-    return this.done.length;
-  }
-
   /** Whether some patch still holds raw values that `compact` would code. */
   get needsCompaction(): boolean {
     return this.coding.length > 0;
@@ -91,24 +87,6 @@ export class EditHistory {
     this.done.push(entry);
     this.totalBytes += entry.bytes;
     command.patches.forEach((patch) => this.queueCoding(entry, patch));
-    this.enforceBudget();
-  }
-
-  /** The newest undoable command, or null. */
-  get last(): EditCommand | null {
-    return this.done.at(-1)?.command ?? null;
-  }
-
-  /** Adds a patch (already applied) and a new table to the newest command: one step in parts. */
-  amendLast(patch: VoxelPatch | null, segmentsAfter: readonly Segment[]): void {
-    const entry = this.done.at(-1);
-    if (!entry) throw new Error('amendLast() with no command to amend.');
-    if (patch) entry.command.patches.push(patch);
-    entry.command.segmentsAfter = segmentsAfter;
-    const bytes = commandBytes(entry.command);
-    this.totalBytes += bytes - entry.bytes;
-    entry.bytes = bytes;
-    if (patch) this.queueCoding(entry, patch);
     this.enforceBudget();
   }
 
@@ -136,13 +114,6 @@ export class EditHistory {
     if (!entry) return null;
     this.done.push(entry);
     return entry.command;
-  }
-
-  clear(): void {
-    this.done = [];
-    this.undone = [];
-    this.coding = [];
-    this.totalBytes = 0;
   }
 
   private queueCoding(entry: Entry, patch: VoxelPatch): void {

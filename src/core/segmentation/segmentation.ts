@@ -1,7 +1,7 @@
 import type { ImageGeometry, Vec3 } from '../types';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
-import { type VoxelBox, clipBox, intersectBox, readBox, unionBox } from './region';
+import { type VoxelBox, clipBox, readBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
 import { type BoxValues, LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
 
@@ -11,18 +11,52 @@ export interface RegionMask {
   mask: Uint8Array;
 }
 
+/**
+ * Why the labelmap or its table changed: an edit (click part, brush dab, import, segment added,
+ * renamed or deleted), undo/redo, a transaction rolled back, or display state (colour, visibility,
+ * which is not undoable).
+ */
+export type ChangeReason = 'edit' | 'undo' | 'redo' | 'rollback' | 'display';
+
 /** What changed, for views that redraw only what they must. `box` is null when only the table changed. */
 export interface SegmentationChange {
   box: VoxelBox | null;
   version: number;
+  reason: ChangeReason;
+  /** Labels whose segment was removed from the table by this change (their model state can go). */
+  removed: readonly number[];
 }
 
-export type SegmentUpdate = Partial<Pick<Segment, 'name' | 'color' | 'visible' | 'points'>>;
+/** Segment data, inside undo: the name and the prompt points. */
+export type SegmentDataUpdate = Partial<Pick<Segment, 'name' | 'points'>>;
+/** Display state, outside undo: colour and visibility. */
+export type SegmentDisplayUpdate = Partial<Pick<Segment, 'color' | 'visible'>>;
+export type SegmentUpdate = SegmentDataUpdate & SegmentDisplayUpdate;
+
+/**
+ * An open edit of the labelmap that commits as one undo step or rolls back without a trace. A
+ * click opens one and writes each part of the model's result as it arrives: the labelmap shows
+ * every part at once (views redraw from the change events), and the history sees only the
+ * commit. Other voxel edits (brush, delete, import, undo/redo) roll an open transaction back
+ * first, so its before-values stay exact; `onRollback` tells the owner.
+ */
+export interface LabelTransaction {
+  readonly open: boolean;
+  /** Inside `result.region`, segment `label` becomes exactly the mask (other segments' voxels stay). */
+  writeMask(label: number, result: RegionMask): void;
+  /** Records the step (with the segment's new points, if given) as one undo step. */
+  commit(points?: { label: number; points: readonly SegmentPoint[] }): void;
+  /** Puts every voxel written back as it was; the history is untouched. */
+  rollback(): void;
+}
 
 /**
  * A labelmap on the source image grid (one byte per voxel, up to 255 segments) with its segment
- * table and undo/redo history. Every edit is a command storing only the changed region, so undo and
- * redo restore the exact previous voxels and the history stays within its memory budget.
+ * table and undo/redo history: the one source of truth for segmentation voxels. Every edit is a
+ * command storing only the changed region, so undo and redo restore the exact previous voxels and
+ * the history stays within its memory budget. Segment data (voxels, names, points) is undoable;
+ * display state (colour, visibility) is not. Every change is announced to `subscribe`rs with the
+ * changed box, so views redraw only what they show.
  */
 export class Segmentation {
   readonly labels: Uint8Array;
@@ -32,6 +66,7 @@ export class Segmentation {
   private readonly counts = new Float64Array(256);
   private readonly listeners = new Set<(change: SegmentationChange) => void>();
   private stroke: { recorder: LabelEditRecorder; label: number; erase: boolean; name: string } | null = null;
+  private transaction: { patches: VoxelPatch[]; onRollback?: () => void } | null = null;
   private changeVersion = 0;
 
   constructor(
@@ -86,19 +121,30 @@ export class Segmentation {
       visible: true,
       points: [],
     };
-    this.commit('Add segment', null, [...this.table, segment].sort((a, b) => a.label - b.label));
+    this.record('Add segment', [], [...this.table, segment].sort((a, b) => a.label - b.label));
     return segment;
   }
 
-  /** Rename, recolour, show/hide or replace the points of a segment. */
+  /**
+   * Rename or replace the points of a segment (one undo step), recolour or show/hide it (display
+   * state: applied at once, not undoable).
+   */
   updateSegment(label: number, update: SegmentUpdate, name = 'Edit segment'): void {
+    const { color, visible, ...data } = update;
     const current = this.requireSegment(label);
-    this.commit(name, null, this.table.map((s) => (s === current ? { ...s, ...update } : s)));
+    if (color !== undefined || visible !== undefined) {
+      const display = { ...current, ...(color && { color }), ...(visible !== undefined && { visible }) };
+      this.table = this.table.map((s) => (s === current ? display : s));
+      this.emit(null, 'display');
+    }
+    if (Object.keys(data).length === 0) return;
+    this.commit(name, null, this.table.map((s) => (s.label === label ? { ...s, ...data } : s)));
   }
 
   /** Removes the segment and clears its voxels, in one undoable step. */
   deleteSegment(label: number): void {
     this.requireSegment(label);
+    this.closeEdits();
     const recorder = new LabelEditRecorder(this.labels, this.geometry.size);
     const [nx, ny, nz] = this.geometry.size;
     for (let k = 0; k < nz; k++) {
@@ -114,45 +160,53 @@ export class Segmentation {
   }
 
   /**
-   * Applies a model result to a segment: inside `region`, the segment becomes exactly the mask,
-   * except that voxels of other segments are kept. Outside the region (everywhere, for a null
-   * result) nothing changes. The segment's prompt points are replaced by `points` in the same step.
-   * Returns the step; passing it as `amend` to the next call makes that call part of the same step
-   * (a result that arrives in parts), as long as no other edit came in between. With `within`,
-   * only that part of the region is applied (the rest can follow, amended).
+   * Opens a transaction (see LabelTransaction); an open one is rolled back first. Only one is
+   * open at a time.
    */
-  applyModelMask(
-    label: number,
-    result: RegionMask | null,
-    options: { points?: readonly SegmentPoint[]; amend?: EditCommand | null; within?: VoxelBox } = {},
-  ): EditCommand | null {
-    const current = this.requireSegment(label);
-    const region = result && (options.within ? intersectBox(result.region, options.within) : result.region);
-    const box = region && clipBox(region, this.geometry.size);
-    let patch: VoxelPatch | null = null;
-    if (result && box) {
-      // Raw copies of the box before and after: a model result can cover millions of voxels, and
-      // run-length coding them here would delay the overlay; the history codes them later.
-      const size = this.geometry.size;
-      const before = readBox(this.labels, size, box);
-      const countDelta = applyMaskRows(this.labels, size, box, result, label);
-      if (countDelta) {
-        patch = { box, before, after: readBox(this.labels, size, box) };
-        this.counts[label] += countDelta.label;
-        this.counts[0] += countDelta.free;
-      }
-    }
-    const table = options.points
-      ? this.table.map((s) => (s === current ? { ...s, points: options.points! } : s))
-      : this.table;
-    if (options.amend && options.amend === this.history.last) {
-      this.history.amendLast(patch, table);
-      this.table = table;
-      this.emit(patch?.box ?? null);
-      return options.amend;
-    }
-    this.commit('Segment', patch, table, { counted: true });
-    return this.history.last;
+  begin(name = 'Segment', options: { onRollback?: () => void } = {}): LabelTransaction {
+    this.endStroke();
+    this.rollbackTransaction();
+    const state = { patches: [] as VoxelPatch[], onRollback: options.onRollback };
+    this.transaction = state;
+    const isOpen = () => this.transaction === state;
+    return {
+      get open() {
+        return isOpen();
+      },
+      writeMask: (label, result) => {
+        if (!isOpen()) throw new Error('writeMask() on a closed transaction.');
+        this.requireSegment(label);
+        const patch = this.writeMask(label, result);
+        if (!patch) return;
+        state.patches.push(patch);
+        this.emit(patch.box, 'edit');
+      },
+      commit: (points) => {
+        if (!isOpen()) throw new Error('commit() on a closed transaction.');
+        this.transaction = null;
+        const table =
+          points && this.segment(points.label)
+            ? this.table.map((s) => (s.label === points.label ? { ...s, points: points.points } : s))
+            : this.table;
+        this.record(name, state.patches, table);
+      },
+      rollback: () => {
+        if (isOpen()) this.rollbackTransaction();
+      },
+    };
+  }
+
+  /**
+   * Applies a model result to a segment as one undo step: inside `region`, the segment becomes
+   * exactly the mask, except that voxels of other segments are kept. Outside the region (everywhere,
+   * for a null result) nothing changes. The segment's prompt points are replaced by `points` in
+   * the same step.
+   */
+  applyModelMask(label: number, result: RegionMask | null, options: { points?: readonly SegmentPoint[] } = {}): void {
+    this.requireSegment(label);
+    const transaction = this.begin();
+    if (result) transaction.writeMask(label, result);
+    transaction.commit(options.points && { label, points: options.points });
   }
 
   /** Run-length codes raw undo data for about `budgetMs` (call when idle); true while some is left. */
@@ -167,7 +221,7 @@ export class Segmentation {
   /** Starts a brush or eraser stroke on a segment; dabs until `endStroke` form one undo step. */
   beginStroke(label: number, erase: boolean): void {
     this.requireSegment(label);
-    this.endStroke();
+    this.closeEdits();
     this.stroke = {
       recorder: new LabelEditRecorder(this.labels, this.geometry.size),
       label,
@@ -199,7 +253,7 @@ export class Segmentation {
       box.max = [Math.max(box.max[0], iLast), Math.max(box.max[1], j), k];
     });
     // Views update during the stroke; counts and history are settled at its end.
-    if (box) this.emit(box);
+    if (box) this.emit(box, 'edit');
   }
 
   endStroke(): void {
@@ -213,6 +267,7 @@ export class Segmentation {
   /** Replaces labelmap and table (import of a labelmap file), as one undoable step. */
   replaceAll(labels: Uint8Array, segments: readonly Segment[]): void {
     if (labels.length !== this.labels.length) throw new Error('The labelmap does not match the image grid.');
+    this.closeEdits();
     const recorder = new LabelEditRecorder(this.labels, this.geometry.size);
     const [nx, ny, nz] = this.geometry.size;
     for (let k = 0; k < nz; k++) {
@@ -225,7 +280,7 @@ export class Segmentation {
   }
 
   undo(): boolean {
-    this.endStroke();
+    this.closeEdits();
     const command = this.history.undo();
     if (!command) return false;
     this.applyCommand(command, 'before');
@@ -233,7 +288,7 @@ export class Segmentation {
   }
 
   redo(): boolean {
-    this.endStroke();
+    this.closeEdits();
     const command = this.history.redo();
     if (!command) return false;
     this.applyCommand(command, 'after');
@@ -256,17 +311,58 @@ export class Segmentation {
     return segment;
   }
 
+  /** Ends a stroke and rolls back a transaction: a voxel edit must not interleave with them. */
+  private closeEdits(): void {
+    this.endStroke();
+    this.rollbackTransaction();
+  }
+
+  private rollbackTransaction(): void {
+    const state = this.transaction;
+    if (!state) return;
+    this.transaction = null;
+    // Newest part first: overlapping parts each hold the voxels as the previous one left them.
+    let box: VoxelBox | null = null;
+    for (const patch of [...state.patches].reverse()) {
+      applyPatch(this.labels, this.geometry.size, patch, 'before');
+      this.countPatch(patch, 'before');
+      box = unionBox(box, patch.box);
+    }
+    if (box) this.emit(box, 'rollback');
+    state.onRollback?.();
+  }
+
   /**
-   * Records a change whose voxels are already written (`patch.after` is current) and updates the
-   * table; `counted` when the caller already moved the voxel counts.
+   * Writes a model result into the labelmap (counts kept), returning the patch of what changed, or
+   * null when no voxel did. Raw copies of the box before and after: a model result can cover
+   * millions of voxels, and run-length coding them here would delay the overlay; the history
+   * codes them later.
    */
-  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[], options: { counted?: boolean } = {}): void {
-    if (!patch && segmentsAfter === this.table) return;
-    const command: EditCommand = { name, patches: patch ? [patch] : [], segmentsBefore: this.table, segmentsAfter };
-    this.history.push(command);
+  private writeMask(label: number, result: RegionMask): VoxelPatch | null {
+    const box = clipBox(result.region, this.geometry.size);
+    if (!box) return null;
+    const size = this.geometry.size;
+    const before = readBox(this.labels, size, box);
+    const countDelta = applyMaskRows(this.labels, size, box, result, label);
+    if (!countDelta) return null;
+    this.counts[label] += countDelta.label;
+    this.counts[0] += countDelta.free;
+    return { box, before, after: readBox(this.labels, size, box) };
+  }
+
+  /** Records a change whose voxels are already written (`patch.after` is current) and updates the table. */
+  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[]): void {
+    if (patch) this.countPatch(patch, 'after');
+    this.record(name, patch ? [patch] : [], segmentsAfter);
+  }
+
+  /** Pushes a step whose voxels are written and counted, and switches to its table. */
+  private record(name: string, patches: VoxelPatch[], segmentsAfter: readonly Segment[]): void {
+    if (patches.length === 0 && segmentsAfter === this.table) return;
+    this.history.push({ name, patches, segmentsBefore: this.table, segmentsAfter });
+    const removed = this.table.filter((s) => !segmentsAfter.some((t) => t.label === s.label)).map((s) => s.label);
     this.table = segmentsAfter;
-    if (patch && !options.counted) this.countPatch(patch, 'after');
-    this.emit(patch?.box ?? null);
+    this.emit(patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null), 'edit', removed);
   }
 
   private applyCommand(command: EditCommand, side: 'before' | 'after'): void {
@@ -276,8 +372,19 @@ export class Segmentation {
       applyPatch(this.labels, this.geometry.size, patch, side);
       this.countPatch(patch, side);
     }
-    this.table = side === 'before' ? command.segmentsBefore : command.segmentsAfter;
-    this.emit(patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null));
+    // Display state is not undone: rows that stay keep their current colour and visibility.
+    const restored = side === 'before' ? command.segmentsBefore : command.segmentsAfter;
+    const table = restored.map((row) => {
+      const now = this.segment(row.label);
+      return now && (now.color !== row.color || now.visible !== row.visible) ? { ...row, color: now.color, visible: now.visible } : row;
+    });
+    const removed = this.table.filter((s) => !table.some((t) => t.label === s.label)).map((s) => s.label);
+    this.table = table;
+    this.emit(
+      patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null),
+      side === 'before' ? 'undo' : 'redo',
+      removed,
+    );
   }
 
   /** Moves voxel counts from one side of a patch to the other. */
@@ -286,9 +393,9 @@ export class Segmentation {
     addCounts(this.counts, side === 'after' ? patch.after : patch.before, 1);
   }
 
-  private emit(box: VoxelBox | null): void {
+  private emit(box: VoxelBox | null, reason: ChangeReason, removed: readonly number[] = []): void {
     this.changeVersion++;
-    const change = { box, version: this.changeVersion };
+    const change: SegmentationChange = { box, version: this.changeVersion, reason, removed };
     for (const listener of this.listeners) listener(change);
   }
 }
