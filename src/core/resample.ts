@@ -183,13 +183,25 @@ export function patchFootprint(grid: ModelGrid, offset: Vec3): PatchFootprint {
 }
 
 /**
- * Fills the box [lo, hi] of an i-fastest original-grid buffer row by row. Rows and slices whose
- * nearest model voxel equals the previous one's are copies of it (several original voxels per
- * 1.5 mm model voxel is the common case), so `fillRow` runs once per distinct model row.
+ * Where an i-fastest target buffer lies on the original grid: the index of its first voxel and
+ * its size (the whole grid, or the box of a part).
  */
-function fillBoxByModelRows(target: Uint8Array, size: Vec3, lo: Vec3, hi: Vec3, same: { j: (j: number) => boolean; k: (k: number) => boolean }, fillRow: (out: number, j: number, k: number) => void): void {
+export interface TargetFrame {
+  origin: Vec3;
+  size: Vec3;
+}
+
+const wholeGrid = (grid: ModelGrid): TargetFrame => ({ origin: [0, 0, 0], size: grid.sourceSize });
+
+/**
+ * Fills the box [lo, hi] (original-grid indices) of a target buffer row by row. Rows and slices
+ * whose nearest model voxel equals the previous one's are copies of it (several original voxels
+ * per 1.5 mm model voxel is the common case), so `fillRow` runs once per distinct model row.
+ */
+function fillBoxByModelRows(target: Uint8Array, frame: TargetFrame, lo: Vec3, hi: Vec3, same: { j: (j: number) => boolean; k: (k: number) => boolean }, fillRow: (out: number, j: number, k: number) => void): void {
   const length = hi[0] - lo[0] + 1;
-  const rowStart = (j: number, k: number) => voxelOffset(size, lo[0], j, k);
+  const [oi, oj, ok] = frame.origin;
+  const rowStart = (j: number, k: number) => voxelOffset(frame.size, lo[0] - oi, j - oj, k - ok);
   for (let k = lo[2]; k <= hi[2]; k++) {
     const copySlice = k > lo[2] && same.k(k);
     for (let j = lo[1]; j <= hi[1]; j++) {
@@ -218,12 +230,12 @@ function sameAsPrevious(indices: Int32Array): (i: number) => boolean {
  * Writes a 128^3 C-order patch mask onto an original-grid mask (i-fastest buffer), nearest
  * neighbour, visiting only the original voxels inside the patch's bounding box.
  */
-export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array, within?: VoxelBox): void {
+export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array, within?: VoxelBox, frame = wholeGrid(grid)): void {
   const [ti, tj, tk] = footprint.tensorOffset;
   const { lo, hi } = clampToBox(footprint, within);
   if (lo.some((v, a) => v > hi[a])) return;
   const same = { j: sameAsPrevious(footprint.patchIndex[1]), k: sameAsPrevious(footprint.patchIndex[2]) };
-  fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
+  fillBoxByModelRows(target, frame, lo, hi, same, (out, j, k) => {
     const row = tj[j] + tk[k];
     for (let i = lo[0]; i <= hi[0]; i++, out++) target[out] = patchMask[row + ti[i]];
   });
@@ -242,15 +254,16 @@ export interface PlacedPatchMask {
  * the value of the covering patch whose centre is nearest (in model voxels), so every patch
  * decides where it has the most context around it. Voxels of the patches' joint bounding box
  * that no patch covers become 0; voxels outside it are left as they are (an object's patches
- * only get added, so they are still 0). With `within`, only the voxels of that box are written:
+ * only get added, so they are still 0). `frame` says which box of the grid `target` holds (the
+ * whole grid by default). With `within`, only the voxels of that box are written:
  * after a click, only the footprints of the patches it ran can change.
  */
-export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatches: readonly PlacedPatchMask[], within?: VoxelBox): void {
+export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatches: readonly PlacedPatchMask[], within?: VoxelBox, frame = wholeGrid(grid)): void {
   // Patches that cover nothing of `within` cannot decide any of its voxels.
   const patches = within ? allPatches.filter((p) => p.footprint.lo.every((v, a) => v <= within.max[a] && p.footprint.hi[a] >= within.min[a])) : allPatches;
   if (patches.length === 0) return;
   if (patches.length === 1) {
-    pastePatchMask(target, grid, patches[0].footprint, patches[0].mask, within);
+    pastePatchMask(target, grid, patches[0].footprint, patches[0].mask, within, frame);
     return;
   }
   const centre = (PATCH_SIZE - 1) / 2;
@@ -271,7 +284,7 @@ export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatche
   // object may have many patches): keep the value of the nearest-centred so far.
   const width = hi[0] - lo[0] + 1;
   const bestDistance = new Float64Array(width);
-  fillBoxByModelRows(target, grid.sourceSize, lo, hi, same, (out, j, k) => {
+  fillBoxByModelRows(target, frame, lo, hi, same, (out, j, k) => {
     bestDistance.fill(Infinity);
     target.fill(0, out, out + width);
     for (let p = 0; p < patches.length; p++) {

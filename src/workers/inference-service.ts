@@ -10,7 +10,7 @@
  */
 import * as Comlink from 'comlink';
 import { type PatchProgress, SegmentationSession } from '../core/engine/session';
-import { type VoxelBox, boxVoxelCount, intersectBox, maskBounds, readBox, unionBox } from '../core/segmentation/region';
+import { type VoxelBox, boxSize, boxVoxelCount, intersectBox, maskBounds, readBox, shiftBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadCheckpointModel } from '../inference/checkpoint-loader';
@@ -188,7 +188,7 @@ export class InferenceService implements InferenceApi {
       mask = new Uint8Array(region ? boxVoxelCount(region) : 0);
     } else if (formerBounds) {
       region = formerBounds;
-      mask = readBox(session.objectMask(request.objectId)!.data, session.volume.geometry.size, region);
+      mask = session.composeMask(request.objectId, region)!;
     }
     return Comlink.transfer<SegmentResult>(
       { status: 'done', region, mask, iou, patchesRun, patchesEncoded, milliseconds: performance.now() - started, decoderMs },
@@ -201,13 +201,14 @@ export class InferenceService implements InferenceApi {
    * object is now or was before: elsewhere in the box no voxel can change.
    */
   private maskPart(session: SegmentationSession, objectId: string, object: ObjectState, changed: VoxelBox | null): MaskPart | null {
-    const mask = session.objectMask(objectId)?.data;
+    const mask = changed && session.composeMask(objectId, changed);
     if (!mask || !changed) return null;
-    const size = session.volume.geometry.size;
-    const bounds = maskBounds(mask, size, changed);
+    const size = boxSize(changed);
+    const local = maskBounds(mask, size);
+    const bounds = local && shiftBox(local, changed.min);
     const region = intersectBox(changed, unionBox(bounds, object.bounds));
     object.bounds = unionBox(object.bounds, bounds);
-    return region && { region, mask: readBox(mask, size, region) };
+    return region && { region, mask: readBox(mask, size, shiftBox(region, changed.min.map((v) => -v) as Vec3)) };
   }
 
   cancel(): void {

@@ -7,9 +7,10 @@
  * they meet (only the decoder runs when embeddings are cached), or opens a new patch centred on
  * it. When a patch's mask reaches a patch face inside the volume, the neighbouring patch (50%
  * overlap) is prompted from the overlap — points inside the mask there and the overlapping
- * logits — and so on until the mask stops growing or the patch limit is reached. The object's
- * mask is updated after each patch, over that patch's footprint only, so a caller can show the
- * result part by part.
+ * logits — and so on until the mask stops growing or the patch limit is reached. Each patch's
+ * progress names the box of the original grid it may have changed (its footprint), and
+ * composeMask gives the object's mask in such a box, so a caller can show the result part by part
+ * without a volume-sized mask per object.
  */
 import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
 import {
@@ -23,9 +24,9 @@ import {
   type ModelGrid,
   type PatchFootprint,
 } from '../resample';
-import { voxelCount, voxelIndex } from '../geometry';
+import { voxelIndex } from '../geometry';
 import type { Vec3, Volume } from '../types';
-import type { VoxelBox } from '../segmentation/region';
+import { type VoxelBox, boxSize, boxVoxelCount } from '../segmentation/region';
 import { EmbeddingCache } from './embedding-cache';
 import { distanceTransform } from './mask-analysis';
 import { decodePatch, normalizeForeground, type PatchPoint, type PatchPrediction } from './patch-inference';
@@ -66,8 +67,8 @@ export interface ClickOptions {
 }
 
 export interface ClickResult {
-  /** The object's mask (0/1) with exactly the input volume's geometry. Reused between clicks. */
-  mask: Volume<Uint8Array>;
+  /** The object's mask (0/1) with exactly the input volume's geometry, composed when first read. */
+  readonly mask: Volume<Uint8Array>;
   /** The model's IoU estimate for the patch whose centre is nearest the click. */
   iou: number;
   patchesRun: number;
@@ -91,11 +92,14 @@ interface Patch {
   prediction: PatchPrediction | null;
 }
 
+/**
+ * An object is its patches' predictions (128^3 masks on the model grid), not a volume-sized mask:
+ * any box of its mask on the original grid is composed from them on demand (composeMask).
+ */
 interface SegmentedObject {
   patches: Patch[];
   /** Every click, in model-grid voxels, so patches opened later see the ones they contain. */
   clicks: { model: Vec3; positive: boolean }[];
-  mask: Uint8Array;
 }
 
 export class SegmentationSession {
@@ -138,10 +142,16 @@ export class SegmentationSession {
     });
   }
 
-  /** The object's current mask, or undefined for an unknown object. */
+  /** The object's whole current mask (a volume-sized buffer, composed now), or undefined for an unknown object. */
   objectMask(objectId: string): Volume<Uint8Array> | undefined {
     const object = this.objects.get(objectId);
     return object && this.maskVolume(object);
+  }
+
+  /** The object's current mask inside `box` (i-fastest within it), or undefined for an unknown object. */
+  composeMask(objectId: string, box: VoxelBox): Uint8Array | undefined {
+    const object = this.objects.get(objectId);
+    return object && this.compose(object, box);
   }
 
   removeObject(objectId: string): void {
@@ -155,7 +165,8 @@ export class SegmentationSession {
   }
 
   private maskVolume(object: SegmentedObject): Volume<Uint8Array> {
-    return { geometry: this.volume.geometry, data: object.mask };
+    const size = this.volume.geometry.size;
+    return { geometry: this.volume.geometry, data: this.compose(object, { min: [0, 0, 0], max: [size[0] - 1, size[1] - 1, size[2] - 1] }) };
   }
 
   /** The model-grid voxel of an original voxel, checking that it is one. */
@@ -169,9 +180,10 @@ export class SegmentationSession {
 
   private async runClick(objectId: string, point: Vec3, positive: boolean, options: ClickOptions): Promise<ClickResult> {
     const model = this.modelVoxel(point);
+    const maskOf = (object: SegmentedObject) => this.maskVolume(object);
     let object = this.objects.get(objectId);
     if (!object) {
-      object = { patches: [], clicks: [], mask: new Uint8Array(voxelCount(this.volume.geometry)) };
+      object = { patches: [], clicks: [] };
       this.objects.set(objectId, object);
     }
     object.clicks.push({ model, positive });
@@ -186,14 +198,14 @@ export class SegmentationSession {
     const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), decoderMs: 0 };
     try {
       const queue = clicked.slice(0, stats.limit);
-      for (const patch of queue) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
+      for (const patch of queue) await this.runPatch(patch, patch.prediction?.logits, stats, options);
       while (queue.length > 0 && stats.run < stats.limit) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {
           if (stats.run >= stats.limit) break;
           const neighbour = this.openNeighbour(object, from, axis, side);
           const maskInput = shiftedLogits((from.prediction as PatchPrediction).logits, axis, side);
-          await this.runPatch(object, neighbour, maskInput, stats, options);
+          await this.runPatch(neighbour, maskInput, stats, options);
           if (grewBeyondOverlap(neighbour, axis, side)) queue.push(neighbour);
         }
       }
@@ -201,8 +213,12 @@ export class SegmentationSession {
       // A cancelled click leaves no half-made patch behind (its clicks stay in object.clicks).
       object.patches = object.patches.filter((p) => p.prediction);
     }
+    const done = object;
+    let mask: Volume<Uint8Array> | null = null;
     return {
-      mask: this.maskVolume(object),
+      get mask() {
+        return (mask ??= maskOf(done));
+      },
       iou: (clicked[0].prediction as PatchPrediction).iou,
       patchesRun: stats.run,
       patchesEncoded: stats.encoded,
@@ -254,8 +270,8 @@ export class SegmentationSession {
     return { embeddings, encoded: true };
   }
 
-  /** Runs a patch and pastes its part of the object's mask (so the mask is current after every patch). */
-  private async runPatch(object: SegmentedObject, patch: Patch, maskInput: Float32Array | undefined, stats: ClickStats, options: ClickOptions): Promise<void> {
+  /** Runs a patch; its progress reports the box of the object's mask it may have changed. */
+  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: ClickStats, options: ClickOptions): Promise<void> {
     options.signal?.throwIfAborted();
     const { embeddings, encoded } = await this.embeddings(patch.offset, options.signal);
     if (encoded) {
@@ -268,7 +284,6 @@ export class SegmentationSession {
     stats.run++;
     // Each voxel takes the patch centred nearest to it, so only this footprint can change.
     const changed = footprintBox(patch.footprint);
-    if (changed) this.compose(object, changed);
     await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
   }
 
@@ -299,12 +314,14 @@ export class SegmentationSession {
     return this.newPatch(object, offset, sampled);
   }
 
-  /** Pastes the object's patches onto its mask inside `within`, each voxel from the patch centred nearest to it. */
-  private compose(object: SegmentedObject, within: VoxelBox): void {
+  /** The object's mask inside `box` (i-fastest within it), each voxel from the patch centred nearest to it. */
+  private compose(object: SegmentedObject, box: VoxelBox): Uint8Array {
     const placed = object.patches
       .filter((p) => p.prediction)
       .map((p) => ({ offset: p.offset, footprint: p.footprint, mask: (p.prediction as PatchPrediction).mask }));
-    composePatchMasks(object.mask, this.grid, placed, within);
+    const target = new Uint8Array(boxVoxelCount(box));
+    composePatchMasks(target, this.grid, placed, box, { origin: box.min, size: boxSize(box) });
+    return target;
   }
 }
 

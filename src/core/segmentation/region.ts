@@ -11,6 +11,16 @@ export function boxVoxelCount(box: VoxelBox): number {
 }
 
 /** The intersection of a box with the grid [0, size), or null when they do not overlap. */
+/** Voxels along each axis of a box. */
+export function boxSize(box: VoxelBox): Vec3 {
+  return [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
+}
+
+/** The box moved by `by` voxels. */
+export function shiftBox(box: VoxelBox, by: Vec3): VoxelBox {
+  return { min: box.min.map((v, a) => v + by[a]) as Vec3, max: box.max.map((v, a) => v + by[a]) as Vec3 };
+}
+
 export function clipBox(box: VoxelBox, size: Vec3): VoxelBox | null {
   const min: Vec3 = [0, 0, 0];
   const max: Vec3 = [0, 0, 0];
