@@ -151,7 +151,9 @@ export class ClickSession {
         // What the parts did not say (where a replayed object was before).
         if (result.region) click.transaction.writeMask(click.label, { region: result.region, mask: result.mask });
         click.transaction.commit({ label: click.label, points: click.points });
-        performance.mark('sam:click-commit', { detail: { serial: click.serial, workerMs: result.milliseconds, decoderMs: result.decoderMs } });
+        performance.mark('sam:click-commit', {
+          detail: { serial: click.serial, workerMs: result.milliseconds, decoderMs: result.decoderMs, patchesEncoded: result.patchesEncoded },
+        });
         this.close(click, 'done');
         return { phase: 'done', result };
       }

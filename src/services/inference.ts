@@ -9,7 +9,7 @@ import type { Vec3 } from '../core/types';
 import { useInferenceStore } from '../state/inference';
 import { getVolume } from '../state/volumeRegistry';
 import { useVolumeStore } from '../state/volumeStore';
-import type { Backend, BackendInfo, LoadModelProgress, ModelSource } from '../workers/inference-api';
+import type { Backend, BackendInfo, LoadModelProgress, ModelSource, WorkerMemory } from '../workers/inference-api';
 import { createInferenceClient, type InferenceClient } from '../workers/inference-client';
 import { ClickSession, type ClickState } from './clickSession';
 import { activeSegment, currentSegmentation } from './segmentation';
@@ -115,6 +115,20 @@ export function cancelInference(): void {
 /** Frees the worker's patches and mask of segments no longer in the table. */
 export function forgetObjects(labels: readonly number[]): void {
   for (const label of labels) void worker?.client.removeObject(String(label));
+}
+
+/** Bytes held by the worker and by the page (volume, labelmap, undo history), for the benchmark. */
+export async function memoryReport(): Promise<{ worker: WorkerMemory | null; page: { volumeBytes: number; labelmapBytes: number; historyBytes: number } }> {
+  const volume = useVolumeStore.getState().current;
+  const segmentation = currentSegmentation();
+  return {
+    worker: worker ? await worker.client.memoryReport() : null,
+    page: {
+      volumeBytes: (volume && getVolume(volume.id)?.data.byteLength) ?? 0,
+      labelmapBytes: segmentation?.labels.byteLength ?? 0,
+      historyBytes: segmentation?.historyBytes ?? 0,
+    },
+  };
 }
 
 /** A click in a view: a positive or negative point for the active segment. */

@@ -29,7 +29,6 @@ function publish(segmentation: Segmentation): void {
   const segments = segmentation.segments.map((s) => ({ ...s, volumeMl: segmentation.volumeMl(s.label) }));
   useSegmentationStore.setState({
     segments,
-    version: segmentation.version,
     canUndo: segmentation.canUndo,
     canRedo: segmentation.canRedo,
     activeLabel: segments.some((s) => s.label === activeLabel) ? activeLabel : (segments.at(-1)?.label ?? null),
@@ -52,7 +51,7 @@ function scheduleCompaction(segmentation: Segmentation): void {
 /** Gives the volume `volumeId` a new, empty labelmap (null: no volume). */
 export function replaceSegmentation(volume: { id: string; geometry: ImageGeometry } | null): void {
   current = volume ? new Segmentation(volume.geometry) : null;
-  useSegmentationStore.setState({ volumeId: volume?.id ?? null, segments: [], activeLabel: null, version: 0 });
+  useSegmentationStore.setState({ volumeId: volume?.id ?? null, segments: [], activeLabel: null });
   if (current) {
     const segmentation = current;
     segmentation.subscribe(() => {

@@ -18,8 +18,6 @@ interface SegmentationState {
   volumeId: string | null;
   segments: SegmentRow[];
   activeLabel: number | null;
-  /** Bumped on every labelmap or table change. */
-  version: number;
   canUndo: boolean;
   canRedo: boolean;
   tool: SegmentationTool;
@@ -34,7 +32,6 @@ export const useSegmentationStore = create<SegmentationState>()((set) => ({
   volumeId: null,
   segments: [],
   activeLabel: null,
-  version: 0,
   canUndo: false,
   canRedo: false,
   tool: 'segment',

@@ -1,9 +1,10 @@
-import { useEffect, useRef } from 'react';
-import { useInferenceStore } from '../state/inference';
+import { useEffect, useMemo, useReducer, useRef } from 'react';
+import type { Rgb } from '../core/segmentation/segments';
 import { currentSegmentation } from '../services/segmentation';
+import { useInferenceStore } from '../state/inference';
 import { useSegmentationStore } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
-import { drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
+import { changeTouchesSlice, drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';
 import { noteViewport } from './segmentationTestHook';
 
@@ -14,10 +15,24 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef(new LabelOverlayPainter());
   const volume = useVolumeStore((s) => s.current);
-  const version = useSegmentationStore((s) => s.version);
+  const labelmapOf = useSegmentationStore((s) => s.volumeId);
   const segments = useSegmentationStore((s) => s.segments);
   const activeLabel = useSegmentationStore((s) => s.activeLabel);
   const pending = useInferenceStore((s) => s.pendingPoints);
+  const normalAxis = viewport.layout.normalAxis;
+
+  // Redrawn when a change of the labelmap touches this view's slice: the labelmap says where it changed.
+  const [changes, redraw] = useReducer((n: number) => n + 1, 0);
+  useEffect(
+    () => currentSegmentation()?.subscribe((change) => changeTouchesSlice(change.box, normalAxis, sliceIndex) && redraw()),
+    [labelmapOf, normalAxis, sliceIndex],
+  );
+  // What this view shows of the table: colours of visible segments (volumes changing does not redraw it).
+  const colorKey = JSON.stringify(segments.filter((s) => s.visible).map((s) => [s.label, s.color]));
+  const colors = useMemo(() => new Map<number, Rgb>(JSON.parse(colorKey) as [number, Rgb][]), [colorKey]);
+  const active = segments.find((s) => s.label === activeLabel);
+  const points = active && (pending?.label === active.label ? pending.points : active.points);
+  const ringColor = active?.color;
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -29,14 +44,9 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
     canvas.height = Math.round(viewport.height * dpr);
     const ctx = canvas.getContext('2d')!;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const colors = new Map(segments.filter((s) => s.visible).map((s) => [s.label, [...s.color] as [number, number, number]]));
     painter.current.drawLabels(ctx, segmentation.labels, volume.geometry, viewport, sliceIndex, { colors, opacity: MASK_OPACITY }, dpr);
-    const active = segments.find((s) => s.label === activeLabel);
-    if (active) {
-      const points = pending?.label === active.label ? pending.points : active.points;
-      drawPoints(ctx, points, volume.geometry, viewport, sliceIndex, active.color, dpr);
-    }
-  }, [volume, viewport, sliceIndex, version, segments, activeLabel, pending]);
+    if (points && ringColor) drawPoints(ctx, points, volume.geometry, viewport, sliceIndex, ringColor, dpr);
+  }, [volume, viewport, sliceIndex, changes, colors, points, ringColor]);
 
   return (
     <canvas

@@ -6,6 +6,7 @@
 import type { Vec3 } from '../core/types';
 import { useAutosaveStore } from '../state/autosave';
 import { useInferenceStore } from '../state/inference';
+import { memoryReport } from '../services/inference';
 import { currentSegmentation } from '../services/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { indexToScreen, type PlaneViewport } from '../viewer/planeViewport';
@@ -48,6 +49,8 @@ const api = {
     const { modelStatus, backend, message, lastClick, lastPreEncode, progress } = useInferenceStore.getState();
     return { modelStatus, backend: backend && { ...backend }, message, lastClick, lastPreEncode, busy: progress !== null };
   },
+  /** Bytes the app holds (worker and page), for the benchmark's memory breakdown. */
+  memory: memoryReport,
   get autosavedAt() {
     return useAutosaveStore.getState().lastSavedAt;
   },

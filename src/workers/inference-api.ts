@@ -84,6 +84,15 @@ export type SegmentResult =
    */
   | { status: 'device-lost'; message: string };
 
+/** What the worker holds besides the ONNX sessions, in bytes. */
+export interface WorkerMemory {
+  volumeBytes: number;
+  /** Patch predictions (each object's 128^3 masks and logits): the per-object masks. */
+  patches: number;
+  patchBytes: number;
+  embeddingBytes: number;
+}
+
 export interface InferenceApi {
   loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel>;
   /** Hands the volume to the worker (transfer `data`'s buffer: the worker keeps it). */
@@ -99,6 +108,7 @@ export interface InferenceApi {
   cancel(): void;
   /** Forgets an object's prompts (segment deleted). */
   removeObject(objectId: string): void;
+  memoryReport(): WorkerMemory;
   backendInfo(): Promise<BackendInfo | null>;
   switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo>;
   /** Backend changes the UI did not ask for (WebGPU device lost). */

@@ -25,6 +25,7 @@ import type {
   SegmentProgress,
   SegmentRequest,
   SegmentResult,
+  WorkerMemory,
 } from './inference-api';
 
 interface ObjectState {
@@ -213,6 +214,11 @@ export class InferenceService implements InferenceApi {
 
   cancel(): void {
     this.controller?.abort();
+  }
+
+  memoryReport(): WorkerMemory {
+    const engine = this.session?.memory() ?? { patches: 0, patchBytes: 0, embeddingBytes: 0 };
+    return { volumeBytes: this.volume?.data.byteLength ?? 0, ...engine };
   }
 
   removeObject(objectId: string): void {

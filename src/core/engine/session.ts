@@ -158,6 +158,20 @@ export class SegmentationSession {
     this.objects.delete(objectId);
   }
 
+  /** What the objects hold: their patches' predictions (masks and logits), and the cached embeddings. */
+  memory(): { patches: number; patchBytes: number; embeddingBytes: number } {
+    let patches = 0;
+    let patchBytes = 0;
+    for (const object of this.objects.values()) {
+      for (const { prediction } of object.patches) {
+        if (!prediction) continue;
+        patches++;
+        patchBytes += prediction.mask.byteLength + prediction.logits.byteLength;
+      }
+    }
+    return { patches, patchBytes, embeddingBytes: this.cache.usedBytes };
+  }
+
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
