@@ -14,7 +14,8 @@ window 14; prompt/decoder width 96), so the fixture stays a few MB:
   as the mask prompt, zeros at first, as the official interactive loop does): points_k.npy,
   labels_k.npy, logits_k.npy, iou_k.npy.
 - mask_3.npy.gz: uint8 128^3, trilinear upsampling of logits_3 (align_corners false) > 0.
-- meta.json: official commit, seeds, configuration, initialisation, file hashes.
+- meta.json: official commit, seeds, configuration, initialisation, file hashes, and the tensor shapes
+  the official builder makes for the released model ("vit_b_ori"), for the tests of turbo-sized paths.
 The same inputs give the same bytes (gzip without timestamps).
 """
 import argparse
@@ -208,6 +209,11 @@ def main() -> int:
     write(args.out, "mask_3.npy.gz", gzip.compress(npy_bytes(mask), mtime=0), files)
     near = {f"|upsampled logit|<{t:g}": int((upsampled.abs() < t).sum()) for t in (1e-6, 1e-5, 1e-4)}
 
+    # The tensor names and shapes of the released model's configuration, as the official builder makes them:
+    # tests check the shipped turbo templates and make turbo-sized random checkpoints from them.
+    from segment_anything.build_sam3D import sam_model_registry3D
+    turbo = {name: list(t.shape) for name, t in sam_model_registry3D["vit_b_ori"]().state_dict().items()}
+
     meta = {
         "generator": "models/make_fixture.py (the official SAM-Med3D model classes, random weights)",
         "official_repo": "https://github.com/uni-medical/SAM-Med3D",
@@ -229,6 +235,7 @@ def main() -> int:
         "clicks": clicks,
         "mask_3_near_threshold_voxels": near,
         "files": files,
+        "official_vit_b_ori_tensors": turbo,
     }
     with open(os.path.join(args.out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
