@@ -1,5 +1,6 @@
 /**
- * The exported fixture-A graphs (scripts/prepare-test-models.sh) reproduce the official outputs in
+ * The exported fidelity-fixture graphs (scripts/prepare-test-models.sh; the in-repo fixture always,
+ * fixture A when ../shared holds it) reproduce the official outputs in
  * Chromium through onnxruntime-web: WASM, and WebGPU with every node on the GPU (SwiftShader adapter
  * from --enable-unsafe-webgpu in playwright.config.ts).
  */
@@ -10,22 +11,21 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MAX_RELATIVE_ERROR, MIN_DICE } from '../src/selftest/fidelity';
 import type { SelftestResult } from '../src/selftest/main';
-import { FIXTURE_A_DIR as FIXTURE } from '../tests/support/fixtures';
-import { readNpy } from '../tests/support/npy';
+import { FIDELITY_FIXTURES, readFixtureArray, skipAbsent } from '../tests/support/fixtures';
 
+const cases = FIDELITY_FIXTURES.flatMap((fixture) => [
+  { fixture, backend: 'wasm', threads: 2, models: fixture.model },
+  { fixture, backend: 'wasm', threads: 2, models: `${fixture.model}-plain` },
+  { fixture, backend: 'webgpu', threads: 1, models: fixture.model },
+]);
 
-const cases = [
-  { backend: 'wasm', threads: 2, models: '.cache/models/fixture-a' },
-  { backend: 'wasm', threads: 2, models: '.cache/models/fixture-a-plain' },
-  { backend: 'webgpu', threads: 1, models: '.cache/models/fixture-a' },
-];
-
-for (const { backend, threads, models } of cases) {
-  test(`fixture A on ${backend}, ${basename(models)}`, async ({ page }) => {
+for (const { fixture, backend, threads, models } of cases) {
+  test(`${fixture.name} on ${backend}, ${basename(models)}`, async ({ page }) => {
+    test.skip(skipAbsent(fixture), `${fixture.name} is not present at ${fixture.dir}`);
     test.setTimeout(600_000);
     await page.route('**/selftest-data/models/*', (route) => route.fulfill({ path: join(models, basename(new URL(route.request().url()).pathname)) }));
     await page.route('**/selftest-data/fixture/*', (route) => {
-      const { data } = readNpy(join(FIXTURE, `${basename(new URL(route.request().url()).pathname)}.npy`));
+      const data = readFixtureArray(fixture, basename(new URL(route.request().url()).pathname));
       return route.fulfill({ body: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
     });
     await page.goto(`/selftest.html?backend=${backend}&threads=${threads}`);

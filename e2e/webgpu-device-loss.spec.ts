@@ -4,7 +4,7 @@
  * click runs on WebGPU (SwiftShader here). The app must go on on WASM with nothing lost: the
  * segments, points, voxels and undo history made before, and the click that was running.
  *
- * Fixture A's model has random weights, so "segments correctly" means: the same clicks give the
+ * The in-repo fixture's model has random weights, so "segments correctly" means: the same clicks give the
  * same masks as a session that ran on WASM from the start.
  */
 import { readImageNode } from '@itk-wasm/image-io';
@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import type { Vec3 } from '../src/core/types';
 import { pixelStats, waitForRenderedVolume } from './app-support';
 import { clickVoxel, dice, segState, settled } from './segment-support';
+import { MINI } from '../tests/support/fixtures';
 
-const FIXTURE_MODEL = '.cache/models/fixture-a'; // scripts/prepare-test-models.sh
+const FIXTURE_MODEL = MINI.model; // scripts/prepare-test-models.sh
 /** A click that opens a new patch needs ~30 s on SwiftShader WebGPU (encoder and decoder). */
 const CLICK_TIMEOUT = 180_000;
 

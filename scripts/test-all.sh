@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
-[ -d node_modules ] || npm ci
+[ -d node_modules ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci  # see .ci/run
 npm run typecheck
 npm run lint
 npm run test:py

@@ -10,12 +10,11 @@ import type { EvaluationReport } from '../src/cli/evaluate';
 import { readImageNode, writeImageNode } from '../src/io/node';
 import { runSamMed3d, temporaryFolder } from './support/cli';
 import { RAS, centredGeometry } from './support/engine-fixtures';
-import { readNpy, readNpyFloat32 } from './support/npy';
 import { prepareVitB } from './support/vit-b-checkpoint';
-import { FIXTURE_A_DIR as FIXTURE } from './support/fixtures';
+import { MINI, readFixtureFloat32, readFixtureMask } from './support/fixtures';
 
-const FIXTURE_MODEL = '.cache/models/fixture-a'; // scripts/prepare-test-models.sh
-// One 128^3 patch of 1.5 mm: fixture A's synthetic body with blobs, and its reference mask as a label map.
+const FIXTURE_MODEL = MINI.model; // scripts/prepare-test-models.sh
+// One 128^3 patch of 1.5 mm: the in-repo fixture's synthetic body with blobs, and its reference mask as a label map.
 const geometry = centredGeometry([128, 128, 128], [1.5, 1.5, 1.5], RAS);
 
 let dir: string;
@@ -23,14 +22,14 @@ let image: string;
 beforeAll(async () => {
   dir = temporaryFolder('sam-med3d-checkpoint-');
   image = path.join(dir, 'body.nii.gz');
-  await writeImageNode({ geometry, data: readNpyFloat32(path.join(FIXTURE, 'raw_volume.npy')).data }, image);
+  await writeImageNode({ geometry, data: readFixtureFloat32(MINI, 'roi_image') }, image);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `segment` with the given model options and two clicks; returns the mask's voxels. */
 async function segmentWith(modelOptions: string[], out: string): Promise<Uint8Array> {
   // One patch: a random-weight model's mask runs to the patch edges and would be followed across 8.
-  const clicks = ['--point', '47,51,58', '--negative', '66,51,58', '--max-patches', '1'];
+  const clicks = ['--point', '51,45,58', '--negative', '70,45,58', '--max-patches', '1'];
   const run = await runSamMed3d(['segment', ...modelOptions, '--image', image, ...clicks, '--out', path.join(dir, out)]);
   expect(run.code, run.stderr).toBe(0);
   return Uint8Array.from((await readImageNode(path.join(dir, out))).data);
@@ -44,10 +43,10 @@ function expectSameMask(actual: Uint8Array, expected: Uint8Array): void {
   expect(differing).toBe(0);
 }
 
-describe('fixture A checkpoint with its templates', () => {
+describe('the in-repo fixture checkpoint with its templates', () => {
   it('segment --checkpoint --templates equals segment --model, voxel for voxel', async () => {
     const fromCheckpoint = await segmentWith(
-      ['--checkpoint', path.join(FIXTURE, 'checkpoint.pth'), '--templates', path.join(FIXTURE_MODEL, 'templates')],
+      ['--checkpoint', MINI.checkpoint, '--templates', path.join(FIXTURE_MODEL, 'templates')],
       'checkpoint.nii.gz',
     );
     expectSameMask(fromCheckpoint, await segmentWith(['--model', FIXTURE_MODEL], 'model.nii.gz'));
@@ -58,23 +57,23 @@ describe('fixture A checkpoint with its templates', () => {
     const labels = path.join(dir, 'labels');
     mkdirSync(images);
     mkdirSync(labels);
-    await writeImageNode({ geometry, data: readNpyFloat32(path.join(FIXTURE, 'raw_volume.npy')).data }, path.join(images, 'body.nii.gz'));
-    await writeImageNode({ geometry, data: readNpy(path.join(FIXTURE, 'mask_3.npy')).data }, path.join(labels, 'body.nii.gz'));
+    await writeImageNode({ geometry, data: readFixtureFloat32(MINI, 'roi_image') }, path.join(images, 'body.nii.gz'));
+    await writeImageNode({ geometry, data: readFixtureMask(MINI, 'mask_3') }, path.join(labels, 'body.nii.gz'));
     const evaluate = async (modelOptions: string[], out: string): Promise<EvaluationReport> => {
       const run = await runSamMed3d(['evaluate', ...modelOptions, '--images', images, '--labels', labels, '--clicks', '2', '--max-patches', '1', '--out', path.join(dir, out)]);
       expect(run.code, run.stderr).toBe(0);
       return JSON.parse(readFileSync(path.join(dir, `${out}.json`), 'utf8')) as EvaluationReport;
     };
-    const fromCheckpoint = await evaluate(['--checkpoint', path.join(FIXTURE, 'checkpoint.pth'), '--templates', path.join(FIXTURE_MODEL, 'templates')], 'checkpoint');
+    const fromCheckpoint = await evaluate(['--checkpoint', MINI.checkpoint, '--templates', path.join(FIXTURE_MODEL, 'templates')], 'checkpoint');
     const fromModel = await evaluate(['--model', FIXTURE_MODEL], 'model');
     expect(fromCheckpoint.cases.map((c) => c.dicePerClick)).toEqual(fromModel.cases.map((c) => c.dicePerClick));
     expect(fromCheckpoint.cases[0].clicks).toEqual(fromModel.cases[0].clicks);
-  });
+  }, 300_000); // two CLI evaluations (image IO, distance maps): over 2 minutes on a loaded machine
 
-  it('without --templates, fixture A does not fit the shipped turbo templates and says so', async () => {
-    const run = await runSamMed3d(['segment', '--checkpoint', path.join(FIXTURE, 'checkpoint.pth'), '--image', image, '--point', '47,51,58', '--out', path.join(dir, 'x.nii.gz')]);
+  it('without --templates, the in-repo fixture does not fit the shipped turbo templates and says so', async () => {
+    const run = await runSamMed3d(['segment', '--checkpoint', MINI.checkpoint, '--image', image, '--point', '51,45,58', '--out', path.join(dir, 'x.nii.gz')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/does not match the model templates.*image_encoder\.pos_embed is \[1, 8, 8, 8, 192\], expected \[1, 8, 8, 8, 768\]/);
+    expect(run.stderr).toMatch(/does not match the model templates.*image_encoder\.pos_embed is \[1, 8, 8, 8, 96\], expected \[1, 8, 8, 8, 768\]/);
   });
 });
 

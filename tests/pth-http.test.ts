@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHttpSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
-import { FIXTURE_A_CHECKPOINT as FIXTURE_CHECKPOINT } from './support/fixtures';
+import { MINI } from './support/fixtures';
+
+const FIXTURE_CHECKPOINT = MINI.checkpoint;
 
 const DATA = '.cache/pth-tests';
 const FILE = `${DATA}/with-optimizer.pth`;
@@ -54,7 +56,7 @@ const servers: Server[] = [];
 beforeAll(async () => {
   execFileSync('/usr/bin/python3', ['tests/support/pth-make-test-data.py', DATA, FIXTURE_CHECKPOINT], { stdio: 'inherit' });
   fileSize = (await stat(FILE)).size;
-  stats = JSON.parse(await readFile(`${DATA}/fixture-a-stats.json`, 'utf8')) as Record<string, TensorStats>;
+  stats = JSON.parse(await readFile(`${DATA}/fixture-stats.json`, 'utf8')) as Record<string, TensorStats>;
 });
 
 afterAll(() => {

@@ -1,4 +1,4 @@
-// The checkpoint reader against real torch.save files: fixture A, a file mixing dtypes and
+// The checkpoint reader against real torch.save files: the in-repo fixture (float16), a file mixing dtypes and
 // strided views with non-weight entries, and the hostile corpus (tests/support/pth-make-test-data.py).
 import { execFileSync } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
@@ -9,7 +9,9 @@ import { openFileSource } from '../src/cli/file-byte-source';
 import { blobSource, bytesSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { CheckpointError } from '../src/core/pth/errors';
-import { FIXTURE_A_CHECKPOINT as FIXTURE_CHECKPOINT } from './support/fixtures';
+import { MINI } from './support/fixtures';
+
+const FIXTURE_CHECKPOINT = MINI.checkpoint;
 
 const DATA = '.cache/pth-tests';
 
@@ -34,9 +36,9 @@ function sum(data: Float32Array): number {
   return total;
 }
 
-describe('fixture A checkpoint', () => {
+describe('the in-repo fixture checkpoint', () => {
   it('reads every model_state_dict tensor with the values torch reads', async () => {
-    const stats = await readJson<Record<string, TensorStats>>('fixture-a-stats.json');
+    const stats = await readJson<Record<string, TensorStats>>('fixture-stats.json');
     const source = await openFileSource(FIXTURE_CHECKPOINT);
     try {
       const checkpoint = await Checkpoint.open(source);
@@ -61,9 +63,9 @@ describe('fixture A checkpoint', () => {
     const name = 'mask_decoder.output_upscaling.0.weight';
     const fromBlob = await (await Checkpoint.open(blobSource(await openAsBlob(FIXTURE_CHECKPOINT)))).readTensor(name);
     const fromBytes = await (await Checkpoint.open(bytesSource(await readFile(FIXTURE_CHECKPOINT)))).readTensor(name);
-    const stats = await readJson<Record<string, TensorStats>>('fixture-a-stats.json');
+    const stats = await readJson<Record<string, TensorStats>>('fixture-stats.json');
     expect(fromBlob.shape).toEqual(stats[name].shape);
-    const fingerprint = (await readFile(join(DATA, 'fixture-a-fingerprint.txt'), 'utf8')).trim();
+    const fingerprint = (await readFile(join(DATA, 'fixture-fingerprint.txt'), 'utf8')).trim();
     expect((await Checkpoint.open(blobSource(await openAsBlob(FIXTURE_CHECKPOINT)))).fingerprint).toBe(fingerprint);
     expect((await Checkpoint.open(bytesSource(await readFile(join(DATA, 'mixed.pth'))))).fingerprint).not.toBe(fingerprint);
     expect(fromBlob.data).toEqual(fromBytes.data);

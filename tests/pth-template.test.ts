@@ -10,13 +10,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesSource } from '../src/core/pth/byte-source';
 import { Checkpoint } from '../src/core/pth/checkpoint';
 import { applyTransforms, createTemplateSessions, parseTemplateManifest } from '../src/core/pth/template-weights';
-import { FIXTURE_A_CHECKPOINT } from './support/fixtures';
+import { MINI } from './support/fixtures';
 
 const DATA = '.cache/pth-tests';
 const FOLDER = join(DATA, 'template');
 
 beforeAll(() => {
-  execFileSync('/usr/bin/python3', ['tests/support/pth-make-test-data.py', DATA, FIXTURE_A_CHECKPOINT], {
+  execFileSync('/usr/bin/python3', ['tests/support/pth-make-test-data.py', DATA, MINI.checkpoint], {
     stdio: 'inherit',
   });
 });

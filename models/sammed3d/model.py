@@ -444,7 +444,7 @@ class SamMed3D(nn.Module):
 
 
 class EncoderGraph(nn.Module):
-    """image [1,1,S,S,S] -> embeddings [1,384,G,G,G]."""
+    """image [1,1,S,S,S] -> embeddings [1,prompt_embed_dim,G,G,G] (384 for turbo)."""
 
     def __init__(self, model: SamMed3D) -> None:
         super().__init__()

@@ -11,16 +11,24 @@ import torch
 from onnx import numpy_helper
 
 from .layout import iter_layouts
+from .config import SamMed3DConfig
 from .model import DecoderGraph, EncoderGraph, SamMed3D
 
 OPSET = 17  # LayerNormalization as one op
 PREPROCESSING = {"patchSize": 128, "spacingMm": 1.5, "maskSize": 32, "normalization": "z-score of voxels > 0"}
-ENCODER_IO = {"inputs": {"image": [1, 1, 128, 128, 128]}, "outputs": {"embeddings": [1, 384, 8, 8, 8]}}
-DECODER_IO = {
-    "inputs": {"embeddings": [1, 384, 8, 8, 8], "point_coords": [1, "N", 3], "point_labels": [1, "N"],
-               "mask_input": [1, 1, 32, 32, 32]},
-    "outputs": {"low_res_logits": [1, 1, 32, 32, 32], "iou_predictions": [1, 1]},
-}
+
+
+def graph_io(c: SamMed3DConfig) -> Dict[str, Dict]:
+    """The graphs' inputs and outputs; the embedding width is the prompt width (384 for turbo)."""
+    embeddings = [1, c.prompt_embed_dim, c.grid, c.grid, c.grid]
+    mask = [1, 1, c.mask_size, c.mask_size, c.mask_size]
+    return {
+        "encoder": {"inputs": {"image": [1, 1, c.img_size, c.img_size, c.img_size]}, "outputs": {"embeddings": embeddings}},
+        "decoder": {"inputs": {"embeddings": embeddings, "point_coords": [1, "N", 3], "point_labels": [1, "N"],
+                               "mask_input": mask},
+                    "outputs": {"low_res_logits": mask, "iou_predictions": [1, 1]}},
+    }
+
 WEIGHT_ALIGN = 64
 
 
@@ -41,11 +49,12 @@ def export_graphs(model: SamMed3D, out_dir: str) -> Dict[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     c = model.config
     paths = {"encoder": os.path.join(out_dir, "encoder.onnx"), "decoder": os.path.join(out_dir, "decoder.onnx")}
+    io = graph_io(c)
     image = torch.zeros(1, 1, c.img_size, c.img_size, c.img_size)
-    _export(EncoderGraph(model), (image,), paths["encoder"], ENCODER_IO, {})
+    _export(EncoderGraph(model), (image,), paths["encoder"], io["encoder"], {})
     decoder_args = (torch.zeros(1, c.prompt_embed_dim, c.grid, c.grid, c.grid), torch.full((1, 2, 3), 64.0),
                     torch.tensor([[1.0, 0.0]]), torch.zeros(1, 1, c.mask_size, c.mask_size, c.mask_size))
-    _export(DecoderGraph(model), decoder_args, paths["decoder"], DECODER_IO,
+    _export(DecoderGraph(model), decoder_args, paths["decoder"], io["decoder"],
             {"point_coords": {1: "N"}, "point_labels": {1: "N"}})
     return paths
 
@@ -99,13 +108,14 @@ def sha256(path: str) -> str:
 
 def write_model_json(model: SamMed3D, graph_paths: Dict[str, str], out_dir: str, graph: str,
                      checkpoint: str) -> str:
+    io = graph_io(model.config)
     info = {
         "format": "sam-med3d-onnx", "version": 1, "graph": graph, "opset": OPSET,
         "checkpoint": os.path.basename(checkpoint),
         "config": model.config.to_json(),
         "preprocessing": PREPROCESSING,
-        "encoder": {"file": "encoder.onnx", "sha256": sha256(graph_paths["encoder"]), **ENCODER_IO},
-        "decoder": {"file": "decoder.onnx", "sha256": sha256(graph_paths["decoder"]), **DECODER_IO},
+        "encoder": {"file": "encoder.onnx", "sha256": sha256(graph_paths["encoder"]), **io["encoder"]},
+        "decoder": {"file": "decoder.onnx", "sha256": sha256(graph_paths["decoder"]), **io["decoder"]},
         "templates": "templates/manifest.json",
     }
     path = os.path.join(out_dir, "model.json")

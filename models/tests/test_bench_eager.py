@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from bench_torch import OfficialEagerEncoder, loaded_blas
-from conftest import FIXTURE_A
 from sammed3d.checkpoint import build_model
 from sammed3d.model import EncoderGraph
 
@@ -15,13 +14,13 @@ def relative_error(actual: torch.Tensor, reference: torch.Tensor) -> float:
     return float((actual - reference).abs().max() / reference.abs().max())
 
 
-def test_official_eager_encoder_equals_our_plain_encoder_and_the_fixture(fixture_state_dict):
-    image = torch.from_numpy(np.load(os.path.join(FIXTURE_A, "roi_image.npy")))
-    model = build_model(fixture_state_dict, optimized=False)
+def test_official_eager_encoder_equals_our_plain_encoder_and_the_fixture(fidelity_fixture):
+    image = fidelity_fixture.load("roi_image")
+    model = build_model(fidelity_fixture.state_dict, optimized=False)
     with torch.no_grad():
-        official = OfficialEagerEncoder(fixture_state_dict, model.config)(image)
+        official = OfficialEagerEncoder(fidelity_fixture.state_dict, model.config)(image)
         ours = EncoderGraph(model)(image)
-    reference = torch.from_numpy(np.load(os.path.join(FIXTURE_A, "embeddings.npy")))
+    reference = fidelity_fixture.load("embeddings")
     assert official.shape == ours.shape == reference.shape
     assert relative_error(official, ours) <= 1e-5
     assert relative_error(official, reference) <= 1e-5

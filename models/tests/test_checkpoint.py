@@ -15,10 +15,16 @@ from sammed3d.layout import CheckpointMismatch, iter_layouts
 from sammed3d.model import SamMed3D
 
 
-def test_infers_fixture_a_configuration(fixture_state_dict):
-    config = infer_config(fixture_state_dict)
-    assert config == SamMed3DConfig(encoder_embed_dim=192, encoder_depth=2, encoder_num_heads=4, encoder_mlp_dim=768,
-                                    encoder_global_attn_indexes=[1], window_size=14)
+def test_infers_the_fixture_configuration(fidelity_fixture):
+    """meta.json holds the arguments the official classes were built with."""
+    official = fidelity_fixture.meta["config"]
+    config = infer_config(fidelity_fixture.state_dict)
+    width = official["encoder_embed_dim"]
+    assert config == SamMed3DConfig(
+        encoder_embed_dim=width, encoder_depth=official["encoder_depth"], encoder_num_heads=official["encoder_num_heads"],
+        encoder_mlp_dim=4 * width, encoder_global_attn_indexes=official["encoder_global_attn_indexes"],
+        window_size=official["window_size"], prompt_embed_dim=official["prompt_embed_dim"],
+        decoder_attention_dim=official["prompt_embed_dim"] // 2)
 
 
 @pytest.mark.parametrize("config", [
@@ -54,8 +60,8 @@ def test_refuses_extra_tensor(fixture_state_dict):
 
 
 def test_refuses_misshaped_tensor(fixture_state_dict):
-    state_dict = dict(fixture_state_dict, **{"image_encoder.blocks.1.mlp.lin2.bias": torch.zeros(191)})
-    assert "mis-shaped tensors: image_encoder.blocks.1.mlp.lin2.bias (191,) (expected (192,))" in _refusal(state_dict)
+    state_dict = dict(fixture_state_dict, **{"image_encoder.blocks.1.mlp.lin2.bias": torch.zeros(95)})
+    assert "mis-shaped tensors: image_encoder.blocks.1.mlp.lin2.bias (95,) (expected (96,))" in _refusal(state_dict)
 
 
 def test_refuses_missing_tensor_needed_for_inference(fixture_state_dict):

@@ -1,4 +1,4 @@
-"""Our PyTorch model reproduces fixture A; the exported graphs, model.json and templates keep their contract.
+"""Our PyTorch model reproduces the fidelity fixtures; the exported graphs, model.json and templates keep their contract.
 
 (ONNX Runtime for Python is not available here: the ONNX graphs' numerical fidelity is tested in
 Node, tests/model-fidelity.test.ts, and in Chromium, e2e/model-fidelity.spec.ts.)
@@ -13,7 +13,7 @@ import pytest
 import torch
 from onnx import numpy_helper
 
-from conftest import FIXTURE_A
+from conftest import MINI
 from sammed3d.checkpoint import build_model
 from sammed3d.model import DecoderGraph, EncoderGraph
 from sammed3d.onnx_export import export_graphs, write_model_json, write_templates
@@ -23,36 +23,33 @@ def relative_error(actual: np.ndarray, reference: np.ndarray) -> float:
     return float(np.abs(actual - reference).max() / np.abs(reference).max())
 
 
-def load(name: str) -> torch.Tensor:
-    return torch.from_numpy(np.load(os.path.join(FIXTURE_A, name)))
-
-
 @pytest.mark.parametrize("optimized", [True, False])
-def test_encoder_reproduces_fixture_a(fixture_state_dict, optimized):
-    model = build_model(fixture_state_dict, optimized)
+def test_encoder_reproduces_the_fixture(fidelity_fixture, optimized):
+    model = build_model(fidelity_fixture.state_dict, optimized)
     with torch.no_grad():
-        embeddings = EncoderGraph(model)(load("roi_image.npy"))
-    assert relative_error(embeddings.numpy(), load("embeddings.npy").numpy()) <= 1e-4
+        embeddings = EncoderGraph(model)(fidelity_fixture.load("roi_image"))
+    assert relative_error(embeddings.numpy(), fidelity_fixture.load("embeddings").numpy()) <= 1e-4
 
 
-def test_decoder_reproduces_fixture_a_clicks(fixture_state_dict):
-    decoder = DecoderGraph(build_model(fixture_state_dict))
+def test_decoder_reproduces_the_fixture_clicks(fidelity_fixture):
+    load = fidelity_fixture.load
+    decoder = DecoderGraph(build_model(fidelity_fixture.state_dict))
     previous = torch.zeros(1, 1, 32, 32, 32)
     for k in (1, 2, 3):
         with torch.no_grad():
-            logits, iou = decoder(load("embeddings.npy"), load(f"points_{k}.npy"), load(f"labels_{k}.npy"), previous)
-        assert relative_error(logits.numpy(), load(f"logits_{k}.npy").numpy()) <= 1e-4
-        assert relative_error(iou.numpy(), load(f"iou_{k}.npy").numpy()) <= 1e-4
-        previous = load(f"logits_{k}.npy")
+            logits, iou = decoder(load("embeddings"), load(f"points_{k}"), load(f"labels_{k}"), previous)
+        assert relative_error(logits.numpy(), load(f"logits_{k}").numpy()) <= 1e-4
+        assert relative_error(iou.numpy(), load(f"iou_{k}").numpy()) <= 1e-4
+        previous = load(f"logits_{k}")
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, fixture_state_dict):
-    out = str(tmp_path_factory.mktemp("fixture-a"))
+    out = str(tmp_path_factory.mktemp("mini"))
     model = build_model(fixture_state_dict)
     paths = export_graphs(model, out)
     write_templates(model, paths, os.path.join(out, "templates"), "optimized")
-    write_model_json(model, paths, out, "optimized", os.path.join(FIXTURE_A, "checkpoint.pth"))
+    write_model_json(model, paths, out, "optimized", os.path.join(MINI, "checkpoint.pth"))
     return out
 
 
@@ -66,9 +63,10 @@ def test_graph_contract(exported):
     for graph in (encoder, decoder):
         onnx.checker.check_model(graph)
     assert {i.name: dims(i) for i in encoder.graph.input} == {"image": [1, 1, 128, 128, 128]}
-    assert {o.name: dims(o) for o in encoder.graph.output} == {"embeddings": [1, 384, 8, 8, 8]}
+    # The embedding width is the prompt width: 96 in the in-repo fixture (384 in turbo).
+    assert {o.name: dims(o) for o in encoder.graph.output} == {"embeddings": [1, 96, 8, 8, 8]}
     assert {i.name: dims(i) for i in decoder.graph.input} == {
-        "embeddings": [1, 384, 8, 8, 8], "point_coords": [1, "N", 3], "point_labels": [1, "N"],
+        "embeddings": [1, 96, 8, 8, 8], "point_coords": [1, "N", 3], "point_labels": [1, "N"],
         "mask_input": [1, 1, 32, 32, 32]}
     assert [o.name for o in decoder.graph.output] == ["low_res_logits", "iou_predictions"]
     assert dims(decoder.graph.output[0]) == [1, 1, 32, 32, 32]
@@ -87,7 +85,8 @@ def test_model_json(exported):
         info = json.load(f)
     assert info["preprocessing"]["patchSize"] == 128 and info["preprocessing"]["spacingMm"] == 1.5
     assert info["preprocessing"]["maskSize"] == 32
-    assert info["config"]["encoder_embed_dim"] == 192 and info["config"]["encoder_global_attn_indexes"] == [1]
+    assert info["config"]["encoder_embed_dim"] == 96 and info["config"]["encoder_global_attn_indexes"] == [1]
+    assert info["encoder"]["outputs"]["embeddings"] == info["decoder"]["inputs"]["embeddings"] == [1, 96, 8, 8, 8]
     for key in ("encoder", "decoder"):
         with open(os.path.join(exported, info[key]["file"]), "rb") as f:
             assert info[key]["sha256"] == hashlib.sha256(f.read()).hexdigest()

@@ -3,13 +3,23 @@
  * onnxruntime-web in the browser worker). Tensors are flat C-order Float32Arrays with the
  * shapes of the ONNX contract (see models/export.py).
  */
-export const EMBEDDING_SHAPE = [1, 384, 8, 8, 8] as const;
-export const EMBEDDING_LENGTH = 384 * 8 * 8 * 8;
+/** The encoder's token grid side: embeddings are [1, width, 8, 8, 8]. */
+export const EMBEDDING_GRID = 8;
+const GRID_VOXELS = EMBEDDING_GRID ** 3;
 export const LOW_RES_SIZE = 32;
 export const LOW_RES_VOXELS = LOW_RES_SIZE ** 3;
 
+/**
+ * The ONNX shape of flat embeddings. Their width is the model's prompt width (384 for the turbo
+ * model, 96 for the in-repo test fixture), so it is read from the length rather than assumed.
+ */
+export function embeddingShape(length: number): [number, number, number, number, number] {
+  if (length === 0 || length % GRID_VOXELS !== 0) throw new Error(`embeddings of ${length} values are not [1, C, 8, 8, 8]`);
+  return [1, length / GRID_VOXELS, EMBEDDING_GRID, EMBEDDING_GRID, EMBEDDING_GRID];
+}
+
 export interface DecodeInput {
-  /** Encoder output, [1, 384, 8, 8, 8]. */
+  /** Encoder output, [1, C, 8, 8, 8] (C = 384 for turbo). */
   embeddings: Float32Array;
   /** Points as (x, y, z) = tensor axes 2, 3, 4 voxel indices in the 128^3 patch, [N * 3]. */
   points: Float32Array;
@@ -27,7 +37,7 @@ export interface DecodeOutput {
 }
 
 export interface ModelRunner {
-  /** Normalized 128^3 patch (C-order) -> embeddings [1, 384, 8, 8, 8]. */
+  /** Normalized 128^3 patch (C-order) -> embeddings [1, C, 8, 8, 8]. */
   encode(image: Float32Array): Promise<Float32Array>;
   decode(input: DecodeInput): Promise<DecodeOutput>;
   dispose(): Promise<void>;

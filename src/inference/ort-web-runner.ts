@@ -6,7 +6,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import type { DecodeInput, DecodeOutput, ModelRunner } from '../core/model-runner';
-import { EMBEDDING_LENGTH, LOW_RES_VOXELS } from '../core/model-runner';
+import { EMBEDDING_GRID, LOW_RES_VOXELS } from '../core/model-runner';
 import { createOrtRunner } from '../core/engine/ort-runner';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -109,9 +109,12 @@ async function createSessions(
   return { backend, runner: createOrtRunner(ort.Tensor, encoderSession, decoderSession) };
 }
 
-/** A small deterministic decode: fixed pseudo-random embeddings, one point in the middle. */
-function selfTestInput(): DecodeInput {
-  const embeddings = new Float32Array(EMBEDDING_LENGTH);
+/** A small deterministic decode: fixed pseudo-random embeddings of the decoder's width, one point in the middle. */
+function selfTestInput(decoder: InferenceSession): DecodeInput {
+  const input = decoder.inputMetadata.find((value) => value.name === 'embeddings');
+  const width = input?.isTensor ? input.shape[1] : undefined;
+  if (typeof width !== 'number') throw new Error('the decoder has no [1, C, 8, 8, 8] "embeddings" input');
+  const embeddings = new Float32Array(width * EMBEDDING_GRID ** 3);
   let seed = 12345;
   for (let n = 0; n < embeddings.length; n++) {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -132,7 +135,7 @@ async function decoderAgrees(decoder: GraphInput): Promise<{ ok: boolean; detail
     const ort = await ortFor(backend);
     const session = await createSession(ort, decoder, { executionProviders: [backend] });
     try {
-      results.push(await createOrtRunner(ort.Tensor, session, session).decode(selfTestInput()));
+      results.push(await createOrtRunner(ort.Tensor, session, session).decode(selfTestInput(session)));
     } finally {
       await session.release();
     }

@@ -6,7 +6,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { dice } from '../core/engine/evaluation';
 import { maskFromLogits } from '../core/engine/patch-inference';
-import { LOW_RES_SIZE } from '../core/model-runner';
+import { embeddingShape, LOW_RES_SIZE } from '../core/model-runner';
 import { PATCH_SIZE } from '../core/resample';
 
 export const FIXTURE_CLICKS = 3;
@@ -23,7 +23,7 @@ export interface FixtureClick {
 
 export interface FidelityFixture {
   image: Float32Array; // [1, 1, 128, 128, 128]
-  embeddings: Float32Array; // [1, 384, 8, 8, 8]
+  embeddings: Float32Array; // [1, C, 8, 8, 8]
   clicks: FixtureClick[];
   mask3: Uint8Array; // [128, 128, 128]
 }
@@ -71,7 +71,7 @@ export async function runFidelity(
   for (const click of fixture.clicks) {
     const n = click.labels.length;
     const decoded = await decoder.run({
-      embeddings: new TensorClass('float32', fixture.embeddings, [1, 384, 8, 8, 8]),
+      embeddings: new TensorClass('float32', fixture.embeddings, embeddingShape(fixture.embeddings.length)),
       point_coords: new TensorClass('float32', click.points, [1, n, 3]),
       point_labels: new TensorClass('float32', click.labels, [1, n]),
       mask_input: new TensorClass('float32', previous, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE]),

@@ -11,7 +11,7 @@ import type { InferenceSession } from 'onnxruntime-web';
 import {
   FIXTURE_CLICKS, runFidelity, type FidelityFixture, type FidelityReport, type TensorConstructor,
 } from './fidelity';
-import { LOW_RES_SIZE } from '../core/model-runner';
+import { embeddingShape, LOW_RES_SIZE } from '../core/model-runner';
 import { PATCH_SIZE } from '../core/resample';
 
 type Backend = 'wasm' | 'webgpu';
@@ -76,7 +76,7 @@ const DECODER_WARM_UP_RUNS = 20;
 async function bench(TensorClass: TensorConstructor, encoder: InferenceSession, decoder: InferenceSession, runs: number): Promise<BenchReport> {
   const image = new TensorClass('float32', new Float32Array(PATCH_SIZE ** 3).map(() => Math.random() - 0.5), [1, 1, PATCH_SIZE, PATCH_SIZE, PATCH_SIZE]);
   const feeds = (embeddings: Float32Array) => ({
-    embeddings: new TensorClass('float32', embeddings, [1, 384, 8, 8, 8]),
+    embeddings: new TensorClass('float32', embeddings, embeddingShape(embeddings.length)),
     point_coords: new TensorClass('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
     point_labels: new TensorClass('float32', Float32Array.of(1, 0), [1, 2]),
     mask_input: new TensorClass('float32', new Float32Array(LOW_RES_SIZE ** 3), [1, 1, LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE]),

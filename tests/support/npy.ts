@@ -1,5 +1,6 @@
-/** Minimal .npy reader for the fixtures: little-endian float32 / uint8, C-order. */
+/** Minimal .npy reader for the fixtures: little-endian float32 / uint8, C-order; `.npy.gz` gunzipped. */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 
 export interface NpyArray {
   shape: number[];
@@ -7,7 +8,7 @@ export interface NpyArray {
 }
 
 export function readNpy(file: string): NpyArray {
-  const bytes = readFileSync(file);
+  const bytes = file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file);
   const headerLength = bytes.readUInt16LE(8);
   const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];

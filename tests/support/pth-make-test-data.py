@@ -3,10 +3,10 @@
 usage: /usr/bin/python3 tests/support/pth-make-test-data.py OUT_DIR FIXTURE_CHECKPOINT
 
 Writes into OUT_DIR:
-- fixture-a-stats.json: shape, float64 sum and first/last values of every model_state_dict tensor;
+- fixture-stats.json: shape, float64 sum and first/last values of every model_state_dict tensor;
 - mixed.pth / mixed.json: dtypes, strided views, storage offsets and shared storages, next to
   non-weight entries (optimizer state, argparse.Namespace, numbers) the reader must skip;
-- with-optimizer.pth: fixture A's state dict plus a 50 MB fake optimizer state;
+- with-optimizer.pth: the fixture checkpoint's state dict plus a 50 MB fake optimizer state;
 - hostile/*.pth and hostile.json: malformed and malicious files with the message each must raise;
 - template/: a tiny checkpoint, a weight-free ONNX template in the models/TEMPLATES.md format
   (transpose, reshape and slice transforms), and the same graph with its weights inside.
@@ -48,9 +48,9 @@ def central_directory_sha256(path):
 def fixture_stats(checkpoint, out_dir):
     state = torch.load(checkpoint, map_location="cpu")["model_state_dict"]
     stats = {name: tensor_summary(t) for name, t in state.items()}
-    with open(os.path.join(out_dir, "fixture-a-stats.json"), "w") as f:
+    with open(os.path.join(out_dir, "fixture-stats.json"), "w") as f:
         json.dump(stats, f)
-    with open(os.path.join(out_dir, "fixture-a-fingerprint.txt"), "w") as f:
+    with open(os.path.join(out_dir, "fixture-fingerprint.txt"), "w") as f:
         f.write(central_directory_sha256(checkpoint))
     return state
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_A_CHECKPOINT } from './fixtures';
+import { MINI } from './fixtures';
 
 const DIR = '.cache/pth-tests/vit-b';
 
@@ -30,9 +30,10 @@ export function prepareVitB(): { checkpoint: string; exportDir: string } {
   const checkpoint = join(DIR, 'checkpoint.pth');
   const exportDir = join(DIR, 'export');
   mkdirSync(DIR, { recursive: true });
-  const generator = stampOf(['tests/support/pth-make-vit-b.py']);
+  const meta = join(MINI.dir, 'meta.json');
+  const generator = stampOf(['tests/support/pth-make-vit-b.py', meta]);
   remakeUnlessStamped(join(DIR, 'checkpoint.stamp'), generator, () =>
-    execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', FIXTURE_A_CHECKPOINT, checkpoint]),
+    execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', meta, checkpoint]),
   );
   const exporter = ['models/export.py', ...readdirSync('models/sammed3d').filter((name) => name.endsWith('.py')).map((name) => join('models/sammed3d', name))];
   remakeUnlessStamped(join(DIR, 'export.stamp'), stampOf(exporter) + generator, () =>

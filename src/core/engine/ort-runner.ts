@@ -3,7 +3,7 @@
  * (onnxruntime-common), so the caller passes its package's Tensor class and sessions.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { EMBEDDING_SHAPE, LOW_RES_SIZE, type DecodeInput, type DecodeOutput, type ModelRunner } from '../model-runner';
+import { embeddingShape, LOW_RES_SIZE, type DecodeInput, type DecodeOutput, type ModelRunner } from '../model-runner';
 import { PATCH_SIZE } from '../resample';
 
 type TensorClass = new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
@@ -22,7 +22,7 @@ export function createOrtRunner(TensorType: TensorClass, encoder: InferenceSessi
     async decode({ embeddings, points, labels, maskInput }: DecodeInput): Promise<DecodeOutput> {
       const count = labels.length;
       const results = await decoder.run({
-        embeddings: new TensorType('float32', embeddings, EMBEDDING_SHAPE),
+        embeddings: new TensorType('float32', embeddings, embeddingShape(embeddings.length)),
         point_coords: new TensorType('float32', points, [1, count, 3]),
         point_labels: new TensorType('float32', labels, [1, count]),
         mask_input: new TensorType('float32', maskInput, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE]),
