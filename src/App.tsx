@@ -4,9 +4,9 @@ import { ImageInfo } from './ui/ImageInfo';
 import { Notices } from './ui/Notices';
 import { SegmentsPanel } from './ui/SegmentsPanel';
 import { SeriesChooser } from './ui/SeriesChooser';
-import { SliceViewPanel } from './ui/SliceViewPanel';
 import { StatusBar } from './ui/StatusBar';
 import { Toolbar } from './ui/Toolbar';
+import { ViewGrid } from './ui/ViewGrid';
 import { droppedFiles } from './ui/droppedFiles';
 
 const hasFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
@@ -36,11 +36,7 @@ export function App() {
     >
       <Toolbar />
       <main className="workspace">
-        <div className="view-grid">
-          <SliceViewPanel view="axial" />
-          <SliceViewPanel view="coronal" />
-          <SliceViewPanel view="sagittal" />
-        </div>
+        <ViewGrid />
         {/* Sidebar: image details now; segmentation panels join it later. */}
         <aside className="sidebar">
           <ImageInfo />

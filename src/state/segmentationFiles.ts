@@ -11,12 +11,12 @@ import { currentSegmentation } from '../services/segmentation';
 import { getDicomSource } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
 
-function baseName(): string {
+export function baseName(): string {
   const name = useVolumeStore.getState().current?.name ?? 'scan';
   return name.replace(/(\.nii\.gz|\.nii|\.nrrd|\.nhdr|\.mha|\.mhd)$/i, '').replace(/[^\w.-]+/g, '_') || 'scan';
 }
 
-function save(bytes: Uint8Array, fileName: string): void {
+export function save(bytes: Uint8Array, fileName: string): void {
   const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   const link = document.createElement('a');
   link.href = url;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { indexToWorldMatrix, voxelIndex } from '../geometry';
+import { centredGeometry, makeShapeLabels, type PhantomShape } from '../phantom';
+import { Segmentation } from '../segmentation/segmentation';
+import type { ImageGeometry, Mat3, Vec3 } from '../types';
+import { readBox } from '../segmentation/region';
+import { BlockSurfaces, blockInputBox, blocksTouchedBy, enclosedVolume, meshBounds, type SurfaceMesh } from './surface-nets';
+
+/** 25 degrees about z then 15 about x: no index axis lies along a world axis. */
+const c1 = Math.cos((25 * Math.PI) / 180);
+const s1 = Math.sin((25 * Math.PI) / 180);
+const c2 = Math.cos((15 * Math.PI) / 180);
+const s2 = Math.sin((15 * Math.PI) / 180);
+// Columns of Rz(25) * Rx(15), column-major.
+const OBLIQUE: Mat3 = [c1, s1, 0, -s1 * c2, c1 * c2, s2, s1 * s2, -c1 * s2, c2];
+const LEFT_HANDED: Mat3 = [...OBLIQUE.slice(0, 6), ...OBLIQUE.slice(6).map((v) => -v)] as Mat3;
+
+const SHAPES: PhantomShape[] = [
+  { kind: 'ellipsoid', center: [-8, 4, 3], radii: [14, 10, 18], value: 1 },
+  { kind: 'box', center: [13, -7, -8], halfSize: [8, 10, 9], value: 1 },
+  // Thin: one to two voxels across at this spacing, it must not vanish.
+  { kind: 'tube', points: [[-20, -20, -20], [0, -18, 20]], radius: 1.2, value: 1 },
+];
+
+function segmentationOf(geometry: ImageGeometry): Segmentation {
+  const segmentation = new Segmentation(geometry);
+  const labels = makeShapeLabels(geometry, SHAPES).data;
+  segmentation.replaceAll(labels, [1, 2, 3].map((label) => ({ label, name: `S${label}`, color: [255, 0, 0], visible: true, points: [] })));
+  return segmentation;
+}
+
+function wholeImage(geometry: ImageGeometry) {
+  return { min: [0, 0, 0] as Vec3, max: geometry.size.map((n) => n - 1) as Vec3 };
+}
+
+/** World bounds of a label's voxel centres, and the world extent of one voxel along each world axis. */
+function labelWorldBounds(segmentation: Segmentation, label: number) {
+  const m = indexToWorldMatrix(segmentation.geometry);
+  const min: Vec3 = [Infinity, Infinity, Infinity];
+  const max: Vec3 = [-Infinity, -Infinity, -Infinity];
+  segmentation.labels.forEach((value, offset) => {
+    if (value !== label) return;
+    const [i, j, k] = voxelIndex(segmentation.geometry.size, offset);
+    for (let a = 0; a < 3; a++) {
+      const x = m[12 + a] + m[a] * i + m[4 + a] * j + m[8 + a] * k;
+      min[a] = Math.min(min[a], x);
+      max[a] = Math.max(max[a], x);
+    }
+  });
+  const voxelExtent = [0, 1, 2].map((a) => Math.abs(m[a]) + Math.abs(m[4 + a]) + Math.abs(m[8 + a]));
+  return { min, max, voxelExtent };
+}
+
+function expectSurfaceMatchesLabel(mesh: SurfaceMesh, segmentation: Segmentation, label: number): void {
+  const bounds = meshBounds(mesh)!;
+  const expected = labelWorldBounds(segmentation, label);
+  for (let a = 0; a < 3; a++) {
+    // The surface lies around the voxel centres, never more than one voxel beyond or inside them.
+    expect(Math.abs(bounds.min[a] - expected.min[a])).toBeLessThan(expected.voxelExtent[a]);
+    expect(Math.abs(bounds.max[a] - expected.max[a])).toBeLessThan(expected.voxelExtent[a]);
+  }
+  expect(enclosedVolume(mesh) / 1000 / segmentation.volumeMl(label)).toBeCloseTo(1, label === 3 ? 0 : 1);
+}
+
+describe('segment surfaces (surface nets on a blurred labelmap)', () => {
+  for (const [name, direction] of [
+    ['oblique', OBLIQUE],
+    ['oblique and left-handed', LEFT_HANDED],
+  ] as const) {
+    it(`match the labelmap's world bounds and volume on an ${name}, anisotropic LPS grid`, () => {
+      const geometry = centredGeometry([70, 60, 36], [0.8, 0.9, 1.6], direction);
+      const segmentation = segmentationOf(geometry);
+      const surfaces = new BlockSurfaces(geometry);
+      const box = wholeImage(geometry);
+      expect([...surfaces.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size))].sort()).toEqual([1, 2, 3]);
+      for (const label of [1, 2]) {
+        const mesh = surfaces.surface(label);
+        expectSurfaceMatchesLabel(mesh, segmentation, label);
+        const ratio = enclosedVolume(mesh) / 1000 / segmentation.volumeMl(label);
+        expect(Math.abs(ratio - 1)).toBeLessThan(0.03);
+      }
+      // The thin tube keeps its surface (the clamp keeps every voxel inside).
+      const tube = surfaces.surface(3);
+      expect(tube.triangles.length).toBeGreaterThan(0);
+      expect(enclosedVolume(tube)).toBeGreaterThan(0);
+      // Normals point outwards: away from the ellipsoid's centre.
+      const ellipsoid = surfaces.surface(1);
+      let outward = 0;
+      for (let v = 0; v < ellipsoid.positions.length; v += 3) {
+        const d = [0, 1, 2].map((a) => ellipsoid.positions[v + a] - (SHAPES[0] as { center: Vec3 }).center[a]);
+        if (d[0] * ellipsoid.normals[v] + d[1] * ellipsoid.normals[v + 1] + d[2] * ellipsoid.normals[v + 2] > 0) outward++;
+      }
+      expect(outward / (ellipsoid.positions.length / 3)).toBeGreaterThan(0.99);
+    });
+  }
+
+  it('re-meshes only the changed region and ends as a mesh of the whole labelmap would', () => {
+    const geometry = centredGeometry([70, 60, 36], [0.8, 0.9, 1.6], OBLIQUE);
+    const segmentation = segmentationOf(geometry);
+    const incremental = new BlockSurfaces(geometry);
+    const box = wholeImage(geometry);
+    incremental.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
+    const before = incremental.surface(2);
+
+    // A brush stroke grows the box segment; only the stroke's box goes to the update.
+    let changed: { min: Vec3; max: Vec3 } | null = null;
+    segmentation.subscribe((change) => (changed = change.box));
+    segmentation.beginStroke(2, false);
+    segmentation.dab({ center: [20, 20, 10], radiusMm: 4, shape: { kind: 'sphere' } });
+    segmentation.endStroke();
+    expect(changed).not.toBeNull();
+    // Only the labels around the stroke are read, as the main thread sends them.
+    const touched = blocksTouchedBy(changed!, geometry.size);
+    const input = blockInputBox(touched, geometry.size);
+    const region = { box: input, data: readBox(segmentation.labels, geometry.size, input) };
+    expect(incremental.update(region, touched)).toEqual(new Set([2]));
+
+    const fresh = new BlockSurfaces(geometry);
+    fresh.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
+    const after = incremental.surface(2);
+    expect(after.triangles.length).toBeGreaterThan(before.triangles.length);
+    expect(after.triangles.length).toBe(fresh.surface(2).triangles.length);
+    expect(enclosedVolume(after)).toBeCloseTo(enclosedVolume(fresh.surface(2)), 3);
+    expectSurfaceMatchesLabel(after, segmentation, 2);
+  });
+});

@@ -1,0 +1,203 @@
+import { useEffect, useRef, useState } from 'react';
+import { meshToObj, meshToStl, type MeshCoordinates } from '../core/export/mesh-files';
+import { indexToWorld, worldToIndex } from '../core/geometry';
+import type { ImageGeometry, Vec3 } from '../core/types';
+import { useSegmentationStore } from '../state/segmentation';
+import { baseName, save } from '../state/segmentationFiles';
+import { useViewStore } from '../state/viewStore';
+import { useVolumeStore } from '../state/volumeStore';
+import { SurfaceView, type Bounds, type StandardView } from '../viewer/3d/SurfaceView';
+import { SurfaceFeed } from './surfaceFeed';
+
+const STANDARD_VIEWS: { view: StandardView; title: string }[] = [
+  { view: 'A', title: 'Anterior' },
+  { view: 'P', title: 'Posterior' },
+  { view: 'L', title: 'Left' },
+  { view: 'R', title: 'Right' },
+  { view: 'S', title: 'Superior' },
+  { view: 'I', title: 'Inferior' },
+];
+
+/** World bounds [xmin, xmax, ymin, ymax, zmin, zmax] of the image's voxel centres. */
+function worldBounds(geometry: ImageGeometry): Bounds {
+  const bounds: Bounds = [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
+  for (let corner = 0; corner < 8; corner++) {
+    const index = [0, 1, 2].map((a) => (corner & (1 << a) ? geometry.size[a] - 1 : 0)) as Vec3;
+    indexToWorld(geometry, index).forEach((x, a) => {
+      bounds[2 * a] = Math.min(bounds[2 * a], x);
+      bounds[2 * a + 1] = Math.max(bounds[2 * a + 1], x);
+    });
+  }
+  return bounds;
+}
+
+/** The voxel nearest a world point, inside the image. */
+function nearestVoxel(geometry: ImageGeometry, world: Vec3): Vec3 {
+  return worldToIndex(geometry, world).map((v, a) => Math.min(geometry.size[a] - 1, Math.max(0, Math.round(v)))) as Vec3;
+}
+
+/** Fetches the bytes of a data URL (the screenshot). */
+async function dataUrlBytes(url: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
+/**
+ * The 3D view: segment surfaces fed by the labelmap's changes (through SurfaceFeed), camera
+ * controls, picking (a click on a surface moves the crosshair there), screenshot and mesh export.
+ * `active` is false while the view is hidden: it then neither draws nor meshes.
+ */
+export function View3DPanel({ active }: { active: boolean }) {
+  const canvasHostRef = useRef<HTMLDivElement>(null);
+  const viewRef = useRef<SurfaceView | null>(null);
+  const feedRef = useRef<SurfaceFeed | null>(null);
+  /** Triangles per label now shown, for the readout and the tests. */
+  const [triangles, setTriangles] = useState<ReadonlyMap<number, number>>(new Map());
+  const [opacity, setOpacity] = useState(1);
+  const [coordinates, setCoordinates] = useState<MeshCoordinates>('LPS');
+  const [exportLabel, setExportLabel] = useState<number | null>(null);
+  const [picked, setPicked] = useState<Vec3 | null>(null);
+
+  const volume = useVolumeStore((s) => s.current);
+  const segments = useSegmentationStore((s) => s.segments);
+  const activeLabel = useSegmentationStore((s) => s.activeLabel);
+
+  // Bumped when the WebGL context comes back after a loss: the view is rebuilt on a new canvas.
+  const [viewGeneration, setViewGeneration] = useState(0);
+  useEffect(() => {
+    const host = canvasHostRef.current;
+    if (!host) return;
+    const view = new SurfaceView(host, () => setViewGeneration((n) => n + 1));
+    viewRef.current = view;
+    const observer = new ResizeObserver(([entry]) => view.resize(entry.contentRect.width, entry.contentRect.height));
+    observer.observe(host);
+    return () => {
+      observer.disconnect();
+      view.dispose();
+      viewRef.current = null;
+    };
+  }, [viewGeneration]);
+
+  // A rebuilt view gets a new feed too, which meshes the labelmap afresh.
+  useEffect(() => {
+    // Oldest change not yet on screen: the frame that shows it closes the 'surface-update' measure.
+    let pendingSince: number | null = null;
+    const feed = new SurfaceFeed((label, mesh, changedAt) => {
+      viewRef.current?.setSurface(label, mesh);
+      pendingSince = Math.min(pendingSince ?? Infinity, changedAt);
+      setTriangles((current) => {
+        const next = new Map(current);
+        if (mesh.triangles.length > 0) next.set(label, mesh.triangles.length / 3);
+        else next.delete(label);
+        return next;
+      });
+    });
+    feedRef.current = feed;
+    const view = viewRef.current;
+    if (view) {
+      view.onRendered = () => {
+        if (pendingSince === null) return;
+        performance.measure('surface-update', { start: pendingSince, end: performance.now() });
+        pendingSince = null;
+      };
+    }
+    return () => {
+      feed.dispose();
+      feedRef.current = null;
+      setTriangles(new Map());
+    };
+  }, [viewGeneration]);
+
+  useEffect(() => {
+    feedRef.current?.setActive(active);
+    viewRef.current?.setActive(active);
+  }, [active, viewGeneration]);
+
+  useEffect(() => {
+    viewRef.current?.setStyles(segments.map((s) => ({ label: s.label, color: s.color, visible: s.visible, opacity })));
+  }, [segments, opacity, viewGeneration]);
+
+  useEffect(() => {
+    const view = viewRef.current;
+    if (!view) return;
+    view.setSceneBounds(volume ? worldBounds(volume.geometry) : null);
+    view.setStandardView('A');
+    view.onPick = volume
+      ? (world) => {
+          setPicked(world);
+          useViewStore.getState().setCrosshair(nearestVoxel(volume.geometry, world));
+        }
+      : null;
+  }, [volume, viewGeneration]);
+
+  const exported = segments.find((s) => s.label === (exportLabel ?? activeLabel)) ?? segments[0];
+  const exportMesh = (format: 'stl' | 'obj') => {
+    const mesh = exported && feedRef.current?.surfaces().get(exported.label);
+    if (!exported || !mesh) return;
+    const name = `${baseName()}_${exported.name.replace(/[^\w.-]+/g, '_')}_${coordinates}.${format}`;
+    save(format === 'stl' ? meshToStl(mesh, exported.name, coordinates) : new TextEncoder().encode(meshToObj(mesh, exported.name, coordinates)), name);
+  };
+  const screenshot = async () => {
+    const url = await viewRef.current?.screenshot();
+    if (url) save(await dataUrlBytes(url), `${baseName()}_3d.png`);
+  };
+
+  return (
+    <div
+      className="slice-view view-3d"
+      data-testid="view-3d"
+      data-triangles={[...triangles].map(([label, count]) => `${label}:${count}`).join(' ')}
+      data-picked={picked?.map((v) => v.toFixed(2)).join(',')}
+      tabIndex={0}
+      aria-label="3D view"
+    >
+      <div ref={canvasHostRef} className="canvas-host" data-testid="canvas-3d" />
+      <div className="view-title">3D</div>
+      {volume && (
+        <div className="view-3d-tools">
+          <div className="tool-row">
+            <button type="button" data-testid="3d-reset" title="Reset the camera" onClick={() => viewRef.current?.resetCamera()}>
+              Reset
+            </button>
+            {STANDARD_VIEWS.map(({ view, title }) => (
+              <button key={view} type="button" data-testid={`3d-view-${view}`} title={`${title} view`} onClick={() => viewRef.current?.setStandardView(view)}>
+                {view}
+              </button>
+            ))}
+            <input
+              type="range"
+              min={0}
+              max={1}
+              step={0.05}
+              value={opacity}
+              aria-label="Surface opacity"
+              title="Surface opacity"
+              onChange={(e) => setOpacity(Number(e.target.value))}
+            />
+          </div>
+          <div className="tool-row">
+            <button type="button" data-testid="3d-screenshot" title="Save the 3D view as PNG" onClick={() => void screenshot()}>
+              PNG
+            </button>
+            <select aria-label="Segment to export" value={exported?.label ?? ''} onChange={(e) => setExportLabel(Number(e.target.value))}>
+              {segments.map((s) => (
+                <option key={s.label} value={s.label}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+            <select aria-label="Mesh coordinates" value={coordinates} onChange={(e) => setCoordinates(e.target.value as MeshCoordinates)}>
+              <option value="LPS">LPS</option>
+              <option value="RAS">RAS</option>
+            </select>
+            <button type="button" data-testid="export-stl" disabled={!exported || !triangles.has(exported.label)} onClick={() => exportMesh('stl')}>
+              STL
+            </button>
+            <button type="button" data-testid="export-obj" disabled={!exported || !triangles.has(exported.label)} onClick={() => exportMesh('obj')}>
+              OBJ
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * Feeds the 3D view from the labelmap: the one place the 3D view meets the segmentation state.
+ * Each labelmap change (its changed box) is sent to the surface worker in slabs of blocks, one
+ * slab per main-thread task, with the labels those blocks read; the worker answers with the new
+ * surfaces of the labels that changed. While the 3D view is hidden, changes only accumulate.
+ */
+import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
+import type { Segmentation } from '../core/segmentation/segmentation';
+import { blockInputBox, blocksTouchedBy, type BlockRange, type SurfaceMesh } from '../core/surface/surface-nets';
+import { currentSegmentation, onSegmentationReplaced } from '../state/segmentation';
+import type { SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
+
+export type SurfaceListener = (label: number, surface: SurfaceMesh, changedAt: number) => void;
+
+const EMPTY: SurfaceMesh = { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() };
+
+export class SurfaceFeed {
+  private readonly worker = new Worker(new URL('../workers/surface.worker.ts', import.meta.url), { type: 'module', name: 'surfaces' });
+  private segmentation: Segmentation | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly stopReplaced: () => void;
+  private generation = 0;
+  private active = false;
+  /** Changed voxels not yet sent, and when the oldest of those changes happened. */
+  private dirty: VoxelBox | null = null;
+  private dirtySince = 0;
+  /** Slabs of blocks waiting to be sent, one per task. */
+  private slabs: { blocks: BlockRange; changedAt: number }[] = [];
+  private sendTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly latest = new Map<number, SurfaceMesh>();
+
+  constructor(private readonly listener: SurfaceListener) {
+    this.worker.onmessage = ({ data }: MessageEvent<SurfaceReply>) => {
+      if (data.generation !== this.generation) return;
+      for (const { label, surface } of data.surfaces) {
+        if (surface.triangles.length > 0) this.latest.set(label, surface);
+        else this.latest.delete(label);
+        this.listener(label, surface, data.changedAt);
+      }
+    };
+    this.stopReplaced = onSegmentationReplaced((segmentation) => this.attach(segmentation));
+    this.attach(currentSegmentation());
+  }
+
+  /** The current surface of every label that has one (to fill a rebuilt view). */
+  surfaces(): ReadonlyMap<number, SurfaceMesh> {
+    return this.latest;
+  }
+
+  /** An inactive feed (3D view hidden) only notes what changed, and sends it when activated. */
+  setActive(active: boolean): void {
+    this.active = active;
+    this.scheduleSend();
+  }
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.stopReplaced();
+    if (this.sendTimer !== null) clearTimeout(this.sendTimer);
+    this.worker.terminate();
+  }
+
+  private attach(segmentation: Segmentation | null): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.segmentation = segmentation;
+    this.generation++;
+    this.dirty = null;
+    this.slabs = [];
+    for (const label of [...this.latest.keys()]) {
+      this.latest.delete(label);
+      this.listener(label, EMPTY, performance.now());
+    }
+    if (!segmentation) return;
+    const request: SurfaceRequest = { type: 'reset', geometry: segmentation.geometry, generation: this.generation };
+    this.worker.postMessage(request);
+    this.unsubscribe = segmentation.subscribe((change) => change.box && this.noteChange(change.box));
+    if (segmentation.segments.some((s) => segmentation.voxelCount(s.label) > 0)) {
+      const [nx, ny, nz] = segmentation.geometry.size;
+      this.noteChange({ min: [0, 0, 0], max: [nx - 1, ny - 1, nz - 1] });
+    }
+  }
+
+  private noteChange(box: VoxelBox): void {
+    if (!this.dirty) this.dirtySince = performance.now();
+    this.dirty = unionBox(this.dirty, box);
+    this.scheduleSend();
+  }
+
+  private scheduleSend(): void {
+    if (this.sendTimer !== null || !this.active || (!this.dirty && this.slabs.length === 0)) return;
+    this.sendTimer = setTimeout(() => {
+      this.sendTimer = null;
+      this.sendNextSlab();
+      this.scheduleSend();
+    }, 0);
+  }
+
+  /** Sends one slab of blocks (one block deep along k): a bounded copy per main-thread task. */
+  private sendNextSlab(): void {
+    const segmentation = this.segmentation;
+    if (!segmentation || !this.active) return;
+    if (this.slabs.length === 0 && this.dirty) {
+      const blocks = blocksTouchedBy(this.dirty, segmentation.geometry.size);
+      for (let k = blocks.min[2]; k <= blocks.max[2]; k++) {
+        this.slabs.push({ blocks: { min: [blocks.min[0], blocks.min[1], k], max: [blocks.max[0], blocks.max[1], k] }, changedAt: this.dirtySince });
+      }
+      this.dirty = null;
+    }
+    const slab = this.slabs.shift();
+    if (!slab) return;
+    const box = blockInputBox(slab.blocks, segmentation.geometry.size);
+    const data = readBox(segmentation.labels, segmentation.geometry.size, box);
+    const request: SurfaceRequest = { type: 'update', region: { box, data }, blocks: slab.blocks, generation: this.generation, changedAt: slab.changedAt };
+    this.worker.postMessage(request, [data.buffer]);
+  }
+}

@@ -1,0 +1,266 @@
+import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Geometry';
+import vtkDataArray from '@kitware/vtk.js/Common/Core/DataArray';
+import vtkPolyData from '@kitware/vtk.js/Common/DataModel/PolyData';
+import vtkOrientationMarkerWidget from '@kitware/vtk.js/Interaction/Widgets/OrientationMarkerWidget';
+import vtkInteractorStyleTrackballCamera from '@kitware/vtk.js/Interaction/Style/InteractorStyleTrackballCamera';
+import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor';
+import vtkAnnotatedCubeActor from '@kitware/vtk.js/Rendering/Core/AnnotatedCubeActor';
+import vtkCellPicker from '@kitware/vtk.js/Rendering/Core/CellPicker';
+import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper';
+import vtkRenderWindow from '@kitware/vtk.js/Rendering/Core/RenderWindow';
+import vtkRenderWindowInteractor from '@kitware/vtk.js/Rendering/Core/RenderWindowInteractor';
+import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
+// Importing the OpenGL render window registers the 'WebGL' view backend.
+import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
+import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
+import type { SurfaceMesh } from '../../core/surface/surface-nets';
+import type { Vec3 } from '../../core/types';
+
+export interface SurfaceStyle {
+  label: number;
+  /** 0-255 */
+  color: [number, number, number];
+  visible: boolean;
+  opacity: number;
+}
+
+/** World bounds: [xmin, xmax, ymin, ymax, zmin, zmax]. */
+export type Bounds = [number, number, number, number, number, number];
+
+/** Standard views, named by the side of the patient the camera looks from. */
+export type StandardView = 'A' | 'P' | 'L' | 'R' | 'S' | 'I';
+
+/** Camera direction (from the focal point towards the camera) and view-up of each standard view, LPS. */
+const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = {
+  A: { towardsCamera: [0, -1, 0], up: [0, 0, 1] },
+  P: { towardsCamera: [0, 1, 0], up: [0, 0, 1] },
+  L: { towardsCamera: [1, 0, 0], up: [0, 0, 1] },
+  R: { towardsCamera: [-1, 0, 0], up: [0, 0, 1] },
+  S: { towardsCamera: [0, 0, 1], up: [0, -1, 0] },
+  I: { towardsCamera: [0, 0, -1], up: [0, -1, 0] },
+};
+
+/** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
+const CLICK_SLOP_PX = 4;
+
+/**
+ * The 3D view: segment surfaces in patient (LPS mm) coordinates, a trackball camera (left drag
+ * rotates, Shift+drag or middle drag pans, wheel or right drag zooms), an orientation marker with
+ * the patient's axes, and picking. It draws only when something changed and while active.
+ */
+export class SurfaceView {
+  private readonly renderWindow = vtkRenderWindow.newInstance();
+  private readonly renderer = vtkRenderer.newInstance({ background: [0.06, 0.07, 0.09] });
+  private readonly glWindow: vtkOpenGLRenderWindow;
+  private readonly interactor = vtkRenderWindowInteractor.newInstance();
+  private readonly marker: vtkOrientationMarkerWidget;
+  private readonly picker = vtkCellPicker.newInstance();
+  private readonly surfaces = new Map<number, { polyData: vtkPolyData; mapper: vtkMapper; actor: vtkActor }>();
+  private styles = new Map<number, SurfaceStyle>();
+  private frameRequest = 0;
+  private active = true;
+  private pressedAt: [number, number] | null = null;
+  private readonly container: HTMLElement;
+  /** The scan's world bounds [xmin, xmax, ymin, ymax, zmin, zmax]: what a camera reset frames when no surface shows. */
+  private sceneBounds: Bounds | null = null;
+  /** Called after each drawn frame. */
+  onRendered: (() => void) | null = null;
+  /** Called with the LPS point of a surface clicked without dragging. */
+  onPick: ((world: Vec3) => void) | null = null;
+
+  constructor(container: HTMLElement, onContextRestored: () => void) {
+    this.container = container;
+    this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
+    this.glWindow.setContainer(container);
+    const canvas = this.glWindow.getCanvas();
+    canvas?.addEventListener('webglcontextrestored', onContextRestored);
+    this.renderWindow.addView(this.glWindow);
+    this.renderWindow.addRenderer(this.renderer);
+
+    this.interactor.setView(this.glWindow);
+    this.interactor.initialize();
+    this.interactor.bindEvents(container);
+    this.interactor.setInteractorStyle(vtkInteractorStyleTrackballCamera.newInstance());
+
+    const cube = vtkAnnotatedCubeActor.newInstance();
+    cube.setDefaultStyle({ fontStyle: 'bold', fontFamily: 'Arial', fontColor: 'black', faceColor: '#c8ccd4', edgeThickness: 0.08, edgeColor: 'black', resolution: 200 });
+    // The scene is in LPS patient coordinates: +x is the patient's left, +y posterior, +z superior.
+    cube.setXPlusFaceProperty({ text: 'L' });
+    cube.setXMinusFaceProperty({ text: 'R' });
+    cube.setYPlusFaceProperty({ text: 'P' });
+    cube.setYMinusFaceProperty({ text: 'A' });
+    cube.setZPlusFaceProperty({ text: 'S' });
+    cube.setZMinusFaceProperty({ text: 'I' });
+    this.marker = vtkOrientationMarkerWidget.newInstance({ actor: cube, interactor: this.interactor });
+    this.marker.setViewportCorner(vtkOrientationMarkerWidget.Corners.BOTTOM_LEFT);
+    this.marker.setViewportSize(0.18);
+    this.marker.setMinPixelSize(60);
+    this.marker.setMaxPixelSize(140);
+    this.marker.setEnabled(true);
+
+    this.picker.setPickFromList(true);
+    this.picker.setTolerance(0);
+    container.addEventListener('pointerdown', this.onPointerDown);
+    container.addEventListener('pointerup', this.onPointerUp);
+    this.setStandardView('A');
+  }
+
+  /** Replaces the surface of a segment (an empty one removes it). */
+  setSurface(label: number, mesh: SurfaceMesh): void {
+    let surface = this.surfaces.get(label);
+    if (mesh.triangles.length === 0) {
+      if (surface) {
+        this.renderer.removeActor(surface.actor);
+        this.picker.deletePickList(surface.actor);
+        surface.actor.delete();
+        surface.mapper.delete();
+        surface.polyData.delete();
+        this.surfaces.delete(label);
+      }
+      this.requestRender();
+      return;
+    }
+    if (!surface) {
+      const polyData = vtkPolyData.newInstance();
+      const mapper = vtkMapper.newInstance({ scalarVisibility: false });
+      mapper.setInputData(polyData);
+      const actor = vtkActor.newInstance();
+      actor.setMapper(mapper);
+      actor.getProperty().setSpecular(0.2);
+      actor.getProperty().setSpecularPower(20);
+      surface = { polyData, mapper, actor };
+      this.surfaces.set(label, surface);
+      this.renderer.addActor(actor);
+      this.picker.addPickList(actor);
+    }
+    const { polyData } = surface;
+    polyData.getPoints().setData(mesh.positions, 3);
+    polyData.getPolys().setData(vtkPolygons(mesh.triangles));
+    polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
+    polyData.modified();
+    this.applyStyle(label);
+    this.requestRender();
+  }
+
+  /** Colour, visibility and opacity of each segment (segments not listed are hidden). */
+  setStyles(styles: readonly SurfaceStyle[]): void {
+    this.styles = new Map(styles.map((s) => [s.label, s]));
+    for (const label of this.surfaces.keys()) this.applyStyle(label);
+    this.requestRender();
+  }
+
+  /** The scan's world bounds, framed by a camera reset when no surface is shown. */
+  setSceneBounds(bounds: Bounds | null): void {
+    this.sceneBounds = bounds;
+  }
+
+  /** Looks at the visible surfaces (or the scan) from the standard side. */
+  setStandardView(view: StandardView): void {
+    const { towardsCamera, up } = STANDARD_VIEWS[view];
+    const camera = this.renderer.getActiveCamera();
+    camera.setFocalPoint(0, 0, 0);
+    camera.setPosition(...towardsCamera);
+    camera.setViewUp(...up);
+    this.resetCamera();
+  }
+
+  /** Frames the visible surfaces (or the scan) keeping the view direction. */
+  resetCamera(): void {
+    const visible = [...this.surfaces.values()].filter((s) => s.actor.getVisibility());
+    if (visible.length > 0) this.renderer.resetCamera();
+    else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
+    this.requestRender();
+  }
+
+  /** Sets the canvas size in CSS pixels (drawn at device resolution). */
+  resize(width: number, height: number): void {
+    const dpr = window.devicePixelRatio || 1;
+    this.glWindow.setSize(Math.max(1, Math.round(width * dpr)), Math.max(1, Math.round(height * dpr)));
+    this.marker.updateViewport();
+    this.requestRender();
+  }
+
+  /** An inactive view (hidden) draws nothing; activating it draws what changed meanwhile. */
+  setActive(active: boolean): void {
+    this.active = active;
+    if (active) this.requestRender();
+  }
+
+  /** Draws at the next animation frame; requests before it draw once. */
+  requestRender(): void {
+    if (this.frameRequest || !this.active) return;
+    this.frameRequest = requestAnimationFrame(() => {
+      this.frameRequest = 0;
+      if (!this.active) return;
+      this.renderWindow.render();
+      this.onRendered?.();
+    });
+  }
+
+  /** A PNG of the view as it is drawn now (data URL). */
+  async screenshot(): Promise<string | null> {
+    const image = this.glWindow.captureNextImage('image/png');
+    this.renderWindow.render();
+    return image;
+  }
+
+  /** The LPS point of the surface under a CSS-pixel position in the view, or null. */
+  pick(x: number, y: number): Vec3 | null {
+    const dpr = window.devicePixelRatio || 1;
+    const [, height] = this.glWindow.getSize();
+    this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
+    if (this.picker.getActors().length === 0) return null;
+    return this.picker.getPickPosition() as Vec3;
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frameRequest);
+    this.container.removeEventListener('pointerdown', this.onPointerDown);
+    this.container.removeEventListener('pointerup', this.onPointerUp);
+    this.marker.setEnabled(false);
+    this.marker.delete();
+    for (const label of [...this.surfaces.keys()]) this.setSurface(label, { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() });
+    this.interactor.unbindEvents();
+    this.interactor.delete();
+    this.renderer.delete();
+    this.glWindow.delete();
+    this.renderWindow.delete();
+  }
+
+  private applyStyle(label: number): void {
+    const surface = this.surfaces.get(label);
+    if (!surface) return;
+    const style = this.styles.get(label);
+    surface.actor.setVisibility(!!style?.visible && (style?.opacity ?? 0) > 0);
+    if (!style) return;
+    const property = surface.actor.getProperty();
+    property.setColor(style.color[0] / 255, style.color[1] / 255, style.color[2] / 255);
+    property.setOpacity(style.opacity);
+  }
+
+  private readonly onPointerDown = (event: PointerEvent) => {
+    this.pressedAt = event.button === 0 ? [event.clientX, event.clientY] : null;
+  };
+
+  private readonly onPointerUp = (event: PointerEvent) => {
+    const pressedAt = this.pressedAt;
+    this.pressedAt = null;
+    if (!pressedAt || !this.onPick) return;
+    if (Math.hypot(event.clientX - pressedAt[0], event.clientY - pressedAt[1]) > CLICK_SLOP_PX) return;
+    const rect = this.container.getBoundingClientRect();
+    const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
+    if (world) this.onPick(world);
+  };
+}
+
+/** vtk's polygon layout: the point count before each cell. */
+function vtkPolygons(triangles: Uint32Array): Uint32Array {
+  const polys = new Uint32Array((triangles.length / 3) * 4);
+  for (let t = 0, p = 0; t < triangles.length; t += 3, p += 4) {
+    polys[p] = 3;
+    polys[p + 1] = triangles[t];
+    polys[p + 2] = triangles[t + 1];
+    polys[p + 3] = triangles[t + 2];
+  }
+  return polys;
+}
