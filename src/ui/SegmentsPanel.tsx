@@ -18,8 +18,7 @@ import {
   useSegmentationStore,
   type SegmentationTool,
 } from '../state/segmentation';
-import { clearCheckpointCache } from '../inference/checkpoint-loader';
-import { clearModelCache } from '../inference/model-loader';
+import { clearModelCache } from '../state/modelCache';
 import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
@@ -101,9 +100,7 @@ function ModelSection() {
         <button
           type="button"
           title="Forget downloaded and converted models: the next load downloads again"
-          onClick={() =>
-            void Promise.all([clearModelCache(), clearCheckpointCache()]).then(() => useInferenceStore.setState({ message: 'Model cache cleared.' }))
-          }
+          onClick={() => void clearModelCache()}
         >
           Clear cache
         </button>
