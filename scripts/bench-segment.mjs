@@ -51,7 +51,7 @@ async function main() {
       process.exit(1);
     }
   }
-  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist' });
+  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist', testHooks: true });
   const browser = await chromium.launch(chromiumLaunchOptions(['--enable-unsafe-webgpu']));
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

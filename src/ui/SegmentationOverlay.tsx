@@ -4,7 +4,6 @@ import { currentSegmentation, useSegmentationStore } from '../state/segmentation
 import { useVolumeStore } from '../state/volumeStore';
 import { drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';
-import { noteViewport } from './segmentationTestHook';
 
 const MASK_OPACITY = 0.45;
 
@@ -21,7 +20,6 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   useEffect(() => {
     const canvas = canvasRef.current;
     const segmentation = currentSegmentation();
-    noteViewport(viewport);
     if (!canvas || !volume || !segmentation) return;
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(viewport.width * dpr);

@@ -23,10 +23,7 @@ import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../s
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';
-import { installSegmentationTestHook } from './segmentationTestHook';
 import './segments.css';
-
-installSegmentationTestHook();
 
 const TOOLS: { tool: SegmentationTool; title: string; hint: string }[] = [
   { tool: 'navigate', title: 'Navigate', hint: 'Click moves the crosshair' },

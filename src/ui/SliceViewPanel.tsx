@@ -9,7 +9,7 @@ import { vtkImageFor } from '../viewer/vtkImage';
 import { SegmentationOverlay } from './SegmentationOverlay';
 import { useSegmentationInteraction } from './segmentationInteraction';
 import { useSliceInteraction } from './sliceInteraction';
-import { noteRendered } from './testHook';
+import { markFirstRender } from './firstRender';
 
 const TITLES: Record<ViewName, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
 
@@ -77,7 +77,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
       return;
     }
     renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels));
-    renderer.onRendered = () => noteRendered(view, volume.id);
+    renderer.onRendered = () => markFirstRender(view, volume.id);
     renderer.requestRender({ geometry: volume.geometry, viewport, sliceIndex, windowLevel });
   }, [view, volume, viewport, sliceIndex, windowLevel, size, rendererGeneration]);
 
