@@ -16,21 +16,14 @@ import {
   undo,
   updateSegment,
   useSegmentationStore,
-  type SegmentationTool,
 } from '../state/segmentation';
 import { clearModelCache } from '../state/modelCache';
 import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';
+import { TOOL_NAMES, TOOLS } from './tools/registry';
 import './segments.css';
-
-const TOOLS: { tool: SegmentationTool; title: string; hint: string }[] = [
-  { tool: 'navigate', title: 'Navigate', hint: 'Click moves the crosshair' },
-  { tool: 'segment', title: 'Segment', hint: 'Click: positive point; Shift+click or right click: negative point' },
-  { tool: 'brush', title: 'Brush', hint: 'Drag to paint the active segment' },
-  { tool: 'eraser', title: 'Eraser', hint: 'Drag to erase the active segment' },
-];
 
 const toHex = (color: Rgb) => `#${color.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 const fromHex = (hex: string): Rgb => [1, 3, 5].map((n) => parseInt(hex.slice(n, n + 2), 16)) as Rgb;
@@ -231,16 +224,16 @@ export function SegmentsPanel() {
       <section className="panel" data-testid="segments-panel">
         <h3>Segments</h3>
         <div className="tool-group" role="toolbar" aria-label="Segmentation tools">
-          {TOOLS.map((t) => (
+          {TOOL_NAMES.map((name) => (
             <button
-              key={t.tool}
+              key={name}
               type="button"
-              title={t.hint}
-              className={tool === t.tool ? 'active' : undefined}
-              data-testid={`tool-${t.tool}`}
-              onClick={() => setTool(t.tool)}
+              title={TOOLS[name].hint}
+              className={tool === name ? 'active' : undefined}
+              data-testid={`tool-${name}`}
+              onClick={() => setTool(name)}
             >
-              {t.title}
+              {TOOLS[name].title}
             </button>
           ))}
         </div>
