@@ -2,7 +2,6 @@ import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
 import {
   cancelInference,
-  forgetObject,
   loadModel,
   MAX_PATCHES_RANGE,
   setMaxPatches,
@@ -11,13 +10,13 @@ import {
 } from '../state/inference';
 import {
   addSegment,
-  deleteSegment,
   redo,
   undo,
   updateSegment,
   useSegmentationStore,
 } from '../state/segmentation';
 import { clearModelCache } from '../state/modelCache';
+import { removeSegment } from '../state/segmentActions';
 import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
@@ -190,11 +189,7 @@ function SegmentList() {
               onChange={(e) => updateSegment(segment.label, { visible: e.target.checked })}
             />
           </label>
-          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => {
-              deleteSegment(segment.label);
-              // The worker drops the object's patches and mask; an undo replays it from its points.
-              forgetObject(segment.label);
-            }}>
+          <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => removeSegment(segment.label)}>
             ✕
           </button>
         </li>
