@@ -2,8 +2,13 @@ import { defineConfig } from '@playwright/test';
 
 // APP_PORT lets several checkouts run their suites side by side.
 const port = Number(process.env.APP_PORT ?? 4173);
-// CI serves the production build (proves the build is self-contained); locally the dev server is reused.
-const server = process.env.CI ? `npx vite preview --port ${port} --strictPort` : `npx vite --port ${port} --strictPort`;
+// Both serve a test build (--mode test: the app's read-only test hooks, which production builds
+// leave out). CI builds and serves it like production (proves the build is self-contained);
+// locally the dev server is reused.
+const testDist = '.cache/e2e-dist';
+const server = process.env.CI
+  ? `npx vite build --mode test --logLevel warn --outDir ${testDist} --emptyOutDir && npx vite preview --outDir ${testDist} --port ${port} --strictPort`
+  : `npx vite --mode test --port ${port} --strictPort`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -28,5 +33,5 @@ export default defineConfig({
       ],
     },
   },
-  webServer: { command: server, url: `http://localhost:${port}`, reuseExistingServer: !process.env.CI, timeout: 180_000 },
+  webServer: { command: server, url: `http://localhost:${port}`, reuseExistingServer: !process.env.CI, timeout: 600_000 },
 });

@@ -124,7 +124,7 @@ function prepareModel() {
 async function main() {
   prepareModel();
   const VOLUME = await benchVolumePath([512, 512, 300]);
-  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist' });
+  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist', testHooks: true });
   const browser = await chromium.launch(chromiumLaunchOptions(['--enable-unsafe-webgpu']));
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -34,20 +34,22 @@ export async function waitForServer(url, timeoutMs = 60_000) {
 
 /**
  * Serves the app on http://localhost:`port`: the Vite dev server, or with `build` a production
- * build (into `outDir`, Vite's default dist/ when omitted) served by `vite preview`.
+ * build (into `outDir`, Vite's default dist/ when omitted) served by `vite preview`; with `testHooks`
+ * a test build (vite --mode test: window.__samApp and __samSegmentation, which production leaves out).
  * BENCH_URL names an already running server instead; APP_PORT overrides the port (several checkouts
  * side by side). Returns its `url` and `stop()`.
  */
-export async function startAppServer({ port: defaultPort, build = false, outDir }) {
+export async function startAppServer({ port: defaultPort, build = false, outDir, testHooks = false }) {
   if (process.env.BENCH_URL) return { url: process.env.BENCH_URL, stop: () => {} };
   const port = Number(process.env.APP_PORT ?? defaultPort);
   const outDirArgs = outDir ? ['--outDir', outDir] : [];
+  const modeArgs = testHooks ? ['--mode', 'test'] : [];
   if (build) {
     console.log('Building the app (vite build)...');
-    const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', ...outDirArgs, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
+    const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', ...modeArgs, ...outDirArgs, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
     if (result.status !== 0) throw new Error('vite build failed');
   }
-  const command = build ? ['vite', 'preview', ...outDirArgs] : ['vite'];
+  const command = build ? ['vite', 'preview', ...outDirArgs] : ['vite', ...modeArgs];
   // Detached: its own process group, so stop() also ends the vite process that npx starts.
   const server = spawn('npx', [...command, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
   const url = `http://localhost:${port}`;

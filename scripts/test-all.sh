@@ -10,4 +10,6 @@ npm run test:py
 bash scripts/prepare-test-models.sh
 npm run test:unit
 npx vite build
+# The production build has no test hooks (they are in test builds only, vite --mode test).
+! grep -rlE '__samApp|__samSegmentation' dist/ || { echo 'test hooks found in the production build (dist/)' >&2; exit 1; }
 CI=1 npx playwright test

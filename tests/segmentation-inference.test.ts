@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
-import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/model-loader';
+import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/exported-model';
 import { InferenceService } from '../src/workers/inference-service';
 import type { MaskPart, SegmentResult } from '../src/workers/inference-api';
 import { dice } from '../src/core/engine/evaluation';

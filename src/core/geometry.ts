@@ -1,9 +1,9 @@
 /**
  * The one geometry module: index <-> world conversions, anatomical orientation,
- * display-plane layout (radiological convention) and reorientation to canonical RAS+.
+ * display-plane layout (radiological convention) and the canonical RAS+ axis permutation.
  * Conventions are those of ./types.ts (LPS world, column-major direction, i-fastest buffers).
  */
-import type { ImageGeometry, Mat3, Vec3, Volume, VoxelArray } from './types';
+import type { ImageGeometry, Mat3, Vec3 } from './types';
 
 export type IndexAxis = 0 | 1 | 2;
 /** 4x4 homogeneous matrix, column-major (gl-matrix / vtk.js layout): m[4 * c + r]. */
@@ -282,7 +282,7 @@ export function planeLayout(g: ImageGeometry, plane: ViewPlane): PlaneLayout {
 }
 
 // ---------------------------------------------------------------------------
-// Axis permutations and canonical RAS+ reorientation
+// Canonical RAS+ axis permutation (resample.ts reorients with it)
 
 /**
  * Reorientation by permuting and flipping index axes (no resampling).
@@ -313,66 +313,4 @@ export function canonicalRasPermutation(g: ImageGeometry): AxisPermutation {
     flips[world] = world === 2 ? column[world] < 0 : column[world] > 0;
   }
   return { axes, flips };
-}
-
-/** The permutation that undoes `p` (maps the permuted volume back to the original grid). */
-export function inverseAxisPermutation(p: AxisPermutation): AxisPermutation {
-  const axes = [0, 0, 0] as [IndexAxis, IndexAxis, IndexAxis];
-  const flips: [boolean, boolean, boolean] = [false, false, false];
-  p.axes.forEach((oldAxis, newAxis) => {
-    axes[oldAxis] = newAxis as IndexAxis;
-    flips[oldAxis] = p.flips[newAxis];
-  });
-  return { axes, flips };
-}
-
-/** Geometry of the image after applying `p`: same world positions for the same voxels. */
-export function permuteGeometry(g: ImageGeometry, p: AxisPermutation): ImageGeometry {
-  const size = p.axes.map((a) => g.size[a]) as Vec3;
-  const spacing = p.axes.map((a) => g.spacing[a]) as Vec3;
-  const direction = [] as number[];
-  p.axes.forEach((a, n) => {
-    const s = p.flips[n] ? -1 : 1;
-    direction.push(...directionColumn(g.direction, a).map((v) => v * s));
-  });
-  const firstVoxel = [0, 0, 0] as Vec3; // old index of new voxel (0, 0, 0)
-  p.axes.forEach((a, n) => {
-    firstVoxel[a] = p.flips[n] ? g.size[a] - 1 : 0;
-  });
-  return { size, spacing, origin: indexToWorld(g, firstVoxel), direction: direction as Mat3 };
-}
-
-/** Applies an axis permutation to a volume (pure: returns a new buffer of the same type). */
-export function permuteVolume<T extends VoxelArray>(volume: Volume<T>, p: AxisPermutation): Volume<T> {
-  const geometry = permuteGeometry(volume.geometry, p);
-  const source = volume.data;
-  const oldSize = volume.geometry.size;
-  const data = new (source.constructor as new (length: number) => T)(source.length);
-  // Old-buffer stride and start for each new axis, so the copy is three nested loops of adds.
-  const oldStrides = voxelStrides(oldSize);
-  const stride = p.axes.map((a, n) => (p.flips[n] ? -oldStrides[a] : oldStrides[a]));
-  let start = 0;
-  p.axes.forEach((a, n) => {
-    if (p.flips[n]) start += (oldSize[a] - 1) * oldStrides[a];
-  });
-  const [n0, n1, n2] = geometry.size;
-  let target = 0;
-  for (let k = 0; k < n2; k++) {
-    for (let j = 0; j < n1; j++) {
-      let from = start + k * stride[2] + j * stride[1];
-      for (let i = 0; i < n0; i++) {
-        data[target++] = source[from];
-        from += stride[0];
-      }
-    }
-  }
-  return { geometry, data };
-}
-
-/** The volume reoriented to canonical RAS+ voxel axes, and the permutation used. */
-export function reorientToCanonicalRas<T extends VoxelArray>(
-  volume: Volume<T>,
-): { volume: Volume<T>; permutation: AxisPermutation } {
-  const permutation = canonicalRasPermutation(volume.geometry);
-  return { volume: permuteVolume(volume, permutation), permutation };
 }

@@ -29,7 +29,7 @@ export interface SessionProgress {
 
 type OrtModule = typeof import('onnxruntime-web/wasm');
 
-/** An ONNX graph; a template built from a checkpoint (checkpoint-loader.ts) brings its weights as external data. */
+/** An ONNX graph; a template built from a checkpoint (checkpoint-model.ts) brings its weights as external data. */
 export type GraphBytes = Uint8Array | { model: Uint8Array; weights: { path: string; data: Uint8Array } };
 
 /**

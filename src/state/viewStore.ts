@@ -1,19 +1,9 @@
 import { create } from 'zustand';
+import type { ViewTransform, WindowLevel } from '../core/tools/navigate';
 import type { Vec3 } from '../core/types';
 
 export const VIEW_NAMES = ['axial', 'coronal', 'sagittal'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
-
-export interface WindowLevel {
-  width: number;
-  center: number;
-}
-
-/** Zoom and pan of one view; zoom 1 fits the slice, pan is in mm on the screen axes. */
-export interface ViewTransform {
-  zoom: number;
-  pan: [number, number];
-}
 
 /** What lies under the mouse pointer, for the status-bar readout. */
 export interface CursorReadout {

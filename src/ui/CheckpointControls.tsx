@@ -1,10 +1,10 @@
 /**
  * The model from the official PyTorch checkpoint, with no conversion step for the user: a local
  * sam_med3d_turbo.pth, or a download from its Hugging Face location (configurable). The worker
- * converts it and caches the result (src/inference/checkpoint-loader.ts).
+ * converts it and caches the result (src/inference/checkpoint-model.ts).
  */
 import { useState } from 'react';
-import { OFFICIAL_CHECKPOINT_URL, type CheckpointInput } from '../inference/checkpoint-loader';
+import { OFFICIAL_CHECKPOINT_URL, type CheckpointInput } from '../inference/checkpoint-model';
 import { loadModel } from '../services/inference';
 import { useInferenceStore } from '../state/inference';
 

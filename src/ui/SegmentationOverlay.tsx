@@ -6,7 +6,6 @@ import { useSegmentationStore } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { changeTouchesSlice, drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';
-import { noteViewport } from './segmentationTestHook';
 
 const MASK_OPACITY = 0.45;
 
@@ -37,7 +36,6 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   useEffect(() => {
     const canvas = canvasRef.current;
     const segmentation = currentSegmentation();
-    noteViewport(viewport);
     if (!canvas || !volume || !segmentation) return;
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(viewport.width * dpr);

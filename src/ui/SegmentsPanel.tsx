@@ -1,26 +1,16 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
 import { cancelInference, loadModel, switchBackend } from '../services/inference';
+import { clearModelCache } from '../services/modelCache';
 import { addSegment, deleteSegment, redo, undo, updateSegment } from '../services/segmentation';
 import { MAX_PATCHES_RANGE, setMaxPatches, useInferenceStore } from '../state/inference';
-import { useSegmentationStore, type SegmentationTool } from '../state/segmentation';
-import { clearCheckpointCache } from '../inference/checkpoint-loader';
-import { clearModelCache } from '../inference/model-loader';
+import { useSegmentationStore } from '../state/segmentation';
 import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';
-import { installSegmentationTestHook } from './segmentationTestHook';
+import { TOOL_NAMES, TOOLS } from './tools/registry';
 import './segments.css';
-
-installSegmentationTestHook();
-
-const TOOLS: { tool: SegmentationTool; title: string; hint: string }[] = [
-  { tool: 'navigate', title: 'Navigate', hint: 'Click moves the crosshair' },
-  { tool: 'segment', title: 'Segment', hint: 'Click: positive point; Shift+click or right click: negative point' },
-  { tool: 'brush', title: 'Brush', hint: 'Drag to paint the active segment' },
-  { tool: 'eraser', title: 'Eraser', hint: 'Drag to erase the active segment' },
-];
 
 const toHex = (color: Rgb) => `#${color.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 const fromHex = (hex: string): Rgb => [1, 3, 5].map((n) => parseInt(hex.slice(n, n + 2), 16)) as Rgb;
@@ -87,9 +77,7 @@ function ModelSection() {
         <button
           type="button"
           title="Forget downloaded and converted models: the next load downloads again"
-          onClick={() =>
-            void Promise.all([clearModelCache(), clearCheckpointCache()]).then(() => useInferenceStore.setState({ message: 'Model cache cleared.' }))
-          }
+          onClick={() => void clearModelCache()}
         >
           Clear cache
         </button>
@@ -219,16 +207,16 @@ export function SegmentsPanel() {
       <section className="panel" data-testid="segments-panel">
         <h3>Segments</h3>
         <div className="tool-group" role="toolbar" aria-label="Segmentation tools">
-          {TOOLS.map((t) => (
+          {TOOL_NAMES.map((name) => (
             <button
-              key={t.tool}
+              key={name}
               type="button"
-              title={t.hint}
-              className={tool === t.tool ? 'active' : undefined}
-              data-testid={`tool-${t.tool}`}
-              onClick={() => setTool(t.tool)}
+              title={TOOLS[name].hint}
+              className={tool === name ? 'active' : undefined}
+              data-testid={`tool-${name}`}
+              onClick={() => setTool(name)}
             >
-              {t.title}
+              {TOOLS[name].title}
             </button>
           ))}
         </div>

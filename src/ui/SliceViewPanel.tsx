@@ -7,9 +7,8 @@ import { indexToScreen, makePlaneViewport, type PlaneViewport } from '../viewer/
 import { SliceRenderer } from '../viewer/SliceRenderer';
 import { vtkImageFor } from '../viewer/vtkImage';
 import { SegmentationOverlay } from './SegmentationOverlay';
-import { useSegmentationInteraction } from './segmentationInteraction';
-import { useSliceInteraction } from './sliceInteraction';
-import { noteRendered } from './testHook';
+import { useViewTools } from './tools/useViewTools';
+import { markFirstRender } from './firstRender';
 
 const TITLES: Record<ViewName, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
 
@@ -43,8 +42,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
     viewportRef.current = viewport;
   }, [viewport]);
 
-  useSliceInteraction(view, rootRef, viewportRef);
-  useSegmentationInteraction(view, rootRef, viewportRef);
+  useViewTools(view, rootRef, viewportRef);
 
   // Bumped when the WebGL context comes back after a loss: the view is rebuilt on a new canvas.
   const [rendererGeneration, setRendererGeneration] = useState(0);
@@ -77,7 +75,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
       return;
     }
     renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels));
-    renderer.onRendered = () => noteRendered(view, volume.id);
+    renderer.onRendered = () => markFirstRender(view, volume.id);
     renderer.requestRender({ geometry: volume.geometry, viewport, sliceIndex, windowLevel });
   }, [view, volume, viewport, sliceIndex, windowLevel, size, rendererGeneration]);
 

@@ -3,20 +3,15 @@
  * counts and a checksum of the labelmap, model state, and where a voxel is drawn in a view (so a
  * test can click on a known voxel through the real UI).
  */
+import { planeLayout } from '../core/geometry';
 import type { Vec3 } from '../core/types';
 import { useAutosaveStore } from '../state/autosave';
 import { useInferenceStore } from '../state/inference';
 import { memoryReport } from '../services/inference';
 import { currentSegmentation } from '../services/segmentation';
+import { useViewStore, VIEW_NAMES, type ViewName } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
-import { indexToScreen, type PlaneViewport } from '../viewer/planeViewport';
-
-const viewports = new Map<string, PlaneViewport>();
-
-/** Remembers the viewport each view last drew with. */
-export function noteViewport(viewport: PlaneViewport): void {
-  viewports.set(viewport.layout.plane, viewport);
-}
+import { indexToScreen, makePlaneViewport } from '../viewer/planeViewport';
 
 /** FNV-1a of the labelmap: equal checksums mean (almost surely) equal masks. */
 function checksum(labels: Uint8Array): string {
@@ -57,8 +52,13 @@ const api = {
   /** CSS pixel position of a voxel in a view, relative to the view element's top-left corner. */
   screenPoint(view: string, index: Vec3): [number, number] | null {
     const volume = useVolumeStore.getState().current;
-    const viewport = viewports.get(view);
-    return volume && viewport ? indexToScreen(volume.geometry, viewport, index) : null;
+    // The viewport the view draws with (SliceViewPanel), from the view's size and the view store.
+    const host = document.querySelector(`[data-testid="canvas-${view}"]`);
+    if (!volume || !host || !VIEW_NAMES.includes(view as ViewName)) return null;
+    const { width, height } = host.getBoundingClientRect();
+    const transform = useViewStore.getState().transforms[view as ViewName];
+    const viewport = makePlaneViewport(volume.geometry, planeLayout(volume.geometry, view as ViewName), width, height, transform);
+    return indexToScreen(volume.geometry, viewport, index);
   },
 };
 

@@ -7,7 +7,7 @@
 import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import { blockInputBox, blocksTouchedBy, type BlockRange, type SurfaceMesh } from '../core/surface/surface-nets';
-import { currentSegmentation, onSegmentationReplaced } from '../state/segmentation';
+import { currentSegmentation, onSegmentationReplaced } from '../services/segmentation';
 import type { SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
 
 export type SurfaceListener = (label: number, surface: SurfaceMesh, changedAt: number) => void;

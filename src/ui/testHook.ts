@@ -1,19 +1,13 @@
 /**
  * Read-only window.__samApp for end-to-end tests and benchmarks: they act through the real UI
- * and only read state back here.
+ * and only read state back here. Installed only in a test build (src/main.tsx), with
+ * window.__samSegmentation (segmentationTestHook.ts); nothing in the app calls into them.
  */
 import { planeLayout } from '../core/geometry';
 import { useViewStore, VIEW_NAMES, type ViewName } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
-
-/** performance.now() of the first frame each view drew for each volume id. */
-const firstRenders = new Map<string, Partial<Record<ViewName, number>>>();
-
-export function noteRendered(view: ViewName, volumeId: string): void {
-  const entry = firstRenders.get(volumeId) ?? {};
-  if (entry[view] === undefined) entry[view] = performance.now();
-  firstRenders.set(volumeId, entry);
-}
+import { FIRST_RENDER_MARK, type FirstRenderDetail } from './firstRender';
+import { installSegmentationTestHook } from './segmentationTestHook';
 
 const api = {
   get volume() {
@@ -34,9 +28,11 @@ const api = {
     return { ...useViewStore.getState().windowLevel };
   },
   /** First-render times (performance.now()) of the current volume per view. */
-  get firstRenders() {
+  get firstRenders(): Partial<Record<ViewName, number>> {
     const v = useVolumeStore.getState().current;
-    return v ? { ...firstRenders.get(v.id) } : {};
+    const marks = performance.getEntriesByName(FIRST_RENDER_MARK) as PerformanceMark[];
+    const detail = (mark: PerformanceMark) => mark.detail as FirstRenderDetail;
+    return Object.fromEntries(marks.filter((m) => detail(m).volumeId === v?.id).map((m) => [detail(m).view, m.startTime]));
   },
 };
 
@@ -48,6 +44,7 @@ declare global {
   }
 }
 
-export function installTestHook(): void {
+export function installTestHooks(): void {
   window.__samApp = api;
+  installSegmentationTestHook();
 }

@@ -10,7 +10,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import type { ImageGeometry, Vec3 } from '../core/types';
-import type { WindowLevel } from '../state/viewStore';
+import type { WindowLevel } from '../core/tools/navigate';
 import type { PlaneViewport } from './planeViewport';
 
 const SLICING_MODES = [SlicingMode.I, SlicingMode.J, SlicingMode.K] as const;

@@ -5,7 +5,7 @@
  */
 import type { PlaneLayout } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
-import type { ViewTransform } from '../state/viewStore';
+import type { ViewTransform } from '../core/tools/navigate';
 
 export interface PlaneViewport {
   layout: PlaneLayout;

@@ -1,5 +1,5 @@
 import type { VoxelArray } from '../core/types';
-import type { WindowLevel } from '../state/viewStore';
+import type { WindowLevel } from '../core/tools/navigate';
 
 export interface WindowPreset {
   name: string;

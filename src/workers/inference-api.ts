@@ -7,19 +7,12 @@
 import type { VoxelBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, VoxelArray } from '../core/types';
-import type { CheckpointInput, CheckpointLoadProgress } from '../inference/checkpoint-loader';
-import type { ModelLoadProgress } from '../inference/model-loader';
+import type { ModelSource, SourceProgress } from '../inference/model-loader';
 import type { Backend, BackendInfo, SessionProgress } from '../inference/ort-web-runner';
 
-export type { Backend, BackendInfo, CheckpointLoadProgress, ModelLoadProgress, SessionProgress };
+export type { Backend, BackendInfo, ModelSource, SessionProgress };
 
-export type ModelSource =
-  | { kind: 'url'; url: string }
-  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob }
-  /** The official PyTorch checkpoint (file or URL) with the app's templates (`templateIndexUrl`: models/templates.json). */
-  | { kind: 'checkpoint'; checkpoint: CheckpointInput; templateIndexUrl: string };
-
-export type LoadModelProgress = ModelLoadProgress | SessionProgress | CheckpointLoadProgress;
+export type LoadModelProgress = SourceProgress | SessionProgress;
 
 export interface LoadedModel {
   name: string;

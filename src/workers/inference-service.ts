@@ -13,9 +13,8 @@ import { type PatchProgress, SegmentationSession } from '../core/engine/session'
 import { type VoxelBox, boxSize, boxVoxelCount, intersectBox, maskBounds, readBox, shiftBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
-import { loadCheckpointModel } from '../inference/checkpoint-loader';
-import { loadModelFromFiles, loadModelFromUrl } from '../inference/model-loader';
-import { type Backend, type BackendInfo, type GraphInput, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
+import { loadModelGraphs } from '../inference/model-loader';
+import { type Backend, type BackendInfo, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
 import type {
   InferenceApi,
   MaskPart,
@@ -45,26 +44,6 @@ function isAbort(error: unknown): boolean {
   return (error as Error)?.name === 'AbortError';
 }
 
-/** A source's two graphs, with what the UI shows about them. */
-async function readModel(
-  source: ModelSource,
-  onProgress?: (progress: LoadModelProgress) => void,
-): Promise<{ encoder: GraphInput; decoder: GraphInput } & Omit<LoadedModel, 'backend'>> {
-  if (source.kind === 'checkpoint') {
-    const model = await loadCheckpointModel(source.checkpoint, { templateIndexUrl: source.templateIndexUrl, onProgress });
-    const note = model.fromCache
-      ? `${model.name}: converted weights of ${model.source} read from the model cache.`
-      : model.cacheError
-        ? `${model.name}: converted from ${model.source}, but it could not be cached (${model.cacheError}).`
-        : `${model.name}: converted from ${model.source} and cached for the next visit.`;
-    return { ...model, verified: false, note };
-  }
-  const model = source.kind === 'url' ? await loadModelFromUrl(source.url, { onProgress }) : await loadModelFromFiles(source, onProgress);
-  const manifest = model.manifest;
-  const name = manifest?.name ?? (manifest?.graph ? `SAM-Med3D (${manifest.graph})` : 'SAM-Med3D');
-  return { encoder: model.encoder, decoder: model.decoder, name, source: model.source, verified: model.verified };
-}
-
 /** Makes the runner of a loaded model (OrtWebRunner.create; another host may wrap it). */
 export type RunnerFactory = typeof OrtWebRunner.create;
 
@@ -82,7 +61,7 @@ export class InferenceService implements InferenceApi {
   constructor(private readonly createRunner: RunnerFactory = (model, options) => OrtWebRunner.create(model, options)) {}
 
   async loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel> {
-    const model = await readModel(source, onProgress);
+    const model = await loadModelGraphs(source, onProgress);
     const runner = await this.createRunner(model, {
       onProgress,
       onBackendChange: (info) => this.backendListeners.forEach((listener) => listener(info)),

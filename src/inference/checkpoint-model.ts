@@ -3,8 +3,8 @@
  * Python: the state dict is read from a local file or over HTTP with Range requests (only the
  * model weights are transferred), matched against the weight-free graph templates the app ships
  * (models/templates.json lists them), and turned into the templates' external weights. The
- * converted model is cached (OPFS, else Cache Storage) under a key made of the checkpoint's
- * fingerprint and the templates' digest, so the next visit starts without the network.
+ * converted model is kept in the model store under a key made of the checkpoint's fingerprint
+ * and the templates' digest, so the next visit starts without the network.
  */
 import { blobSource, openHttpSource, type ByteSource } from '../core/pth/byte-source';
 import { Checkpoint } from '../core/pth/checkpoint';
@@ -17,7 +17,9 @@ import {
   type TemplateGraph,
   type TemplateManifest,
 } from '../core/pth/template-weights';
-import { ModelLoadError, sha256Hex, type GraphName } from './model-loader';
+import { fetchOk, GRAPHS, type GraphName, ModelLoadError, sha256Hex } from './model-common';
+import { externalData, type ModelStore, openModelStore } from './model-store';
+import type { GraphBytes, GraphInput } from './ort-web-runner';
 
 export const OFFICIAL_CHECKPOINT_URL = 'https://huggingface.co/blueyo0/SAM-Med3D/resolve/main/sam_med3d_turbo.pth';
 
@@ -32,18 +34,6 @@ export interface CheckpointLoadProgress {
   total: number;
 }
 
-/** A graph's template and the weights it reads as external data (onnxruntime's `externalData`). */
-export interface TemplateGraphBytes {
-  model: Uint8Array;
-  weights: { path: string; data: Uint8Array };
-}
-
-/**
- * A graph's bytes, or (once they are cached) a function that reads them again: the caller does
- * not have to keep a copy of the weights to rebuild its sessions on another backend.
- */
-export type TemplateGraphSource = TemplateGraphBytes | (() => Promise<TemplateGraphBytes>);
-
 export interface CheckpointModel {
   /** The template set's name, e.g. "SAM-Med3D turbo (ViT-B)". */
   name: string;
@@ -52,8 +42,13 @@ export interface CheckpointModel {
   fromCache: boolean;
   /** Why a freshly converted model could not be cached (storage full...), if it could not. */
   cacheError?: string;
-  encoder: TemplateGraphSource;
-  decoder: TemplateGraphSource;
+  /**
+   * Each graph's template with its weights as external data, or (once they are cached) a function
+   * that reads them again: the runner does not have to keep a copy of the weights to rebuild its
+   * sessions on another backend.
+   */
+  encoder: GraphInput;
+  decoder: GraphInput;
 }
 
 /** One entry of models/templates.json: a template set and its manifest, relative to the index. */
@@ -68,10 +63,11 @@ interface CachedModelInfo {
   graphs: Record<GraphName, { model: string; weightsFile: string; weightsBytes: number }>;
 }
 
-const GRAPH_NAMES: readonly GraphName[] = ['encoder', 'decoder'];
+/** The store's folder of converted checkpoints, one folder per cache key. */
+const FOLDER = 'checkpoints';
 const INFO_FILE = 'model.json';
 /** url -> cache key, so a cached download is found without the network. */
-const SOURCES_FILE = 'sources.json';
+const SOURCES_FILE = `${FOLDER}/sources.json`;
 
 export interface LoadCheckpointOptions {
   /** Absolute URL of models/templates.json. */
@@ -97,7 +93,7 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
     throw userError(error, label);
   });
   const templates = chooseTemplates(checkpoint, templateSets);
-  const key = `${checkpoint.fingerprint.slice(0, 32)}-${templatesKey(templates)}`;
+  const key = `${FOLDER}/${checkpoint.fingerprint.slice(0, 32)}-${templatesKey(templates)}`;
   const model =
     (await readCached(store, key, label, { checkpoint, templates }, options.onProgress)) ??
     (await convert(checkpoint, templates, store, key, label, options.onProgress));
@@ -106,11 +102,6 @@ export async function loadCheckpointModel(input: CheckpointInput, options: LoadC
     await store.write(SOURCES_FILE, new TextEncoder().encode(JSON.stringify({ ...sources, [input.url]: key })));
   }
   return model;
-}
-
-/** Forgets every converted checkpoint (the next load reads the checkpoint again). */
-export async function clearCheckpointCache(): Promise<void> {
-  await (await openModelStore()).clear();
 }
 
 async function openRemote(url: string, signal?: AbortSignal): Promise<ByteSource> {
@@ -170,11 +161,7 @@ function chooseTemplates(checkpoint: Checkpoint, sets: TemplateSet[]): TemplateS
 }
 
 async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
-  const response = await fetch(url, { signal }).catch((error: unknown) => {
-    throw new ModelLoadError(`Could not download ${url}: ${(error as Error).message}`);
-  });
-  if (!response.ok) throw new ModelLoadError(`Could not download ${url}: HTTP ${response.status}.`);
-  return new Uint8Array(await response.arrayBuffer());
+  return new Uint8Array(await (await fetchOk(url, url, signal)).arrayBuffer());
 }
 
 /**
@@ -192,13 +179,13 @@ async function convert(
   label: string,
   onProgress?: (progress: CheckpointLoadProgress) => void,
 ): Promise<CheckpointModel> {
-  const graphs: Partial<Record<GraphName, TemplateGraphSource>> = {};
+  const graphs: Partial<Record<GraphName, GraphInput>> = {};
   const info: CachedModelInfo = { name: templates.name, graphs: {} as CachedModelInfo['graphs'] };
   // The model works without the cache: a failed write only costs the next visit a conversion.
   let cacheError: string | undefined;
   const remember = (error: unknown) => void (cacheError ??= (error as Error).message);
   const cache = (path: string, data: Uint8Array) => (cacheError ? Promise.resolve() : store.write(path, data).catch(remember));
-  for (const name of GRAPH_NAMES) {
+  for (const name of GRAPHS) {
     const graph = templates.manifest.graphs[name];
     if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
     const onTensor = (done: number, total: number) => onProgress?.({ phase: 'checkpoint', step: 'convert', graph: name, done, total });
@@ -206,7 +193,7 @@ async function convert(
     await cache(`${key}/${graph.model}`, model);
     const weightsPath = `${key}/${graph.weightsFile}`;
     const stored = !cacheError && (await storeWeights(store, weightsPath, graph, checkpoint, label, onTensor, remember));
-    let bytes: TemplateGraphBytes | null = null;
+    let bytes: GraphBytes | null = null;
     if (!stored) {
       const data = await buildWeights(graph, checkpoint, label, onTensor);
       await cache(weightsPath, data);
@@ -264,7 +251,7 @@ function buildWeights(
 }
 
 /** One graph's template and its weights built from the checkpoint. */
-async function buildGraph(checkpoint: Checkpoint, templates: TemplateSet, name: GraphName, label: string): Promise<TemplateGraphBytes> {
+async function buildGraph(checkpoint: Checkpoint, templates: TemplateSet, name: GraphName, label: string): Promise<GraphBytes> {
   const graph = templates.manifest.graphs[name];
   if (!graph) throw new ModelLoadError(`The ${templates.name} templates have no ${name} graph.`);
   const model = await fetchBytes(new URL(graph.model, templates.baseUrl).href);
@@ -282,7 +269,7 @@ function cachedGraph(
   files: CachedModelInfo['graphs'][GraphName],
   label: string,
   origin: { checkpoint: Checkpoint; templates: TemplateSet } | null,
-): () => Promise<TemplateGraphBytes> {
+): () => Promise<GraphBytes> {
   return async () => {
     const model = await store.read(`${key}/${files.model}`);
     const weights = await store.file(`${key}/${files.weightsFile}`);
@@ -290,40 +277,6 @@ function cachedGraph(
     if (origin) return buildGraph(origin.checkpoint, origin.templates, name, label);
     throw new ModelLoadError(`The cached model converted from ${label} was removed: open the checkpoint again.`);
   };
-}
-
-/**
- * A stored weights file as onnxruntime-web's external data. In a worker, a view that reads the
- * file range by range: onnxruntime-web 1.30 copies external data into the WASM heap with one
- * `subarray(begin, end)` per initializer (after checking `byteLength`), so the weights are never
- * whole in JS memory next to the heap's copy. Elsewhere (no synchronous reads), the whole file.
- */
-async function externalData(file: Blob): Promise<Uint8Array> {
-  const { FileReaderSync } = globalThis as { FileReaderSync?: FileReaderSyncClass };
-  return FileReaderSync ? new BlobBytes(file, new FileReaderSync()) : new Uint8Array(await file.arrayBuffer());
-}
-
-/** Worker-only APIs, declared here because this file also compiles against lib.dom alone. */
-type FileReaderSyncClass = new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer };
-interface SyncAccessHandle {
-  write(data: Uint8Array, options: { at: number }): number;
-  truncate(size: number): void;
-  flush(): void;
-  close(): void;
-}
-
-class BlobBytes extends Uint8Array {
-  constructor(
-    private readonly blob: Blob,
-    private readonly reader: InstanceType<FileReaderSyncClass>,
-  ) {
-    super(0);
-    Object.defineProperty(this, 'byteLength', { value: blob.size });
-  }
-
-  override subarray(begin = 0, end = this.blob.size): Uint8Array<ArrayBuffer> {
-    return new Uint8Array(this.reader.readAsArrayBuffer(this.blob.slice(begin, end)));
-  }
 }
 
 /** The converted model stored under `key` (as readers of its files), or null when it is absent or incomplete. */
@@ -336,131 +289,13 @@ async function readCached(
 ): Promise<CheckpointModel | null> {
   const info = await store.readJson<CachedModelInfo>(`${key}/${INFO_FILE}`);
   if (!info) return null;
-  const graphs: Partial<Record<GraphName, TemplateGraphSource>> = {};
-  for (const [n, name] of GRAPH_NAMES.entries()) {
-    onProgress?.({ phase: 'checkpoint', step: 'cache', graph: name, done: n, total: GRAPH_NAMES.length });
+  const graphs: Partial<Record<GraphName, GraphInput>> = {};
+  for (const [n, name] of GRAPHS.entries()) {
+    onProgress?.({ phase: 'checkpoint', step: 'cache', graph: name, done: n, total: GRAPHS.length });
     const files = info.graphs[name];
     const model = await store.file(`${key}/${files.model}`);
     if (!model || (await store.file(`${key}/${files.weightsFile}`))?.size !== files.weightsBytes) return null;
     graphs[name] = cachedGraph(store, key, name, files, label, origin);
   }
   return { name: info.name, source: label, fromCache: true, encoder: graphs.encoder!, decoder: graphs.decoder! };
-}
-
-/** Files under relative paths ("key/file"), in OPFS when the browser has it, else in Cache Storage. */
-interface ModelStore {
-  read(path: string): Promise<Uint8Array | null>;
-  /** A stored file as a Blob (its bytes are read only when asked for), or null when it is absent. */
-  file(path: string): Promise<Blob | null>;
-  readJson<T>(path: string): Promise<T | null>;
-  write(path: string, data: Uint8Array): Promise<void>;
-  /** A writer of the `size`-byte file `path`, piece by piece, or null where this store cannot write that way. */
-  openWriter(path: string, size: number): Promise<PieceWriter | null>;
-  clear(): Promise<void>;
-}
-
-/** Writes a file's pieces at their offsets; the first failed write (storage full...) makes close() throw. */
-interface PieceWriter {
-  write(offset: number, bytes: Uint8Array): void;
-  close(): Promise<void>;
-}
-
-const STORE_NAME = 'sam-med3d-checkpoints-v1';
-const WRITE_SLICE_BYTES = 16 << 20;
-
-async function openModelStore(): Promise<ModelStore> {
-  const root = await navigator.storage?.getDirectory?.().catch(() => undefined);
-  const store = root ? opfsStore(root) : cacheStore();
-  return {
-    ...store,
-    async readJson<T>(path: string) {
-      const bytes = await store.read(path);
-      return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as T) : null;
-    },
-  };
-}
-
-function opfsStore(root: FileSystemDirectoryHandle): Omit<ModelStore, 'readJson'> {
-  const folder = async (path: string, create: boolean): Promise<[FileSystemDirectoryHandle, string]> => {
-    const parts = [STORE_NAME, ...path.split('/')];
-    let dir = root;
-    for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create });
-    return [dir, parts[parts.length - 1]];
-  };
-  const stored = async (path: string): Promise<File | null> => {
-    try {
-      const [dir, name] = await folder(path, false);
-      return await (await dir.getFileHandle(name)).getFile();
-    } catch {
-      return null; // NotFoundError: not cached
-    }
-  };
-  return {
-    async read(path) {
-      const file = await stored(path);
-      return file ? new Uint8Array(await file.arrayBuffer()) : null;
-    },
-    file: stored,
-    async write(path, data) {
-      const [dir, name] = await folder(path, true);
-      const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
-      // In slices: each write is copied to the browser process, a whole weights file at once would double it there.
-      for (let offset = 0; offset < data.byteLength; offset += WRITE_SLICE_BYTES) {
-        await writable.write(data.subarray(offset, offset + WRITE_SLICE_BYTES) as Uint8Array<ArrayBuffer>);
-      }
-      await writable.close();
-    },
-    async openWriter(path, size) {
-      // Synchronous access handles (dedicated workers) write to the file itself, with no copy
-      // buffered in the browser process as createWritable() makes.
-      if (!('createSyncAccessHandle' in FileSystemFileHandle.prototype)) return null;
-      const [dir, name] = await folder(path, true);
-      const file = (await dir.getFileHandle(name, { create: true })) as FileSystemFileHandle & {
-        createSyncAccessHandle(): Promise<SyncAccessHandle>;
-      };
-      const handle = await file.createSyncAccessHandle();
-      handle.truncate(size);
-      let failure: unknown;
-      return {
-        write(offset, bytes) {
-          if (failure !== undefined) return;
-          try {
-            if (handle.write(bytes, { at: offset }) !== bytes.byteLength) throw new Error('the disk is full');
-          } catch (error) {
-            failure = error;
-          }
-        },
-        async close() {
-          handle.flush();
-          handle.close();
-          if (failure !== undefined) throw failure;
-        },
-      };
-    },
-    async clear() {
-      await root.removeEntry(STORE_NAME, { recursive: true }).catch(() => undefined);
-    },
-  };
-}
-
-function cacheStore(): Omit<ModelStore, 'readJson'> {
-  // Cache Storage keys are URLs: the paths live under a made-up folder of this origin.
-  const url = (path: string) => new URL(`/${STORE_NAME}/${path}`, globalThis.location.href).href;
-  return {
-    async read(path) {
-      const response = await (await caches.open(STORE_NAME)).match(url(path));
-      return response ? new Uint8Array(await response.arrayBuffer()) : null;
-    },
-    async file(path) {
-      const response = await (await caches.open(STORE_NAME)).match(url(path));
-      return response ? await response.blob() : null;
-    },
-    async write(path, data) {
-      await (await caches.open(STORE_NAME)).put(url(path), new Response(data as Uint8Array<ArrayBuffer>));
-    },
-    openWriter: () => Promise.resolve(null),
-    async clear() {
-      await caches.delete(STORE_NAME);
-    },
-  };
 }
