@@ -6,6 +6,7 @@ import { formatFromName } from '../core/formats';
 import { LoadError, voxelTypeName } from '../core/validate';
 import type { Vec3, Volume } from '../core/types';
 import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
+import { skippedSummary } from '../io/dicom-series';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
 import { exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
 import { useLoadStore } from './loadStore';
@@ -64,6 +65,7 @@ function showVolume(loaded: LoadedImage): void {
     percentiles: stats.percentiles,
   });
   void exactRange(volume.data).then((range) => useVolumeStore.getState().setRange(id, range));
+  for (const warning of loaded.warnings ?? []) useLoadStore.getState().notify('warning', `${loaded.name}: ${warning}`);
 }
 
 /** Runs one load at a time with progress and error reporting. */
@@ -117,8 +119,10 @@ export async function openFiles(picked: File[]): Promise<void> {
   }
   const name = folderName(files);
   await runLoad(`Looking for DICOM series in ${name}`, async () => {
-    const series = await listDicomSeries(files, progressReporter(name));
-    if (series.length === 0) throw new LoadError(name, 'no DICOM images found');
+    const { series, skipped } = await listDicomSeries(files, progressReporter(name));
+    const summary = skippedSummary(skipped);
+    if (series.length === 0) throw new LoadError(name, `no DICOM images found${summary ? ` (${summary})` : ''}`);
+    if (summary) useLoadStore.getState().notify('info', `${name}: ${summary}`);
     if (series.length === 1) return readSeries(series[0]);
     offeredSeries = series;
     useLoadStore.getState().setSeriesChoice(
