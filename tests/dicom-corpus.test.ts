@@ -6,13 +6,17 @@
  * with one computed independently by pydicom (tests/support/pydicom_geometry.py).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readSegmentationNode } from '@itk-wasm/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDicomSegMetaInfo } from '../src/core/export/dicom-seg-meta';
 import type { ImageGeometry, Volume } from '../src/core/types';
 import { LoadError } from '../src/core/validate';
+import { inspectDicom } from '../src/io/dicom-header';
+import { placeLabels, segmentsFromSegMeta, segMismatch } from '../src/io/dicom-seg';
+import { itkImageToVolume } from '../src/io/itk-image';
 import { listDicomSeriesNode, readImageNode, writeDicomSegNode, type NodeReadOptions } from '../src/io/node';
 import { encodeDicomWithoutImage, encodeEnhancedDicom, RT_PLAN_STORAGE } from './support/dicom-writer';
 import { obliqueDirection, obliqueLpsVolume, writeTestDicomSeries } from './support/test-files';
@@ -237,9 +241,24 @@ describe('generated DICOM for each real-world case', () => {
     const labels = new Uint8Array(scan.data.length);
     labels.fill(1, 0, 2000);
     const segFile = dir('lesion.seg.dcm');
-    await writeDicomSegNode({ geometry: scan.geometry, data: labels }, buildDicomSegMetaInfo([{ label: 1, name: 'Lesion', color: [255, 0, 0], visible: true }], labels), files, segFile);
+    await writeDicomSegNode({ geometry: scan.geometry, data: labels }, buildDicomSegMetaInfo([{ label: 1, name: 'Lesion', color: [255, 0, 0], visible: true, points: [] }], labels), files, segFile);
     const result = await outcome(segFile);
     expect('refused' in result && result.refused.reason).toMatch(/^it is a DICOM SEG \(a segmentation\) of series 2\.25\.424242; open that series first/);
+
+    // Imported onto the scan it references: same voxels, named segment.
+    const header = inspectDicom(readFileSync(segFile));
+    if (header.kind !== 'segmentation') throw new Error(`not recognised as a SEG: ${header.kind}`);
+    const { segImage, metaInfo } = await readSegmentationNode(segFile);
+    const decoded = itkImageToVolume(segImage, 'lesion.seg.dcm');
+    const placed = placeLabels(decoded, scan.geometry);
+    expect(segMismatch(header.header, '2.25.424242', placed)).toBeNull();
+    expect('labels' in placed && placed.labels).toEqual(labels);
+    expect(segmentsFromSegMeta(metaInfo, labels).map((s) => [s.label, s.name, s.color])).toEqual([[1, 'Lesion', [255, 0, 0]]]);
+    // Another scan (shifted by half a voxel, another series): refused with both series named.
+    const other = { ...scan.geometry, origin: [scan.geometry.origin[0] + 1, scan.geometry.origin[1], scan.geometry.origin[2]] as ImageGeometry['origin'] };
+    expect(segMismatch(header.header, '2.25.999', placeLabels(decoded, other))).toBe(
+      "it is a DICOM SEG of series 2.25.424242, not of the open scan (series 2.25.999), and its voxels do not lie on this scan's voxels; open that series first",
+    );
   });
 
   it('refuses a Siemens mosaic, naming it', async () => {

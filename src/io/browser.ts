@@ -12,12 +12,12 @@ import {
   nrrdReadImage,
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
-import { readImageDicomFileSeries, writeSegmentation } from '@itk-wasm/dicom';
+import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
-import { inspectDicom } from './dicom-header';
+import { inspectDicom, type DicomHeader } from './dicom-header';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
@@ -164,6 +164,33 @@ export async function readDicomSeries(
   // A DICOM SEG export references the series' slices: not possible once they were resampled.
   const dicomFiles = warnings.length === 0 ? decoded.map((d) => files[d.index]) : undefined;
   return { volume, name, modality: first?.modality || undefined, dicomFiles, warnings };
+}
+
+/** Whether a file is a DICOM SEG (read from its header). */
+export async function isDicomSegFile(file: File): Promise<boolean> {
+  if (!isDicomPart10(await fileBytes(file, 0, 132))) return false;
+  return inspectDicom(new Uint8Array(await file.arrayBuffer())).kind === 'segmentation';
+}
+
+/** The series a DICOM file belongs to (its header's SeriesInstanceUID), or null. */
+export async function dicomSeriesUid(file: File): Promise<string | null> {
+  const object = inspectDicom(new Uint8Array(await file.arrayBuffer()));
+  return 'header' in object ? object.header.seriesInstanceUid || null : null;
+}
+
+/** Decodes a DICOM SEG (dcmqi through itk-wasm): its header, labelmap on its frames' grid, and segment descriptions. */
+export async function readDicomSeg(file: File): Promise<{ header: DicomHeader; labels: Volume; metaInfo: unknown }> {
+  configureItkWasm();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const object = inspectDicom(bytes);
+  if (object.kind !== 'segmentation') throw new LoadError(file.name, 'not a DICOM SEG');
+  try {
+    const { segImage, metaInfo, webWorker } = await readSegmentation({ path: file.name, data: bytes });
+    webWorker.terminate();
+    return { header: object.header, labels: itkImageToVolume(segImage, file.name, { maxVoxels: Infinity }), metaInfo };
+  } catch (error) {
+    throw decodeError(file.name, 'dicom', error);
+  }
 }
 
 type BrowserWriter = (
