@@ -3,7 +3,8 @@
 set -euo pipefail
 # libopenblas0-pthread: Debian's torch uses whatever libblas.so.3 is installed, and the default
 # reference BLAS makes its matmuls 5-10x slower (PyTorch timings in `npm run bench:model`).
-packages=(chromium python3-torch python3-onnx python3-numpy python3-pytest libopenblas0-pthread)
+# python3-pydicom: its sample DICOM files and an independent geometry for tests/dicom-corpus.test.ts.
+packages=(chromium python3-torch python3-onnx python3-numpy python3-pytest libopenblas0-pthread python3-pydicom)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -93,9 +93,10 @@ describe('DICOM folders', () => {
   const mixed = path.join(dir, 'mixed');
   const { series } = writeMixedDicomFolder(mixed);
 
-  it('lists each series and skips non-DICOM files', async () => {
+  it('lists each series and skips non-DICOM files, counting them', async () => {
     const { readdirSync } = await import('node:fs');
-    const listed = await listDicomSeriesNode(readdirSync(mixed).map((f) => path.join(mixed, f)));
+    const { series: listed, skipped } = await listDicomSeriesNode(readdirSync(mixed).map((f) => path.join(mixed, f)));
+    expect([...skipped]).toEqual([['not DICOM', 2]]);
     expect(listed.map((s) => [s.seriesInstanceUid, s.description, s.modality, s.fileCount, s.columns, s.rows])).toEqual([
       [series[0].uid, 'Axial CT', 'CT', 8, 16, 12],
       [series[1].uid, 'Scout', 'MR', 5, 10, 10],

@@ -12,12 +12,13 @@ import {
   nrrdReadImage,
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
-import { readDicomTags, readImageDicomFileSeries, writeSegmentation } from '@itk-wasm/dicom';
+import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
-import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
+import { inspectDicom, type DicomHeader } from './dicom-header';
+import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
@@ -104,23 +105,21 @@ export async function readImageFile(
 }
 
 /**
- * DICOM image series among the files (e.g. a picked folder). Files without a DICOM header,
- * DICOMDIRs and non-image objects are skipped. Series are in the order first seen.
+ * DICOM image series among the files (e.g. a picked folder), in the order first seen, and how
+ * many files of each kind were skipped (not DICOM, objects without an image, segmentations,
+ * truncated files).
  */
-export async function listDicomSeries(files: File[], onProgress?: ProgressCallback): Promise<DicomSeriesInfo[]> {
-  configureItkWasm();
+export async function listDicomSeries(files: File[], onProgress?: ProgressCallback): Promise<{ series: DicomSeriesInfo[]; skipped: Map<string, number> }> {
   const entries = [];
-  let worker: Worker | null | undefined;
+  const skipped = new Map<string, number>();
   for (const [index, file] of files.entries()) {
     onProgress?.({ phase: 'reading', fraction: index / files.length });
-    if (!isDicomPart10(await fileBytes(file, 0, 132))) continue;
-    const result = await readSeriesKey({ path: file.name, data: new Uint8Array(await file.arrayBuffer()) }, worker);
-    worker = result.webWorker;
-    // Damaged files and non-image objects are skipped like any other non-image file.
-    if (result.key) entries.push({ file, key: result.key });
+    const object = isDicomPart10(await fileBytes(file, 0, 132)) ? inspectDicom(new Uint8Array(await file.arrayBuffer())) : null;
+    if (object?.kind === 'image') entries.push({ file, key: seriesKey(object.header) });
+    else skipped.set(skipKind(object), (skipped.get(skipKind(object)) ?? 0) + 1);
   }
   onProgress?.({ phase: 'reading', fraction: 1 });
-  return groupDicomSeries(entries);
+  return { series: groupDicomSeries(entries), skipped };
 }
 
 /** A file's bytes under a unique virtual path: folders often reuse names such as IM0001 in sub-folders. */
@@ -128,7 +127,11 @@ async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
   return { path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) };
 }
 
-/** Reads the files of one DICOM series (itk-wasm sorts the slices spatially). */
+/**
+ * Reads the files of one DICOM series (itk-wasm sorts the slices spatially). Truncated files,
+ * mosaics and objects without an image are refused by name; missing slices and gantry tilt are
+ * resampled, with a warning.
+ */
 export async function readDicomSeries(
   files: File[],
   onProgress?: ProgressCallback,
@@ -142,28 +145,51 @@ export async function readDicomSeries(
     onProgress?.({ phase: 'reading', fraction: index / files.length });
     inputImages.push(await uniquelyNamed(file, index));
   }
-  // The series image carries no tags: name and modality come from the first file.
-  const { key } = await readSeriesKey({ ...inputImages[0], data: inputImages[0].data.slice() });
-  const name = key?.description ?? fallbackName;
+  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })));
+  // The series image carries no tags: name and modality come from the first image's header.
+  const first = decoded.find((d) => d.header)?.header;
+  const name = first ? seriesKey(first).description : fallbackName;
   onProgress?.({ phase: 'decoding' });
   let image: Image;
   try {
-    const result = await readImageDicomFileSeries({ inputImages });
+    const result = await readImageDicomFileSeries({ inputImages: decoded.map((d) => inputImages[d.index]) });
     result.webWorkerPool?.terminateWorkers();
     image = result.outputImage;
   } catch (error) {
     throw decodeError(name, 'dicom', error);
   }
   onProgress?.({ phase: 'converting' });
-  return { volume: await unshared(itkImageToVolume(image, name, options)), name, modality: key?.modality || undefined, dicomFiles: files };
+  const headers = decoded.map((d) => d.header);
+  const { volume, warnings } = correctDicomVolume(await unshared(itkImageToVolume(image, name, options)), headers, options.maxVoxels);
+  // A DICOM SEG export references the series' slices: not possible once they were resampled.
+  const dicomFiles = warnings.length === 0 ? decoded.map((d) => files[d.index]) : undefined;
+  return { volume, name, modality: first?.modality || undefined, dicomFiles, warnings };
 }
 
-async function readSeriesKey(file: BinaryFile, webWorker?: Worker | null) {
+/** Whether a file is a DICOM SEG (read from its header). */
+export async function isDicomSegFile(file: File): Promise<boolean> {
+  if (!isDicomPart10(await fileBytes(file, 0, 132))) return false;
+  return inspectDicom(new Uint8Array(await file.arrayBuffer())).kind === 'segmentation';
+}
+
+/** The series a DICOM file belongs to (its header's SeriesInstanceUID), or null. */
+export async function dicomSeriesUid(file: File): Promise<string | null> {
+  const object = inspectDicom(new Uint8Array(await file.arrayBuffer()));
+  return 'header' in object ? object.header.seriesInstanceUid || null : null;
+}
+
+/** Decodes a DICOM SEG (dcmqi through itk-wasm): its header, labelmap on its frames' grid, and segment descriptions. */
+export async function readDicomSeg(file: File): Promise<{ header: DicomHeader; labels: Volume; metaInfo: unknown }> {
+  configureItkWasm();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const object = inspectDicom(bytes);
+  if (object.kind !== 'segmentation') throw new LoadError(file.name, 'not a DICOM SEG');
   try {
-    const result = await readDicomTags(file, { tagsToRead: SERIES_TAGS_TO_READ, webWorker: webWorker ?? undefined });
-    return { key: seriesKeyFromTags(result.tags), webWorker: result.webWorker };
-  } catch {
-    return { key: null, webWorker };
+    const { segImage, metaInfo, webWorker } = await readSegmentation({ path: file.name, data: bytes });
+    webWorker.terminate();
+    return { header: object.header, labels: itkImageToVolume(segImage, file.name, { maxVoxels: Infinity }), metaInfo };
+  } catch (error) {
+    throw decodeError(file.name, 'dicom', error);
   }
 }
 

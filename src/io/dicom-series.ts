@@ -1,21 +1,12 @@
-/** Grouping DICOM files into series from their tags (shared by the browser and Node readers). */
+/**
+ * DICOM files into series, the checks around ITK's decoding of a series, and what is skipped
+ * (shared by the browser and Node readers, and usable on any bytes, e.g. DICOMweb).
+ */
+import { correctSliceStack } from '../core/slice-stack';
+import type { Vec3, Volume } from '../core/types';
+import { DEFAULT_MAX_VOXELS, LoadError } from '../core/validate';
+import { inspectDicom, notAnImageReason, type DicomHeader, type DicomObject } from './dicom-header';
 import type { DicomSeriesInfo } from './types';
-
-/** Tags read from each file to list series (itk-wasm's "group|element" lower-case hex form). */
-export const SERIES_TAGS = {
-  sopClassUid: '0008|0016',
-  modality: '0008|0060',
-  seriesDescription: '0008|103e',
-  seriesInstanceUid: '0020|000e',
-  seriesNumber: '0020|0011',
-  rows: '0028|0010',
-  columns: '0028|0011',
-} as const;
-
-export const SERIES_TAGS_TO_READ = { tags: Object.values(SERIES_TAGS) };
-
-/** Media storage directory (DICOMDIR): has a DICM header but no image. */
-const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
 
 interface SeriesKey {
   seriesInstanceUid: string;
@@ -25,17 +16,13 @@ interface SeriesKey {
   columns: number;
 }
 
-/** The series a file belongs to, or null when it is not an image (no series UID or no pixels). */
-export function seriesKeyFromTags(tags: Iterable<[string, string]>): SeriesKey | null {
-  const map = new Map<string, string>();
-  for (const [tag, value] of tags) map.set(tag.toLowerCase(), value.replace(/\0/g, '').trim());
-  const uid = map.get(SERIES_TAGS.seriesInstanceUid);
-  const rows = Number(map.get(SERIES_TAGS.rows));
-  const columns = Number(map.get(SERIES_TAGS.columns));
-  if (!uid || map.get(SERIES_TAGS.sopClassUid) === DICOMDIR_SOP_CLASS || !(rows > 0) || !(columns > 0)) return null;
-  const number = map.get(SERIES_TAGS.seriesNumber);
-  const description = map.get(SERIES_TAGS.seriesDescription) || (number ? `Series ${number}` : 'Unnamed series');
-  return { seriesInstanceUid: uid, description, modality: map.get(SERIES_TAGS.modality) || '', rows, columns };
+/** The series of an image file. */
+export function seriesKey(header: DicomHeader): SeriesKey {
+  const number = header.seriesNumber;
+  const description = header.seriesDescription || (number ? `Series ${number}` : 'Unnamed series');
+  // Files without a series UID (old or hand-made ones) are kept together as one series.
+  const uid = header.seriesInstanceUid || 'no series UID';
+  return { seriesInstanceUid: uid, description, modality: header.modality, rows: header.rows, columns: header.columns };
 }
 
 /** Groups files by series UID, keeping the order in which series were first seen. */
@@ -51,4 +38,60 @@ export function groupDicomSeries<F>(entries: { file: F; key: SeriesKey }[]): Dic
     info.fileCount++;
   }
   return [...series.values()];
+}
+
+/** Why a file was skipped while listing a folder (counted per kind for the user). */
+export function skipKind(object: DicomObject | null): string {
+  if (!object) return 'not DICOM';
+  if (object.kind === 'no-image') return object.label;
+  if (object.kind === 'segmentation') return 'DICOM SEG (import it with "Import labelmap")';
+  if (object.kind === 'unusable') return /truncated/.test(object.reason) ? 'truncated' : 'mosaic or unusable';
+  return 'unreadable DICOM';
+}
+
+/** "3 files skipped: 2 not DICOM, 1 an RT Plan (modality RTPLAN)", or null when none were. */
+export function skippedSummary(skipped: Map<string, number>): string | null {
+  const total = [...skipped.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const parts = [...skipped].map(([kind, count]) => `${count} ${kind}`);
+  return `${total} file${total === 1 ? '' : 's'} skipped: ${parts.join(', ')}.`;
+}
+
+/** A file of a series with its bytes (named for messages). */
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data and
+ * shows a mosaic as one slice). Throws a LoadError naming the file for a file that must be
+ * refused, or when no file holds an image. Returns the files to decode (by index) with their
+ * headers; objects without an image are left out, files our parser cannot read are left to ITK
+ * (their header is null).
+ */
+export function checkDicomSeriesFiles(files: NamedBytes[]): { index: number; header: DicomHeader | null }[] {
+  const objects = files.map((file) => inspectDicom(file.bytes));
+  for (const [n, object] of objects.entries()) {
+    if (object.kind === 'unusable') throw new LoadError(files[n].name, object.reason);
+  }
+  if (!objects.some((o) => o.kind === 'image' || o.kind === 'unknown')) {
+    throw new LoadError(files[0].name, notAnImageReason(objects[0]) ?? 'no DICOM image found');
+  }
+  const decoded: { index: number; header: DicomHeader | null }[] = [];
+  objects.forEach((o, index) => {
+    if (o.kind === 'image' || o.kind === 'unknown') decoded.push({ index, header: o.kind === 'image' ? o.header : null });
+  });
+  return decoded;
+}
+
+/**
+ * A decoded series checked against its files' slice positions: missing slices and gantry tilt
+ * are resampled onto a regular grid, with a warning saying so.
+ */
+export function correctDicomVolume(volume: Volume, headers: (DicomHeader | null)[], maxVoxels = DEFAULT_MAX_VOXELS) {
+  const positions = headers.map((h) => h?.position);
+  // Multi-frame files hold their own slice positions; ITK reads them (enhanced functional groups).
+  if (headers.some((h) => !h || h.frames > 1) || positions.some((p) => !p)) return { volume, warnings: [] };
+  return correctSliceStack(volume, positions as Vec3[], { maxVoxels });
 }

@@ -2,7 +2,7 @@
  * Image IO for Node (CLI, tests): itk-wasm's Node pipelines, returning our Volume.
  * Same validation and messages as the browser readers (./browser.ts); excluded from the app's tsconfig.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   metaReadImageNode,
@@ -12,13 +12,14 @@ import {
   nrrdReadImageNode,
   nrrdWriteImageNode,
 } from '@itk-wasm/image-io';
-import { readDicomTagsNode, readImageDicomFileSeriesNode, writeSegmentationNode } from '@itk-wasm/dicom';
+import { readImageDicomFileSeriesNode, writeSegmentationNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
-import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
+import { inspectDicom } from './dicom-header';
+import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind, skippedSummary } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
@@ -46,6 +47,8 @@ async function readBytes(filePath: string, length: number, position = 0): Promis
 export interface NodeReadOptions extends ValidationOptions {
   /** For a DICOM folder holding several series: which one to read (default: the only one). */
   seriesInstanceUid?: string;
+  /** Told what was corrected or skipped while reading (e.g. a DICOM series' missing slices). */
+  onWarning?: (text: string) => void;
 }
 
 /**
@@ -77,27 +80,11 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   return itkImageToVolume(result.image, name, options);
 }
 
-/** Absolute paths of the DICOM Part 10 files among `filePaths`. */
-async function dicomFiles(filePaths: string[]): Promise<string[]> {
-  const found = [];
-  for (const filePath of filePaths) {
-    const absolute = path.resolve(filePath);
-    if ((await stat(absolute)).isFile() && isDicomPart10(await readBytes(absolute, 132))) found.push(absolute);
-  }
-  return found;
-}
-
 async function readDicomFolderNode(filePaths: string[], folderName: string, options: NodeReadOptions): Promise<Volume> {
-  const candidates = await dicomFiles(filePaths);
-  if (candidates.length === 0) throw new LoadError(folderName, 'no DICOM image series found in this folder');
-  if (!options.seriesInstanceUid) {
-    // Fast path: Node reloads the tag pipeline for every file, so first try the whole folder as one
-    // series. ITK reads only one series; if every file became a slice, there was only one.
-    const volume = await readDicomSeriesNode(candidates, options).catch(() => null);
-    if (volume && volume.geometry.size[2] === candidates.length) return volume;
-  }
-  const series = await listDicomSeriesNode(candidates);
-  if (series.length === 0) throw new LoadError(folderName, 'no DICOM image series found in this folder');
+  const { series, skipped } = await listDicomSeriesNode(filePaths);
+  const summary = skippedSummary(skipped);
+  if (series.length === 0) throw new LoadError(folderName, `no DICOM image series found in this folder${summary ? ` (${summary})` : ''}`);
+  if (summary) options.onWarning?.(summary);
   const chosen = options.seriesInstanceUid
     ? series.find((s) => s.seriesInstanceUid === options.seriesInstanceUid)
     : series.length === 1
@@ -110,32 +97,40 @@ async function readDicomFolderNode(filePaths: string[], folderName: string, opti
   return readDicomSeriesNode(chosen.files, options);
 }
 
-/** DICOM image series among the given files; files that are not DICOM images are skipped. */
-export async function listDicomSeriesNode(filePaths: string[]): Promise<DicomSeriesInfo<string>[]> {
+/**
+ * DICOM image series among the given files, and how many files of each kind were skipped (not
+ * DICOM, objects without an image, segmentations, truncated files).
+ */
+export async function listDicomSeriesNode(filePaths: string[]): Promise<{ series: DicomSeriesInfo<string>[]; skipped: Map<string, number> }> {
   const entries = [];
-  for (const absolute of await dicomFiles(filePaths)) {
-    try {
-      const { tags } = await readDicomTagsNode(absolute, { tagsToRead: SERIES_TAGS_TO_READ });
-      const key = seriesKeyFromTags(tags);
-      if (key) entries.push({ file: absolute, key });
-    } catch {
-      // A damaged file in a folder is skipped like any other non-image file.
-    }
+  const skipped = new Map<string, number>();
+  for (const filePath of filePaths) {
+    const absolute = path.resolve(filePath);
+    if (!(await stat(absolute)).isFile()) continue;
+    const bytes = isDicomPart10(await readBytes(absolute, 132)) ? await readFile(absolute) : null;
+    const object = bytes && inspectDicom(bytes);
+    if (object?.kind === 'image') entries.push({ file: absolute, key: seriesKey(object.header) });
+    else skipped.set(skipKind(object), (skipped.get(skipKind(object)) ?? 0) + 1);
   }
-  return groupDicomSeries(entries);
+  return { series: groupDicomSeries(entries), skipped };
 }
 
 /** Reads the files of one DICOM series as a volume (sorted spatially by itk-wasm). */
-export async function readDicomSeriesNode(filePaths: string[], options: ValidationOptions = {}): Promise<Volume> {
+export async function readDicomSeriesNode(filePaths: string[], options: NodeReadOptions = {}): Promise<Volume> {
   const absolute = filePaths.map((p) => path.resolve(p));
   const name = absolute.length === 1 ? path.basename(absolute[0]) : `DICOM series in ${path.basename(path.dirname(absolute[0]))}`;
+  const files = await Promise.all(absolute.map(async (p) => ({ name: path.basename(p), bytes: await readFile(p) })));
+  const decoded = checkDicomSeriesFiles(files);
+  const headers = decoded.map((d) => d.header);
   let image: Image;
   try {
-    ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: absolute }));
+    ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: decoded.map((d) => absolute[d.index]) }));
   } catch (error) {
     throw decodeError(name, 'dicom', error);
   }
-  return itkImageToVolume(image, name, options);
+  const { volume, warnings } = correctDicomVolume(itkImageToVolume(image, name, options), headers, options.maxVoxels);
+  for (const warning of warnings) options.onWarning?.(warning);
+  return volume;
 }
 
 type NodeWriter = (image: Image, filePath: string, options: { useCompression?: boolean }) => Promise<{ couldWrite: unknown }>;

@@ -17,6 +17,8 @@ export interface LoadedImage {
   modality?: string;
   /** The DICOM files the volume was read from: a DICOM SEG export references them. */
   dicomFiles?: File[];
+  /** What the user should know about the scan as shown (e.g. missing slices interpolated). */
+  warnings?: string[];
 }
 
 /** One DICOM series found among many files. */

@@ -5,11 +5,14 @@
 import { formatFromName } from '../core/formats';
 import { LoadError, voxelTypeName } from '../core/validate';
 import type { Vec3, Volume } from '../core/types';
-import { listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
+import { isDicomSegFile, listDicomSeries, readDicomSeries, readImageFile } from '../io/browser';
+import { skippedSummary } from '../io/dicom-series';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
 import { exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
 import { useLoadStore } from './loadStore';
 import { useViewStore } from './viewStore';
+import { currentSegmentation } from '../services/segmentation';
+import { importLabelmap } from './segmentationFiles';
 import { registerVolume } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
 
@@ -34,10 +37,13 @@ function progressReporter(name: string): ProgressCallback {
   };
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function errorMessage(error: unknown): string {
   if (error instanceof LoadError) return `Could not open ${error.fileName}: ${error.reason}`;
-  const text = error instanceof Error ? error.message : String(error);
-  return `Could not open the scan: ${text}`;
+  return `Could not open the scan: ${errorText(error)}`;
 }
 
 /**
@@ -64,6 +70,7 @@ function showVolume(loaded: LoadedImage): void {
     percentiles: stats.percentiles,
   });
   void exactRange(volume.data).then((range) => useVolumeStore.getState().setRange(id, range));
+  for (const warning of loaded.warnings ?? []) useLoadStore.getState().notify('warning', `${loaded.name}: ${warning}`);
 }
 
 /** Runs one load at a time with progress and error reporting. */
@@ -105,6 +112,15 @@ function readSeries(series: DicomSeriesInfo): Promise<LoadedImage> {
 export async function openFiles(picked: File[]): Promise<void> {
   const files = picked.filter((f) => !f.name.startsWith('.'));
   if (files.length === 0) return;
+  // A DICOM SEG opened over a scan adds its segments to it (a scan is never replaced by a SEG).
+  if (files.length === 1 && currentSegmentation() && (await isDicomSegFile(files[0]))) {
+    const notify = useLoadStore.getState().notify;
+    await importLabelmap(files[0]).then(
+      () => notify('info', `Imported the segments of ${files[0].name}.`),
+      (error: unknown) => notify('error', `Could not import ${errorText(error)}`),
+    );
+    return;
+  }
   const imageFiles = files.filter((f) => SINGLE_FILE_FORMATS.has(formatFromName(f.name)));
   if (files.length === 1 || imageFiles.length > 0) {
     // One file of any kind (the reader names unsupported ones), or the first image file picked.
@@ -117,8 +133,10 @@ export async function openFiles(picked: File[]): Promise<void> {
   }
   const name = folderName(files);
   await runLoad(`Looking for DICOM series in ${name}`, async () => {
-    const series = await listDicomSeries(files, progressReporter(name));
-    if (series.length === 0) throw new LoadError(name, 'no DICOM images found');
+    const { series, skipped } = await listDicomSeries(files, progressReporter(name));
+    const summary = skippedSummary(skipped);
+    if (series.length === 0) throw new LoadError(name, `no DICOM images found${summary ? ` (${summary})` : ''}`);
+    if (summary) useLoadStore.getState().notify('info', `${name}: ${summary}`);
     if (series.length === 1) return readSeries(series[0]);
     offeredSeries = series;
     useLoadStore.getState().setSeriesChoice(

@@ -2,7 +2,8 @@ import { create } from 'zustand';
 
 export interface Notice {
   id: number;
-  kind: 'error' | 'info';
+  /** Warnings (e.g. a scan shown resampled) stay, like errors, until dismissed. */
+  kind: 'error' | 'warning' | 'info';
   text: string;
 }
 

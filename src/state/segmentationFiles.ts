@@ -6,7 +6,8 @@ import { buildDicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export/seg-nrrd';
 import { segmentsForLabels } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
-import { readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
+import { dicomSeriesUid, isDicomSegFile, readDicomSeg, readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
+import { placeLabels, segMismatch, segmentsFromSegMeta } from '../io/dicom-seg';
 import { currentSegmentation } from '../services/segmentation';
 import { getDicomSource } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
@@ -64,8 +65,20 @@ function requireSameGrid(file: File, geometry: ImageGeometry, grid: ImageGeometr
   }
 }
 
+/** A DICOM SEG's segments placed on the open scan's grid (it must belong to that scan). */
+async function readDicomSegLabelmap(file: File, grid: ImageGeometry): Promise<LabelmapDocument> {
+  const { header, labels, metaInfo } = await readDicomSeg(file);
+  const volume = useVolumeStore.getState().current;
+  const seriesFile = volume && getDicomSource(volume.id)?.[0];
+  const placed = placeLabels(labels, grid);
+  const mismatch = segMismatch(header, seriesFile ? await dicomSeriesUid(seriesFile) : null, placed);
+  if (mismatch || 'problem' in placed) throw new Error(`${file.name}: ${mismatch}`);
+  return { geometry: grid, labels: placed.labels, segments: segmentsFromSegMeta(metaInfo, placed.labels) };
+}
+
 /** Reads a labelmap file that must lie on `grid`. */
 async function readLabelmap(file: File, grid: ImageGeometry): Promise<LabelmapDocument> {
+  if (await isDicomSegFile(file)) return readDicomSegLabelmap(file, grid);
   if (/\.nrrd$/i.test(file.name)) {
     let doc: LabelmapDocument | null = null;
     try {

@@ -278,7 +278,7 @@ export function SegmentsPanel() {
             ref={importInput}
             type="file"
             hidden
-            accept=".nii,.gz,.nrrd,.mha"
+            accept=".nii,.gz,.nrrd,.mha,.dcm"
             data-testid="import-labelmap"
             onChange={(e) => {
               const [file] = takeFiles(e);
