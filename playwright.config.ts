@@ -2,6 +2,11 @@ import { defineConfig } from '@playwright/test';
 
 // APP_PORT lets several checkouts run their suites side by side.
 const port = Number(process.env.APP_PORT ?? 4173);
+// The PACS tests start Orthanc on this loopback port (e2e/pacs-support.ts); the app server
+// proxies /pacs to it (vite.config.ts), so the tests use the DICOMweb root "/pacs".
+const pacsPort = Number(process.env.PACS_PORT ?? port + 10000);
+process.env.PACS_PORT = String(pacsPort);
+process.env.PACS_URL ??= `http://127.0.0.1:${pacsPort}/dicom-web`;
 // CI serves the production build (proves the build is self-contained); locally the dev server is reused.
 const server = process.env.CI ? `npx vite preview --port ${port} --strictPort` : `npx vite --port ${port} --strictPort`;
 

@@ -38,9 +38,11 @@ export function freePort() {
 
 /**
  * Starts Orthanc on 127.0.0.1:`port` (a free one when omitted). `users` ({ name: password })
- * turns HTTP Basic authentication on. Resolves once its REST API answers.
+ * turns HTTP Basic authentication on; `refuseStores` makes it refuse every STOW-RS request
+ * with 403, as a PACS policy would (a Lua IncomingHttpRequestFilter: the DICOMweb plugin
+ * ignores ReceivedInstanceFilter). Resolves once its REST API answers.
  */
-export async function startOrthanc({ port, users } = {}) {
+export async function startOrthanc({ port, users, refuseStores = false } = {}) {
   const plugin = dicomwebPluginPath();
   const httpPort = port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sam-orthanc-'));
@@ -60,6 +62,17 @@ export async function startOrthanc({ port, users } = {}) {
     Plugins: [plugin],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: false, Host: `127.0.0.1:${httpPort}`, Ssl: false },
   };
+  if (refuseStores) {
+    const script = path.join(dir, 'refuse.lua');
+    writeFileSync(
+      script,
+      `function IncomingHttpRequestFilter(method, uri, ip, username, headers)
+  return not (method == 'POST' and string.sub(uri, 1, 11) == '/dicom-web/')
+end
+`,
+    );
+    config.LuaScripts = [script];
+  }
   const configFile = path.join(dir, 'orthanc.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const child = spawn(ORTHANC, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });

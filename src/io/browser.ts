@@ -12,9 +12,10 @@ import {
   nrrdReadImage,
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
-import { readDicomTags, readImageDicomFileSeries, writeSegmentation } from '@itk-wasm/dicom';
+import { readDicomTags, readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
+import { defaultSegmentColor, type Segment } from '../core/segmentation/segments';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
@@ -209,4 +210,30 @@ export async function writeDicomSeg(
   } catch (error) {
     throw new Error(`The DICOM SEG could not be written: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * Reads a DICOM SEG (dcmqi through itk-wasm) as a labelmap on the segmentation's grid and its
+ * segments (label, name, colour). Overlapping segments (several labelmaps) are refused.
+ */
+export async function readDicomSeg(file: File): Promise<{ volume: Volume; segments: Segment[] }> {
+  configureItkWasm();
+  let result;
+  try {
+    result = await readSegmentation({ path: file.name, data: new Uint8Array(await file.arrayBuffer()) });
+  } catch (error) {
+    throw decodeError(file.name, 'dicom', error);
+  }
+  const groups = (result.metaInfo as unknown as Partial<DicomSegMetaInfo>).segmentAttributes ?? [];
+  if (groups.length > 1 || result.segImage.imageType.components > 1) {
+    throw new LoadError(file.name, 'its segments overlap; only segmentations with one label per voxel can be imported');
+  }
+  const segments = (groups[0] ?? []).map((attributes) => ({
+    label: attributes.labelID,
+    name: attributes.SegmentLabel || `Segment ${attributes.labelID}`,
+    color: attributes.recommendedDisplayRGBValue ?? defaultSegmentColor(attributes.labelID),
+    visible: true,
+    points: [],
+  }));
+  return { volume: await unshared(itkImageToVolume(result.segImage, file.name)), segments };
 }

@@ -6,7 +6,7 @@ import { buildDicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export/seg-nrrd';
 import { segmentsForLabels } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
-import { readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
+import { readDicomSeg, readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
 import { currentSegmentation } from './segmentation';
 import { getDicomSource } from './volumeRegistry';
 import { useVolumeStore } from './volumeStore';
@@ -41,15 +41,23 @@ export function exportSegNrrd(): void {
   save(writeSegNrrd(currentDocument()), `${baseName()}.seg.nrrd`);
 }
 
-/** DICOM SEG of the painted segments, referencing the DICOM series the scan was read from. */
-export async function exportDicomSeg(): Promise<void> {
+/**
+ * DICOM SEG of the painted segments, referencing the DICOM series the scan was read from (its
+ * study, series and frame of reference): downloaded, or stored to a PACS.
+ */
+export async function dicomSegOfCurrentScan(): Promise<{ bytes: Uint8Array; fileName: string }> {
   const doc = currentDocument();
   const volume = useVolumeStore.getState().current;
   const seriesFiles = volume && getDicomSource(volume.id);
   if (!volume || !seriesFiles) throw new Error('DICOM SEG needs a scan opened from DICOM files.');
   const metaInfo = buildDicomSegMetaInfo(doc.segments, doc.labels, `Segmentation of ${volume.name}`.slice(0, 64));
   const fileName = `${baseName()}.seg.dcm`;
-  save(await writeDicomSeg({ geometry: doc.geometry, data: doc.labels }, metaInfo, seriesFiles, fileName), fileName);
+  return { bytes: await writeDicomSeg({ geometry: doc.geometry, data: doc.labels }, metaInfo, seriesFiles, fileName), fileName };
+}
+
+export async function exportDicomSeg(): Promise<void> {
+  const { bytes, fileName } = await dicomSegOfCurrentScan();
+  save(bytes, fileName);
 }
 
 /** Same grid within rounding: the labelmap's voxels must be the scan's voxels. */
@@ -89,6 +97,19 @@ async function readLabelmap(file: File, grid: ImageGeometry): Promise<LabelmapDo
     labels[n] = value;
   }
   return { geometry: volume.geometry, labels, segments: segmentsForLabels(labels) };
+}
+
+/**
+ * Replaces the current labelmap with a DICOM SEG's segments (names, colours, labels) as
+ * editable segments, in one undoable step. The SEG must lie on the open scan's grid.
+ */
+export async function importDicomSeg(file: File): Promise<void> {
+  const segmentation = currentSegmentation();
+  if (!segmentation) throw new Error('Open the scan first, then its segmentation.');
+  const { volume, segments } = await readDicomSeg(file);
+  requireSameGrid(file, volume.geometry, segmentation.geometry);
+  const labels = Uint8Array.from(volume.data, Number);
+  segmentation.replaceAll(labels, segments.length ? segments : segmentsForLabels(labels));
 }
 
 /** Replaces the current labelmap with a file's (one undoable step). */
