@@ -54,6 +54,7 @@ export const usePacsStore = create<PacsState>()(() => ({
 
 let server: DicomwebServer | null = null;
 let retrievalAbort: AbortController | null = null;
+let deepLinkOpened = false;
 
 export function setPacsPanelOpen(panelOpen: boolean): void {
   usePacsStore.setState({ panelOpen });
@@ -219,7 +220,9 @@ export async function storeSegmentation(): Promise<void> {
  */
 export async function openDeepLink(search: string = globalThis.location.search): Promise<void> {
   const link = parseDeepLink(search);
-  if (!link) return;
+  // Once per page: React's StrictMode runs the app's effects twice in development.
+  if (!link || deepLinkOpened) return;
+  deepLinkOpened = true;
   usePacsStore.setState({ panelOpen: true });
   try {
     server = new DicomwebServer(link.root, { kind: 'none' });
