@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import type { Vec3 } from '../src/core/types';
 import { geometry, loadedVolume, makeTestVolume, waitForRenderedVolume } from './app-support';
 import { connectPacs, expect, PACS_ROOT, seriesRow, startTestOrthanc, studyRow, test, uploadSeries, type Orthanc } from './pacs-support';
@@ -10,6 +11,16 @@ async function uploadStudy(orthanc: Orthanc, patientName = 'Doe^Jane'): Promise<
   const seriesInstanceUid = `2.25.${Date.now()}3`;
   await uploadSeries(orthanc, g, makeTestVolume(g), { studyInstanceUid, seriesInstanceUid, seriesDescription: 'Axial', patientName });
   return { studyInstanceUid, seriesInstanceUid };
+}
+
+/** Uploads the study, connects and opens its series from the PACS panel. */
+async function openUploadedStudy(page: Page, orthanc: Orthanc): Promise<void> {
+  await uploadStudy(orthanc);
+  await page.goto('/');
+  await connectPacs(page);
+  await studyRow(page, 'Doe Jane').click();
+  await seriesRow(page, 'Axial').click();
+  await waitForRenderedVolume(page, 'Axial');
 }
 
 test('deep links open a series, or list the study; a missing UID says not found', async ({ page, orthanc }) => {
@@ -29,12 +40,7 @@ test('deep links open a series, or list the study; a missing UID says not found'
 });
 
 test('an unreachable PACS gets a clear message and the app stays usable', async ({ page, orthanc }) => {
-  await uploadStudy(orthanc);
-  await page.goto('/');
-  await connectPacs(page);
-  await studyRow(page, 'Doe Jane').click();
-  await seriesRow(page, 'Axial').click();
-  await waitForRenderedVolume(page, 'Axial');
+  await openUploadedStudy(page, orthanc);
   await orthanc.stop();
   await page.getByTestId('pacs-search').click();
   await expect(page.getByTestId('pacs-message')).toContainText('the PACS cannot be reached');
@@ -77,12 +83,7 @@ test.describe('with a PACS that refuses stores', () => {
   test.use({ orthancOptions: { refuseStores: true } });
 
   test('a refused store shows the status and keeps everything; a retry stores it', async ({ page, orthanc }) => {
-    await uploadStudy(orthanc);
-    await page.goto('/');
-    await connectPacs(page);
-    await studyRow(page, 'Doe Jane').click();
-    await seriesRow(page, 'Axial').click();
-    await waitForRenderedVolume(page, 'Axial');
+    await openUploadedStudy(page, orthanc);
     await page.getByRole('button', { name: 'Close the PACS panel' }).click();
     await page.getByTestId('tool-brush').click();
     await page.getByTestId('brush-radius').fill('5');
