@@ -2,6 +2,11 @@ import { defineConfig } from '@playwright/test';
 
 // APP_PORT lets several checkouts run their suites side by side.
 const port = Number(process.env.APP_PORT ?? 4173);
+// The PACS tests start Orthanc on this loopback port (e2e/pacs-support.ts); the app server
+// proxies /pacs to it (vite.config.ts), so the tests use the DICOMweb root "/pacs".
+const pacsPort = Number(process.env.PACS_PORT ?? port + 10000);
+process.env.PACS_PORT = String(pacsPort);
+process.env.PACS_URL ??= `http://127.0.0.1:${pacsPort}/dicom-web`;
 // Both serve a test build (--mode test: the app's read-only test hooks, which production builds
 // leave out). CI builds and serves it like production (proves the build is self-contained);
 // locally the dev server is reused.

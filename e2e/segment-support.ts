@@ -51,15 +51,20 @@ export function ballTruth(n: number): Uint8Array {
   return truth;
 }
 
-/** The scan as a NIfTI file (`size` gives a file on another grid, for refusals). */
-export function scanFile(name = 'two-balls.nii.gz', size: Vec3 = SCAN.geometry.size): FilePayload {
+/** The scan's voxels (i-fastest) on a grid of `size`. */
+export function scanVoxels(size: Vec3 = SCAN.geometry.size): Int16Array {
   const [nx, ny, nz] = size;
   const data = new Int16Array(nx * ny * nz);
   for (let k = 0, o = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++, o++) data[o] = inNeck(i, j, k) || SCAN.balls.some((b) => inBall(i, j, k, b)) ? 300 : 40;
+  return data;
+}
+
+/** The scan as a NIfTI file (`size` gives a file on another grid, for refusals). */
+export function scanFile(name = 'two-balls.nii.gz', size: Vec3 = SCAN.geometry.size): FilePayload {
   const geometry = { ...SCAN.geometry, size };
-  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(geometry, data, { gzip: true })) };
+  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNifti(geometry, scanVoxels(size), { gzip: true })) };
 }
 
 export async function loadOracleModel(page: Page): Promise<void> {

@@ -16,7 +16,7 @@ const IMAGE_IO_PIPELINES = [
   'meta-read-image',
   'meta-write-image',
 ];
-const DICOM_PIPELINES = ['read-dicom-tags', 'read-image-dicom-file-series', 'write-segmentation'];
+const DICOM_PIPELINES = ['read-dicom-tags', 'read-image-dicom-file-series', 'read-segmentation', 'write-segmentation'];
 
 /** Output directory of the assets, relative to the app's base (src/io/browser.ts: ITK_WASM_ASSET_DIR). */
 const ASSET_DIR = 'itk';

@@ -1,7 +1,9 @@
-import { useState, type DragEvent } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 import { openFiles } from './state/loadActions';
+import { openDeepLink } from './state/pacs';
 import { ImageInfo } from './ui/ImageInfo';
 import { Notices } from './ui/Notices';
+import { PacsPanel } from './ui/PacsPanel';
 import { SegmentsPanel } from './ui/SegmentsPanel';
 import { SeriesChooser } from './ui/SeriesChooser';
 import { StatusBar } from './ui/StatusBar';
@@ -13,6 +15,8 @@ const hasFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files'
 
 export function App() {
   const [dragging, setDragging] = useState(false);
+  // A PACS or worklist can launch us on a study or series (?dicomweb=...&StudyInstanceUIDs=...).
+  useEffect(() => void openDeepLink(), []);
 
   const onDrop = (event: DragEvent) => {
     if (!hasFiles(event)) return;
@@ -45,6 +49,7 @@ export function App() {
       </main>
       <StatusBar />
       <Notices />
+      <PacsPanel />
       <SeriesChooser />
       {dragging && <div className="drop-overlay">Drop a scan file or a DICOM folder to open it</div>}
     </div>

@@ -236,3 +236,4 @@ export async function writeDicomSeg(
     throw new Error(`The DICOM SEG could not be written: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+

@@ -26,7 +26,7 @@ const PHASE_TEXT: Record<LoadProgress['phase'], string> = {
 };
 
 /** Progress into the store, at most once per percent: readers report every few kilobytes. */
-function progressReporter(name: string): ProgressCallback {
+export function progressReporter(name: string): ProgressCallback {
   let last: LoadProgress | null = null;
   return (progress) => {
     const fraction = progress.fraction ?? null;
@@ -74,7 +74,7 @@ function showVolume(loaded: LoadedImage): void {
 }
 
 /** Runs one load at a time with progress and error reporting. */
-async function runLoad(activity: string, task: () => Promise<LoadedImage | null>): Promise<void> {
+export async function runLoad(activity: string, task: () => Promise<LoadedImage | null>): Promise<void> {
   const load = useLoadStore.getState();
   if (load.busy) {
     load.notify('info', 'A scan is still loading; please wait for it to finish.');

@@ -42,15 +42,23 @@ export function exportSegNrrd(): void {
   save(writeSegNrrd(currentDocument()), `${baseName()}.seg.nrrd`);
 }
 
-/** DICOM SEG of the painted segments, referencing the DICOM series the scan was read from. */
-export async function exportDicomSeg(): Promise<void> {
+/**
+ * DICOM SEG of the painted segments, referencing the DICOM series the scan was read from (its
+ * study, series and frame of reference): downloaded, or stored to a PACS.
+ */
+export async function dicomSegOfCurrentScan(): Promise<{ bytes: Uint8Array; fileName: string }> {
   const doc = currentDocument();
   const volume = useVolumeStore.getState().current;
   const seriesFiles = volume && getDicomSource(volume.id);
   if (!volume || !seriesFiles) throw new Error('DICOM SEG needs a scan opened from DICOM files.');
   const metaInfo = buildDicomSegMetaInfo(doc.segments, doc.labels, `Segmentation of ${volume.name}`.slice(0, 64));
   const fileName = `${baseName()}.seg.dcm`;
-  save(await writeDicomSeg({ geometry: doc.geometry, data: doc.labels }, metaInfo, seriesFiles, fileName), fileName);
+  return { bytes: await writeDicomSeg({ geometry: doc.geometry, data: doc.labels }, metaInfo, seriesFiles, fileName), fileName };
+}
+
+export async function exportDicomSeg(): Promise<void> {
+  const { bytes, fileName } = await dicomSegOfCurrentScan();
+  save(bytes, fileName);
 }
 
 /** Same grid within rounding: the labelmap's voxels must be the scan's voxels. */

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { loadDemo, openFiles } from '../state/loadActions';
 import { useLoadStore } from '../state/loadStore';
+import { setPacsPanelOpen, usePacsStore } from '../state/pacs';
 import { useViewStore } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
 import { AUTO_PRESET_NAME, autoWindow, CT_PRESETS } from '../viewer/windowLevel';
@@ -20,6 +21,7 @@ export function Toolbar() {
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const busy = useLoadStore((s) => s.busy);
+  const pacsOpen = usePacsStore((s) => s.panelOpen);
   const volume = useVolumeStore((s) => s.current);
   const windowLevel = useViewStore((s) => s.windowLevel);
   const preset = useViewStore((s) => s.windowPreset);
@@ -47,6 +49,9 @@ export function Toolbar() {
         </button>
         <button type="button" onClick={() => void loadDemo()} disabled={busy} data-testid="load-demo">
           Load demo
+        </button>
+        <button type="button" className={pacsOpen ? 'active' : undefined} onClick={() => setPacsPanelOpen(!pacsOpen)} data-testid="open-pacs">
+          PACS
         </button>
         <input
           ref={fileInput}
