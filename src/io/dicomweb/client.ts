@@ -218,7 +218,14 @@ export class DicomwebServer {
     const files: File[] = new Array<File>(images.length);
     const loaded = new Array<number>(images.length).fill(0);
     let done = 0;
-    const report = () => onProgress?.({ instancesDone: done, instancesTotal: images.length, bytes: loaded.reduce((a, b) => a + b, 0) });
+    // Byte progress arrives many times a second per request: reported at most every 100 ms.
+    let reportedAt = 0;
+    const report = (force = false) => {
+      const now = performance.now();
+      if (!onProgress || (!force && now - reportedAt < 100)) return;
+      reportedAt = now;
+      onProgress({ instancesDone: done, instancesTotal: images.length, bytes: loaded.reduce((a, b) => a + b, 0) });
+    };
     const inFlight = new Set<XMLHttpRequest>();
     const abort = () => inFlight.forEach((request) => request.abort());
     signal?.addEventListener('abort', abort);
@@ -244,14 +251,14 @@ export class DicomwebServer {
           loaded[index] = buffer.byteLength;
           files[index] = new File([buffer], `${String(index + 1).padStart(5, '0')}.dcm`, { type: 'application/dicom' });
           done++;
-          report();
+          report(done === images.length);
         } finally {
           inFlight.delete(instance);
         }
       }
     };
     try {
-      report();
+      report(true);
       await Promise.all(Array.from({ length: Math.min(PARALLEL_REQUESTS, images.length) }, worker));
       if (signal?.aborted) throw new DicomwebError('cancelled', 'Retrieving the series: cancelled.');
     } catch (error) {
