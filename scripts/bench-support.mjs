@@ -1,8 +1,9 @@
 /**
- * Shared by the benchmark scripts (not a benchmark itself): the repository root, the app server
- * and Chromium launched the way playwright.config.ts launches it.
+ * Shared by the benchmark scripts (not a benchmark itself): the repository root, the app server,
+ * Chromium launched the way playwright.config.ts launches it, and the random-weight ViT-B model.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,4 +58,30 @@ export async function startAppServer({ port: defaultPort, build = false, outDir 
     throw error;
   }
   return { url, stop };
+}
+
+/** The full-size ViT-B checkpoint with random weights in the official layout (models/make_random_checkpoint.py). */
+export const VIT_B_CHECKPOINT = path.join(root, '.cache/checkpoints/vit_b_random.pth');
+/** Its ONNX export (encoder.onnx, decoder.onnx, model.json). */
+export const VIT_B_MODEL_DIR = path.join(root, '.cache/models/vit_b');
+
+const python = (args) => execFileSync('/usr/bin/python3', args, { cwd: root, stdio: 'inherit' });
+
+/** Makes the random ViT-B checkpoint under .cache/ when missing (a minute, once); returns its path. */
+export function ensureVitBCheckpoint() {
+  if (!existsSync(VIT_B_CHECKPOINT)) {
+    console.log('making the random ViT-B checkpoint...');
+    python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', VIT_B_CHECKPOINT]);
+  }
+  return VIT_B_CHECKPOINT;
+}
+
+/** Makes the random ViT-B checkpoint and its export under .cache/ when missing (a few minutes, once). */
+export function ensureVitB() {
+  const checkpoint = ensureVitBCheckpoint();
+  if (!existsSync(path.join(VIT_B_MODEL_DIR, 'model.json'))) {
+    console.log('exporting it to ONNX...');
+    python(['models/export.py', '--checkpoint', checkpoint, '--out', VIT_B_MODEL_DIR]);
+  }
+  return { checkpoint, modelDir: VIT_B_MODEL_DIR };
 }
