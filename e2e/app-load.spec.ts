@@ -125,11 +125,11 @@ test('a file dropped on the window opens', async ({ page }) => {
   await expect(page.locator('.drop-overlay')).toHaveCount(0);
 });
 
-test('a NIfTI opens through the streaming reader, and one with scaled intensities through itk-wasm, to the same grid', async ({ page }) => {
+test('a NIfTI opens through the worker reader, and one with scaled intensities through itk-wasm, to the same grid', async ({ page }) => {
   const g = geometry([40, 48, 20], [0.9, 0.8, 2.5], rotatedAboutZ(20), [12, -30, 7]);
   const workers: string[] = [];
   page.on('worker', (worker) => workers.push(worker.url()));
-  await openFiles(page, [niftiFile('streamed.nii.gz', g, true)]);
+  await openFiles(page, [niftiFile('worker.nii.gz', g, true)]);
   expect(workers.some((url) => url.includes('nifti-reader'))).toBe(true);
   const plain = await loadedVolume(page);
   // makeTestVolume's voxels run from 0 to 1000 (the marker).

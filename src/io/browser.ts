@@ -19,7 +19,7 @@ import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { groupDicomSeries, seriesKeyFromTags, SERIES_TAGS_TO_READ } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
-import { readNiftiStreaming } from './nifti-fast';
+import { readNiftiInWorker } from './nifti-fast';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo, LoadedImage, ProgressCallback } from './types';
@@ -92,7 +92,7 @@ export async function readImageFile(
   await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
   if (format === 'nifti') {
     const gzipped = isGzip(await fileBytes(file, 0, 2));
-    const volume = await readNiftiStreaming(file, gzipped, onProgress, options);
+    const volume = await readNiftiInWorker(file, gzipped, onProgress, options);
     if (volume) return { volume, name: file.name };
   }
   const data = new Uint8Array(await file.arrayBuffer());
