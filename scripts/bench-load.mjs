@@ -168,11 +168,6 @@ async function measureOpen(page, files, expectedName, profileName) {
       phases: steps.slice(0, -1).map((p, n) => `${p.phase} ${Math.round(steps[n + 1].at - p.at)} ms`).join(', '),
       longestTaskMs: Math.max(0, ...after.map((t) => t.duration)),
       longTasks: after.map((t) => ({ at: Math.round(t.start - changeAt), ms: Math.round(t.duration) })),
-      // The readers' own performance marks (e.g. src/io/nifti-fast.ts).
-      marks: performance
-        .getEntriesByType('mark')
-        .filter((m) => m.startTime >= changeAt)
-        .map((m) => `${m.name} @${Math.round(m.startTime - changeAt)}`),
     };
   });
 }
@@ -189,8 +184,7 @@ async function newAppPage(browser, url) {
 
 function describe(r) {
   const tasks = r.longTasks.map((t) => `${t.ms} ms @${t.at}`).join(', ') || 'none';
-  const marks = r.marks.length ? `; marks: ${r.marks.join(', ')}` : '';
-  return `first slices ${r.firstSlicesMs.toFixed(0)} ms (${r.phases}${marks}), longest main-thread task ${r.longestTaskMs.toFixed(0)} ms (long tasks: ${tasks})`;
+  return `first slices ${r.firstSlicesMs.toFixed(0)} ms (${r.phases}), longest main-thread task ${r.longestTaskMs.toFixed(0)} ms (long tasks: ${tasks})`;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
