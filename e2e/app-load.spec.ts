@@ -124,3 +124,27 @@ test('a file dropped on the window opens', async ({ page }) => {
   await waitForRenderedVolume(page, 'dropped.nii');
   await expect(page.locator('.drop-overlay')).toHaveCount(0);
 });
+
+test('a NIfTI opens through the worker reader, and one with scaled intensities through itk-wasm, to the same grid', async ({ page }) => {
+  const g = geometry([40, 48, 20], [0.9, 0.8, 2.5], rotatedAboutZ(20), [12, -30, 7]);
+  const workers: string[] = [];
+  page.on('worker', (worker) => workers.push(worker.url()));
+  await openFiles(page, [niftiFile('worker.nii.gz', g, true)]);
+  expect(workers.some((url) => url.includes('nifti-reader'))).toBe(true);
+  const plain = await loadedVolume(page);
+  // makeTestVolume's voxels run from 0 to 1000 (the marker).
+  await expect.poll(() => page.evaluate(() => window.__samApp?.volume?.range)).toEqual([0, 1000]);
+  expect(plain).toMatchObject({ dataType: 'int16', size: [40, 48, 20] });
+
+  // scl_slope 2, scl_inter -100: ITK reads the voxels as float 2v - 100.
+  const scaled = niftiFile('scaled.nii', g);
+  scaled.buffer.writeFloatLE(2, 112);
+  scaled.buffer.writeFloatLE(-100, 116);
+  await openFiles(page, [scaled]);
+  await expect.poll(() => page.evaluate(() => window.__samApp?.volume?.range)).toEqual([-100, 1900]);
+  const read = await loadedVolume(page);
+  expect(read).toMatchObject({ dataType: 'float32', size: plain!.size });
+  // The same grid up to rounding (each reader computes it in its own order).
+  read!.spacing.forEach((v, n) => expect(v).toBeCloseTo(plain!.spacing[n], 6));
+  read!.direction.forEach((v, n) => expect(v).toBeCloseTo(plain!.direction[n], 6));
+});

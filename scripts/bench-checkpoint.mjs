@@ -7,17 +7,14 @@
  * in a new tab (the converted model now comes from the cache), and for comparison the same
  * weights as an exported model (encoder.onnx + decoder.onnx, "Open model files").
  *
- *   npm run bench:checkpoint          # needs .cache/pth-tests/vit-b/checkpoint.pth (made by tests/pth-vit-b.test.ts)
+ *   npm run bench:checkpoint          # makes the checkpoint and its export under .cache/ first when missing
  *   BENCH_URL=http://localhost:4173 npm run bench:checkpoint   # an already running server
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
-
-const CHECKPOINT = path.join(root, '.cache/pth-tests/vit-b/checkpoint.pth');
-const EXPORTED = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => path.join(root, '.cache/pth-tests/vit-b/export', name));
+import { chromiumLaunchOptions, ensureVitB, root, startAppServer } from './bench-support.mjs';
 const PORT = 4182;
 const MB = 1e6;
 
@@ -110,7 +107,8 @@ async function loadModel(context, url, pid, testId, files) {
 }
 
 async function main() {
-  if (!existsSync(CHECKPOINT)) throw new Error(`${CHECKPOINT} is missing: run npx vitest run tests/pth-vit-b.test.ts once`);
+  const { checkpoint, modelDir } = ensureVitB();
+  const exported = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => path.join(modelDir, name));
   const manifest = JSON.parse(readFileSync(path.join(root, 'public/models/sam-med3d-turbo/templates/manifest.json'), 'utf8'));
   const weights = Object.values(manifest.graphs).reduce((sum, graph) => sum + graph.weightsBytes, 0);
   // A production build: the dev server would reload the page whenever a source file changes.
@@ -134,12 +132,12 @@ async function main() {
     );
   try {
     await clearCache();
-    console.log(`${path.basename(CHECKPOINT)}: ${(statSync(CHECKPOINT).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);
+    console.log(`${path.basename(checkpoint)}: ${(statSync(checkpoint).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);
     const pid = browserPid(profile);
-    report('checkpoint-vit-b convert', await loadModel(context, server.url, pid, 'checkpoint-file', CHECKPOINT));
-    report('checkpoint-vit-b cached', await loadModel(context, server.url, pid, 'checkpoint-file', CHECKPOINT));
+    report('checkpoint-vit-b convert', await loadModel(context, server.url, pid, 'checkpoint-file', checkpoint));
+    report('checkpoint-vit-b cached', await loadModel(context, server.url, pid, 'checkpoint-file', checkpoint));
     await clearCache();
-    if (EXPORTED.every((file) => existsSync(file))) report('exported-vit-b (comparison)', await loadModel(context, server.url, pid, 'model-files', EXPORTED));
+    report('exported-vit-b (comparison)', await loadModel(context, server.url, pid, 'model-files', exported));
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

@@ -3,27 +3,10 @@
 // 512 x 512 x 300 CT-like phantom. Prints: first click (encode + decode + paste), decoder-only
 // click with a cached embedding (target <= 150 ms) with its parts, and one sliding-window extension.
 // Makes the checkpoint and the ONNX export under .cache/ when missing (a few minutes, once).
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
-import { root } from './bench-support.mjs';
-
-const checkpoint = path.join(root, '.cache/checkpoints/vit_b_random.pth');
-const modelDir = path.join(root, '.cache/models/vit_b');
-const python = '/usr/bin/python3';
-
-function ensureModel() {
-  if (!existsSync(checkpoint)) {
-    console.log('making the random ViT-B checkpoint...');
-    execFileSync(python, ['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', checkpoint], { cwd: root, stdio: 'inherit' });
-  }
-  if (!existsSync(path.join(modelDir, 'decoder.onnx'))) {
-    console.log('exporting it to ONNX...');
-    execFileSync(python, ['models/export.py', '--checkpoint', checkpoint, '--out', modelDir], { cwd: root, stdio: 'inherit' });
-  }
-}
+import { ensureVitB, root } from './bench-support.mjs';
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (value) => `${value.toFixed(1)} ms`;
@@ -31,7 +14,7 @@ const ms = (value) => `${value.toFixed(1)} ms`;
 const load = () => `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`;
 
 async function main() {
-  ensureModel();
+  const { modelDir } = ensureVitB();
   const importTs = (file) => tsImport(path.join(root, file), import.meta.url);
   const { openModel } = await importTs('src/cli/model-source.ts');
   const { SegmentationSession } = await importTs('src/core/engine/session.ts');

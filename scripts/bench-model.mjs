@@ -13,14 +13,13 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { createServer } from 'vite';
-import { chromiumLaunchOptions } from './bench-support.mjs';
+import { chromiumLaunchOptions, ensureVitBCheckpoint, VIT_B_CHECKPOINT as CHECKPOINT } from './bench-support.mjs';
 
 const THREADS = 2;
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
 const decoderOnly = argv.includes('--decoder-only');
 const skipTorch = argv.includes('--skip-torch') || decoderOnly;
-const CHECKPOINT = '.cache/checkpoints/vit_b_random.pth';
 const GRAPHS = decoderOnly ? ['optimized'] : ['plain', 'optimized'];
 const PARTS = decoderOnly ? ['decoder'] : ['encoder', 'decoder'];
 const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
@@ -35,7 +34,7 @@ function median(values) {
 
 /** Makes the checkpoint if missing; exports each graph unless newer than the checkpoint and the exporter. */
 function prepare() {
-  if (!existsSync(CHECKPOINT)) python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', CHECKPOINT]);
+  ensureVitBCheckpoint();
   const sources = [CHECKPOINT, 'models/export.py', ...readdirSync('models/sammed3d').map((f) => `models/sammed3d/${f}`)];
   const newestSource = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   for (const graph of GRAPHS) {

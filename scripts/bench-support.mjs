@@ -1,8 +1,8 @@
 /**
- * Shared by the benchmark scripts (not a benchmark itself): the repository root, the app server
- * and Chromium launched the way playwright.config.ts launches it.
+ * Shared by the benchmark scripts (not a benchmark itself): the repository root, the app server,
+ * Chromium launched the way playwright.config.ts launches it, and the random-weight ViT-B model.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -63,15 +63,53 @@ export async function startAppServer({ port: defaultPort, build = false, outDir,
   return { url, stop };
 }
 
-/** The demo phantom's anatomy on a CT-sized int16 grid (0.7 x 0.7 x 1 mm), written once to .cache/bench/. */
+const phantoms = new Map();
+
+/** The demo phantom's anatomy on a CT-sized int16 grid (0.7 x 0.7 x 1 mm), made once per process. */
+export async function benchPhantom(size) {
+  const key = size.join('x');
+  if (!phantoms.has(key)) {
+    const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
+    const { volume } = makeDemoPhantom({ size, spacing: [0.7, 0.7, 1.0] });
+    phantoms.set(key, { geometry: volume.geometry, data: Int16Array.from(volume.data, Math.round) });
+  }
+  return phantoms.get(key);
+}
+
+/** That phantom as one NIfTI file, written once to .cache/bench/. */
 export async function benchVolumePath(size) {
   const file = path.join(root, '.cache/bench', `ct-${size.join('x')}-int16.nii`);
   if (existsSync(file)) return file;
   console.log(`Generating ${path.relative(root, file)} (once)...`);
-  const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
   const { encodeNifti } = await tsImport('../tests/support/raw-writers.ts', import.meta.url);
-  const { volume } = makeDemoPhantom({ size, spacing: [0.7, 0.7, 1.0] });
+  const { geometry, data } = await benchPhantom(size);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, encodeNifti(volume.geometry, volume.data));
+  writeFileSync(file, encodeNifti(geometry, data));
   return file;
+}
+
+/** The full-size ViT-B checkpoint with random weights in the official layout (models/make_random_checkpoint.py). */
+export const VIT_B_CHECKPOINT = path.join(root, '.cache/checkpoints/vit_b_random.pth');
+/** Its ONNX export (encoder.onnx, decoder.onnx, model.json). */
+export const VIT_B_MODEL_DIR = path.join(root, '.cache/models/vit_b');
+
+const python = (args) => execFileSync('/usr/bin/python3', args, { cwd: root, stdio: 'inherit' });
+
+/** Makes the random ViT-B checkpoint under .cache/ when missing (a minute, once); returns its path. */
+export function ensureVitBCheckpoint() {
+  if (!existsSync(VIT_B_CHECKPOINT)) {
+    console.log('making the random ViT-B checkpoint...');
+    python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', VIT_B_CHECKPOINT]);
+  }
+  return VIT_B_CHECKPOINT;
+}
+
+/** Makes the random ViT-B checkpoint and its export under .cache/ when missing (a few minutes, once). */
+export function ensureVitB() {
+  const checkpoint = ensureVitBCheckpoint();
+  if (!existsSync(path.join(VIT_B_MODEL_DIR, 'model.json'))) {
+    console.log('exporting it to ONNX...');
+    python(['models/export.py', '--checkpoint', checkpoint, '--out', VIT_B_MODEL_DIR]);
+  }
+  return { checkpoint, modelDir: VIT_B_MODEL_DIR };
 }

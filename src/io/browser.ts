@@ -13,13 +13,14 @@ import {
   nrrdWriteImage,
 } from '@itk-wasm/image-io';
 import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
-import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, type ImageFormat } from '../core/formats';
+import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, isGzip, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { inspectDicom, type DicomHeader } from './dicom-header';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
+import { readNiftiInWorker } from './nifti-fast';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
 import type { DicomSeriesInfo, LoadedImage, ProgressCallback } from './types';
@@ -90,6 +91,11 @@ export async function readImageFile(
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(file.name);
   await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
+  if (format === 'nifti') {
+    const gzipped = isGzip(await fileBytes(file, 0, 2));
+    const volume = await readNiftiInWorker(file, gzipped, onProgress, options);
+    if (volume) return { volume, name: file.name };
+  }
   const data = new Uint8Array(await file.arrayBuffer());
   onProgress?.({ phase: 'reading', fraction: 1 });
   onProgress?.({ phase: 'decoding' });

@@ -5,7 +5,8 @@ import { isGzip, niftiExpectedByteLength } from '../core/formats';
 /** Compressed bytes enough to inflate the 352-byte header of any sane .nii.gz. */
 export const NIFTI_HEAD_BYTES = 64 * 1024;
 
-function gunzipPrefix(compressed: Uint8Array, wanted: number): Uint8Array {
+/** The first `wanted` bytes `compressed` (the start of a gzip stream) inflates to, or as many as it gives. */
+export function gunzipPrefix(compressed: Uint8Array, wanted: number): Uint8Array {
   const parts: Uint8Array[] = [];
   let length = 0;
   const gunzip = new Gunzip((chunk) => {
