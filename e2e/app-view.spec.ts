@@ -101,3 +101,41 @@ test('wheel and keys step slices; window presets and drag change the window', as
   expect((await page.evaluate(() => window.__samApp!.windowLevel)).width).toBeGreaterThan(1500);
   expect(await loadedVolume(page)).toMatchObject({ name: 'steps.nii' });
 });
+
+test('each tool takes its own presses and leaves the others to navigation', async ({ page }) => {
+  await openFiles(page, [niftiFile('tools.nii', geometry([64, 64, 32], [1, 1, 2.5]))]);
+  const axial = (await page.getByTestId('view-axial').boundingBox())!;
+  const crosshair = () => page.evaluate(() => window.__samApp!.crosshair);
+  const voxelOnScreen = () => page.evaluate(() => window.__samSegmentation!.screenPoint('axial', [20, 24, 16]));
+  const [vx, vy] = (await voxelOnScreen())!;
+
+  // Segment: a left click is a point (no model yet, so the app says to load one), not a crosshair move.
+  await page.getByTestId('tool-segment').click();
+  const before = await crosshair();
+  await page.mouse.click(axial.x + vx, axial.y + vy);
+  await expect(page.getByTestId('inference-message')).toContainText('Load a model first');
+  expect(await crosshair()).toEqual(before);
+  // ...while a middle drag pans the view.
+  const [x0, y0] = (await voxelOnScreen())!;
+  await page.mouse.move(axial.x + 100, axial.y + 100);
+  await page.mouse.down({ button: 'middle' });
+  await page.mouse.move(axial.x + 130, axial.y + 80, { steps: 3 });
+  await page.mouse.up({ button: 'middle' });
+  const [x1, y1] = (await voxelOnScreen())!;
+  expect(x1 - x0).toBeCloseTo(30, 0);
+  expect(y1 - y0).toBeCloseTo(-20, 0);
+
+  // Brush: a right drag still sets the window.
+  await page.getByTestId('tool-brush').click();
+  await page.getByTestId('preset-Lung').click();
+  await page.mouse.move(axial.x + 100, axial.y + 100);
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(axial.x + 160, axial.y + 100, { steps: 4 });
+  await page.mouse.up({ button: 'right' });
+  expect((await page.evaluate(() => window.__samApp!.windowLevel)).width).toBeGreaterThan(1500);
+
+  // Navigate: the left click moves the crosshair (the view was panned by (30, -20) pixels since).
+  await page.getByTestId('tool-navigate').click();
+  await page.mouse.click(axial.x + vx + 30, axial.y + vy - 20);
+  expect(await crosshair()).toEqual([20, 24, before[2]]);
+});
