@@ -18,6 +18,8 @@ const FIXTURE_CHECKPOINT = MINI.checkpoint;
 const FIXTURE_MODEL = MINI.model; // scripts/prepare-test-models.sh
 /** The fixture's state dict next to a 50 MB fake optimizer state (tests/support/pth-make-test-data.py). */
 const WITH_OPTIMIZER = '.cache/pth-tests/with-optimizer.pth';
+/** Three app loads and model conversions in one test: over the default 3 minutes on a loaded machine. */
+const SLOW_TEST_MS = 480_000;
 
 test.beforeAll(() => {
   execFileSync('/usr/bin/python3', ['tests/support/pth-make-test-data.py', '.cache/pth-tests', FIXTURE_CHECKPOINT]);
@@ -50,6 +52,7 @@ async function segmentBall(page: Page): Promise<{ checksum: string | null; voxel
 }
 
 test('the fixture checkpoint through the file input: cached for the next visit, segments exactly like the exported model', async ({ page }) => {
+  test.setTimeout(SLOW_TEST_MS);
   await routeFixtureTemplates(page);
   await page.goto('/');
   await page.getByRole('button', { name: 'Clear cache' }).click();
@@ -110,6 +113,7 @@ async function downloadFrom(page: Page, url: string): Promise<void> {
 }
 
 test('from a hub-like server, only the model weights are downloaded; the next visit needs no network', async ({ page }) => {
+  test.setTimeout(SLOW_TEST_MS);
   const hub = await startRangeServer(WITH_OPTIMIZER);
   try {
     await routeFixtureTemplates(page);

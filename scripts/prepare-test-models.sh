@@ -5,6 +5,7 @@
 # for NAME = mini (tests/fixtures/sam-med3d-mini, in the repository) and fixture-a
 # (../shared/fixtures/sam-med3d/fixture-a, an extra check, only when it is present).
 # Skips an export whose checkpoint and exporter sources are unchanged since it was made.
+# Also prepares the ViT-B-sized random checkpoint and export the turbo-path tests share.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +36,7 @@ fi
 
 # The engine's oracle model (geometry tests): tiny, regenerated every time.
 /usr/bin/python3 models/oracle.py .cache/models/oracle
+
+# The turbo-sized random checkpoint and its export (tests/support/vit-b-checkpoint.ts, minutes to
+# make on a fresh clone), made once here rather than by several Vitest workers at the same time.
+npx tsx -e "import('./tests/support/vit-b-checkpoint.ts').then(({ prepareVitB }) => prepareVitB())"

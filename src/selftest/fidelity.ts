@@ -1,7 +1,7 @@
 /**
- * Fidelity of exported SAM-Med3D graphs against the official code's outputs (fixture A):
- * one encoder pass, then the three clicks of the official interactive loop. Shared by the
- * Node test (onnxruntime-node) and the browser self-test page (onnxruntime-web).
+ * Fidelity of exported SAM-Med3D graphs against the official code's outputs on a fidelity fixture
+ * (tests/support/fixtures.ts): one encoder pass, then the three clicks of the official interactive
+ * loop. Shared by the Node test (onnxruntime-node) and the browser self-test page (onnxruntime-web).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { dice } from '../core/engine/evaluation';
