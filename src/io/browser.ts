@@ -89,7 +89,7 @@ export async function readImageFile(
   if (format === 'dicom') return readDicomSeries([file], onProgress, options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(file.name);
-  await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
+  await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end), options);
   const data = new Uint8Array(await file.arrayBuffer());
   onProgress?.({ phase: 'reading', fraction: 1 });
   onProgress?.({ phase: 'decoding' });
@@ -145,7 +145,7 @@ export async function readDicomSeries(
     onProgress?.({ phase: 'reading', fraction: index / files.length });
     inputImages.push(await uniquelyNamed(file, index));
   }
-  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })));
+  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })), options);
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
