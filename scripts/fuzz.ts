@@ -2,7 +2,7 @@
  * npm run fuzz -- [--cases 2000] [--seed 1] [--from 0] [--case N]
  * Mutation fuzzing of the image loaders (tests/support/fuzz.ts) through the app's Node reader
  * and validation: every case must load with a valid geometry or be refused with a LoadError
- * naming the file, within 5 s and the memory budget. Prints each failure, the outcome counts
+ * naming the file, within 5 s of CPU time and the memory budget. Prints each failure, the outcome counts
  * and the distinct failures; exits 1 when there is any.
  */
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ const indices = values.case !== undefined ? [Number(values.case)] : Array.from({
 /** 16 M voxels: the reader's budget here; the app's default is 262 M. */
 const MAX_VOXELS = 16 * 1024 * 1024;
 const MEMORY_BUDGET_MB = 1536;
-console.log(`Fuzzing ${indices.length} cases, seed ${seed}: voxel budget ${MAX_VOXELS}, memory budget ${MEMORY_BUDGET_MB} MB, 5 s per case`);
+console.log(`Fuzzing ${indices.length} cases, seed ${seed}: voxel budget ${MAX_VOXELS}, memory budget ${MEMORY_BUDGET_MB} MB, 5 s of CPU time per case`);
 const started = performance.now();
 const results = await runFuzz({
   seed,
@@ -33,7 +33,7 @@ const count = (outcome: string) => results.filter((r) => r.outcome === outcome).
 const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
 const peak = Math.max(...results.map((r) => r.maxRssMb).filter(Number.isFinite));
 console.log(`\n${results.length} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${count('loaded')} loaded, ${count('refused')} refused, ${count('failure')} failures`);
-console.log(`slowest case ${slowest.index} (${slowest.ms.toFixed(0)} ms, ${slowest.mutation}); peak memory of a reading process ${peak.toFixed(0)} MB`);
+console.log(`slowest case ${slowest.index} (${slowest.ms.toFixed(0)} ms of CPU, ${slowest.mutation}); peak memory of a reading process ${peak.toFixed(0)} MB`);
 const reasons = new Map<string, number>();
 for (const r of results.filter((r) => r.outcome === 'refused')) {
   const key = r.detail.replace(/\d+(\.\d+)?/g, 'N').slice(0, 110);

@@ -14,7 +14,7 @@ async function run({ seed, index, dir, maxVoxels }: CaseRequest): Promise<CaseRe
   const fuzzCase = makeCase(seed, index);
   const filePath = path.join(dir, fuzzCase.name);
   writeFileSync(filePath, fuzzCase.bytes);
-  const started = performance.now();
+  const started = process.cpuUsage();
   let outcome: CaseResult['outcome'];
   let detail: string;
   try {
@@ -34,7 +34,8 @@ async function run({ seed, index, dir, maxVoxels }: CaseRequest): Promise<CaseRe
   } finally {
     rmSync(filePath, { force: true });
   }
-  return { index, mutation: fuzzCase.mutation, outcome, detail, ms: performance.now() - started, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const cpu = process.cpuUsage(started);
+  return { index, mutation: fuzzCase.mutation, outcome, detail, ms: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 process.on('message', (request: CaseRequest) => {

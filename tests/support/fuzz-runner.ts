@@ -1,11 +1,13 @@
 /**
  * Runs fuzz cases (tests/support/fuzz.ts) through the app's Node reader in a child process with
- * a watchdog: a case that takes longer than the time limit is a hang (the child is killed and a
+ * a watchdog: a case that uses more CPU time than the limit is a hang (the child is killed and a
  * fresh one continues), a child that dies is a crash, and the child's peak memory is checked
- * against the budget after every case.
+ * against the budget after every case. CPU time, not wall time: on a shared, loaded machine a
+ * healthy read can wait seconds for a core. A case stuck without using CPU (a deadlock) is a
+ * hang after 12 times the limit of wall time.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeCase } from './fuzz';
@@ -23,6 +25,7 @@ export interface CaseResult {
   /** loaded with a valid geometry / refused with a LoadError naming the file / anything else. */
   outcome: 'loaded' | 'refused' | 'failure';
   detail: string;
+  /** CPU time the case took. */
   ms: number;
   /** Peak resident memory of the reading process so far. */
   maxRssMb: number;
@@ -34,7 +37,7 @@ export interface FuzzOptions {
   indices: number[];
   /** Voxel budget given to the reader (the app's validation option). */
   maxVoxels: number;
-  /** A case running longer is a hang. */
+  /** A case using more CPU time is a hang. */
   timeoutMs: number;
   /** Peak resident memory of the reading process allowed. */
   memoryBudgetMb: number;
@@ -42,6 +45,13 @@ export interface FuzzOptions {
 }
 
 const CHILD = path.join(import.meta.dirname, 'fuzz-child.ts');
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc). */
+function cpuTimeMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function startChild(): Promise<ChildProcess> {
   const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
@@ -65,19 +75,24 @@ export async function runFuzz(options: FuzzOptions): Promise<CaseResult[]> {
         const failed = (detail: string, ms: number) =>
           resolve({ index, mutation: makeCase(options.seed, index).mutation, outcome: 'failure', detail, ms, maxRssMb: NaN });
         const started = performance.now();
-        const timer = setTimeout(() => {
+        const cpuAtStart = cpuTimeMs(running.pid!);
+        const timer = setInterval(() => {
+          const cpu = cpuTimeMs(running.pid!) - cpuAtStart;
+          const wall = performance.now() - started;
+          if (cpu <= options.timeoutMs && wall <= 12 * options.timeoutMs) return;
+          clearInterval(timer);
           running.removeAllListeners();
           running.kill('SIGKILL');
           child = null;
-          failed(`hang: no answer within ${options.timeoutMs} ms`, options.timeoutMs);
-        }, options.timeoutMs);
+          failed(`hang: no answer after ${cpu.toFixed(0)} ms of CPU time (${wall.toFixed(0)} ms wall)`, wall);
+        }, 250);
         running.once('message', (message: CaseResult) => {
-          clearTimeout(timer);
+          clearInterval(timer);
           running.removeAllListeners('exit');
           resolve(message);
         });
         running.once('exit', (code, signal) => {
-          clearTimeout(timer);
+          clearInterval(timer);
           running.removeAllListeners('message');
           child = null;
           failed(`crash: the reading process died (${signal ?? `exit code ${code}`})`, performance.now() - started);
