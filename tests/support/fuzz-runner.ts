@@ -4,7 +4,7 @@
  * fresh one continues), a child that dies is a crash, and the child's peak memory is checked
  * against the budget after every case. CPU time, not wall time: on a shared, loaded machine a
  * healthy read can wait seconds for a core. A case stuck without using CPU (a deadlock) is a
- * hang after 12 times the limit of wall time.
+ * hang after 24 times the limit of wall time.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -79,7 +79,7 @@ export async function runFuzz(options: FuzzOptions): Promise<CaseResult[]> {
         const timer = setInterval(() => {
           const cpu = cpuTimeMs(running.pid!) - cpuAtStart;
           const wall = performance.now() - started;
-          if (cpu <= options.timeoutMs && wall <= 12 * options.timeoutMs) return;
+          if (cpu <= options.timeoutMs && wall <= 24 * options.timeoutMs) return;
           clearInterval(timer);
           running.removeAllListeners();
           running.kill('SIGKILL');

@@ -5,22 +5,10 @@
  * the same on every machine (its own PRNG stream), so any failure replays alone.
  */
 import { gzipSync } from 'fflate';
-import { makeDemoPhantom } from '../../src/core/phantom';
-import { encodeDicomSeries, encodeEnhancedDicom } from './dicom-writer';
+import { makeDemoPhantom, seededRandom } from '../../src/core/phantom';
+import { concat, encodeDicomSeries, encodeEnhancedDicom } from './dicom-writer';
 import { encodeNifti, encodeNrrd } from './raw-writers';
 import { metaImage } from './test-files';
-
-/** mulberry32: a small, fast, well-spread 32-bit PRNG. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FuzzCase {
   index: number;
@@ -200,16 +188,6 @@ function zerosGzip(megabytes: number): Uint8Array {
   return concat(Array.from({ length: megabytes }, () => megabyteOfZeros as Uint8Array));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * A gzip bomb: a valid small header followed by compressed data that inflates to far more than
  * the header needs, or with a header claiming all of it (far more voxels than the budget).
@@ -233,7 +211,7 @@ function gzipBomb(random: Random, kind: 'nifti-gz' | 'nrrd-gz'): [Uint8Array, st
 
 /** Case `index` of campaign `seed`: one mutation of one seed, the same on every run. */
 export function makeCase(seed: number, index: number): FuzzCase {
-  const random = prng(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
+  const random = seededRandom(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
   const source = pick(random, allSeeds());
   const operators: (() => [Uint8Array, string])[] = [() => flipBits(random, source.bytes), () => truncate(random, source.bytes)];
   if (source.kind === 'nifti') operators.push(() => niftiField(random, source.bytes), () => niftiOverflow(random, source.bytes));
