@@ -1,6 +1,6 @@
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { detachedDataFile, detectFormat, formatFromName, niftiExpectedByteLength } from './formats';
+import { detachedDataFile, detectFormat, formatFromName, niftiExpectedByteLength, textHeaderSize } from './formats';
 
 /** A minimal little-endian NIfTI-1 header: 4 x 5 x 6 int16. */
 function niftiHeader(): Uint8Array {
@@ -72,5 +72,30 @@ describe('format detection', () => {
     expect(detachedDataFile('metaimage', text('NDims = 3\nElementDataFile = ct.raw\n'))).toBe('ct.raw');
     expect(detachedDataFile('metaimage', text('NDims = 3\nElementDataFile = LOCAL\n'))).toBeNull();
     expect(detachedDataFile('nifti', text('whatever'))).toBeNull();
+  });
+});
+
+describe('text header sizes (checked before decoding)', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it('reads what an NRRD and a MetaImage header declare', () => {
+    expect(textHeaderSize('nrrd', bytes('NRRD0004\ntype: short\ndimension: 3\nsizes: 24 20 12\nencoding: gzip\n\n'))).toEqual({
+      dimension: 3,
+      sizes: [24, 20, 12],
+      bytesPerValue: 2,
+      gzip: true,
+    });
+    expect(textHeaderSize('metaimage', bytes('ObjectType = Image\nNDims = 3\nDimSize = 4 5 6\nElementType = MET_FLOAT\n'))).toEqual({
+      dimension: 3,
+      sizes: [4, 5, 6],
+      bytesPerValue: 4,
+      gzip: false,
+    });
+  });
+
+  it('says which field is invalid', () => {
+    expect(textHeaderSize('metaimage', bytes('NDims = -5\nDimSize = 4 5 6\n'))).toBe('invalid header: NDims is "-5"');
+    expect(textHeaderSize('nrrd', bytes('NRRD0004\ndimension: \nsizes: 4 5 6\n\n'))).toBe('invalid header: dimension is ""');
+    expect(textHeaderSize('nrrd', bytes('NRRD0004\ndimension: 3\nsizes: 4 0 6\n\n'))).toBe('invalid header: sizes is "4 0 6" for 3 dimensions');
   });
 });

@@ -84,19 +84,74 @@ export function formatLabel(format: ImageFormat): string {
  * NIfTI reader silently zero-fills truncated files.
  */
 export function niftiExpectedByteLength(header: Uint8Array): number | null {
-  if (header.length < 348) return null;
-  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-  const littleEndian = view.getInt32(0, true) === 348;
-  if (!littleEndian && view.getInt32(0, false) !== 348) return null;
-  const magic = ascii(header, 344, 3);
-  if (magic !== 'n+1') return null; // 'ni1' is a header/image pair: no data in this file
-  const dimensions = view.getInt16(40, littleEndian);
-  if (dimensions < 1 || dimensions > 7) return null;
-  let voxels = 1;
-  for (let d = 1; d <= dimensions; d++) voxels *= Math.max(1, view.getInt16(40 + 2 * d, littleEndian));
+  const sizes = niftiSizes(header);
+  if (!sizes || ascii(header, 344, 3) !== 'n+1') return null; // 'ni1' is a header/image pair: no data in this file
+  const { view, littleEndian } = niftiView(header);
+  const voxels = sizes.reduce((a, b) => a * b, 1);
   const bitsPerVoxel = view.getInt16(72, littleEndian);
   const voxelOffset = Math.max(352, Math.floor(view.getFloat32(108, littleEndian)));
   return voxelOffset + Math.ceil((voxels * bitsPerVoxel) / 8);
+}
+
+function niftiView(header: Uint8Array) {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  return { view, littleEndian: view.getInt32(0, true) === 348 };
+}
+
+/**
+ * The size along each dimension of an uncompressed NIfTI-1 header (dims below 1 count as 1, as
+ * readers take them), or null when `header` is not one.
+ */
+export function niftiSizes(header: Uint8Array): number[] | null {
+  if (header.length < 348) return null;
+  const { view, littleEndian } = niftiView(header);
+  if (!littleEndian && view.getInt32(0, false) !== 348) return null;
+  const magic = ascii(header, 344, 3);
+  if (magic !== 'n+1' && magic !== 'ni1') return null;
+  const dimensions = view.getInt16(40, littleEndian);
+  if (dimensions < 1 || dimensions > 7) return null;
+  return Array.from({ length: dimensions }, (_, d) => Math.max(1, view.getInt16(42 + 2 * d, littleEndian)));
+}
+
+/** Dimensions, size and data encoding an NRRD or MetaImage text header declares. */
+export interface TextHeaderSize {
+  dimension: number;
+  sizes: number[];
+  /** Bytes per voxel value, or null for a type not recognised here (the reader decides). */
+  bytesPerValue: number | null;
+  /** Data is a gzip stream (NRRD 'encoding: gzip'). */
+  gzip: boolean;
+}
+
+const TYPE_BYTES: [RegExp, number][] = [
+  [/^(signed |unsigned )?char$|^u?int8(_t)?$|^uchar$|^met_u?char$/i, 1],
+  [/^(signed |unsigned )?short( int)?$|^u?int16(_t)?$|^ushort$|^met_u?short$/i, 2],
+  [/^(signed |unsigned )?int$|^u?int32(_t)?$|^uint$|^float$|^met_u?int$|^met_float$/i, 4],
+  [/^(signed |unsigned )?long long( int)?$|^u?int64(_t)?$|^u?longlong$|^double$|^met_u?long_long$|^met_double$/i, 8],
+];
+
+/**
+ * What an NRRD or MetaImage header declares (see TextHeaderSize), or the reason it is invalid:
+ * readers allocate from these numbers, so they are checked before any decoding.
+ */
+export function textHeaderSize(format: 'nrrd' | 'metaimage', head: Uint8Array): TextHeaderSize | string {
+  const header = new TextDecoder('latin1').decode(head);
+  const fields = format === 'nrrd' ? header.split(/\r?\n\r?\n/)[0] : header;
+  const field = (pattern: RegExp) => pattern.exec(fields)?.[1]?.trim();
+  const [dimensionText, sizesText, typeText] =
+    format === 'nrrd'
+      ? [field(/^dimension:[ \t]*(.*)$/im), field(/^sizes:[ \t]*(.*)$/im), field(/^type:[ \t]*(.*)$/im)]
+      : [field(/^NDims[ \t]*=[ \t]*(.*)$/im), field(/^DimSize[ \t]*=[ \t]*(.*)$/im), field(/^ElementType[ \t]*=[ \t]*(.*)$/im)];
+  const [dimensionName, sizesName] = format === 'nrrd' ? ['dimension', 'sizes'] : ['NDims', 'DimSize'];
+  const dimension = Number(dimensionText);
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 16) return `invalid header: ${dimensionName} is ${JSON.stringify(dimensionText ?? 'missing')}`;
+  const sizes = (sizesText ?? '').split(/\s+/).filter(Boolean).map(Number);
+  if (sizes.length !== dimension || !sizes.every((n) => Number.isInteger(n) && n >= 1 && n < 2 ** 31)) {
+    return `invalid header: ${sizesName} is ${JSON.stringify(sizesText ?? 'missing')} for ${dimension} dimensions`;
+  }
+  const bytesPerValue = TYPE_BYTES.find(([pattern]) => pattern.test(typeText ?? ''))?.[1] ?? null;
+  const gzip = format === 'nrrd' && /^(gzip|gz)$/i.test(field(/^encoding:[ \t]*(.*)$/im) ?? '');
+  return { dimension, sizes, bytesPerValue, gzip };
 }
 
 /** Bytes enough to see the text header of an NRRD or MetaImage file. */

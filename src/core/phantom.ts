@@ -215,7 +215,7 @@ function bodyShapes(): { before: PhantomShape[]; after: PhantomShape[] } {
 }
 
 /** Small, fast, seeded PRNG (mulberry32). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

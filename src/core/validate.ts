@@ -75,14 +75,25 @@ export function imageProblem(info: DecodedImageInfo, options: ValidationOptions 
   if (!SUPPORTED_COMPONENT_TYPES.has(info.componentType)) {
     return `its voxel type ${info.componentType} is not supported`;
   }
-  const voxels = info.size.slice(0, 3).reduce((a, b) => a * b, 1);
+  const sizeProblem = voxelCountProblem(info.size.slice(0, 3), options);
+  if (sizeProblem) return sizeProblem;
+  const problem = geometryProblem(geometryFromInfo(info));
+  return problem ? `invalid geometry: ${problem}` : null;
+}
+
+/**
+ * Why an image of this size cannot be loaded (empty, or over the voxel budget), or null. Readers
+ * call it on the header too, before allocating anything.
+ */
+export function voxelCountProblem(size: readonly number[], options: ValidationOptions = {}): string | null {
+  const voxels = size.reduce((a, b) => a * b, 1);
   if (voxels === 0) return 'the image is empty (no voxels)';
   const maxVoxels = options.maxVoxels ?? DEFAULT_MAX_VOXELS;
   if (voxels > maxVoxels) {
-    return `the image is too large (${sizeText} = ${(voxels / 1e6).toFixed(0)} million voxels; the limit is ${(maxVoxels / 1e6).toFixed(0)} million)`;
+    const millions = (n: number) => (n >= 1e5 ? (n / 1e6).toFixed(0) : (n / 1e6).toPrecision(2));
+    return `the image is too large (${size.join(' x ')} = ${millions(voxels)} million voxels; the limit is ${millions(maxVoxels)} million)`;
   }
-  const problem = geometryProblem(geometryFromInfo(info));
-  return problem ? `invalid geometry: ${problem}` : null;
+  return null;
 }
 
 /** Throws a LoadError naming the file when the image cannot be used. */

@@ -90,7 +90,7 @@ export async function readImageFile(
   if (format === 'dicom') return readDicomSeries([file], onProgress, options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(file.name);
-  await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end));
+  await assertReadableFile(file.name, format, file.size, (start, end) => fileBytes(file, start, end), options);
   if (format === 'nifti') {
     const gzipped = isGzip(await fileBytes(file, 0, 2));
     const volume = await readNiftiInWorker(file, gzipped, onProgress, options);
@@ -151,7 +151,7 @@ export async function readDicomSeries(
     onProgress?.({ phase: 'reading', fraction: index / files.length });
     inputImages.push(await uniquelyNamed(file, index));
   }
-  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })));
+  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })), options);
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;

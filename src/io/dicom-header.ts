@@ -187,6 +187,15 @@ function parseBareDataset(bytes: Uint8Array): DataSet | null {
  * A file without the Part 10 header is tried as a bare dataset.
  */
 export function inspectDicom(bytes: Uint8Array): DicomObject {
+  try {
+    return classify(bytes);
+  } catch {
+    // dicom-parser throws (strings) on reads past the end of damaged elements: left to ITK.
+    return { kind: 'unknown' };
+  }
+}
+
+function classify(bytes: Uint8Array): DicomObject {
   let data: DataSet;
   try {
     data = parseDicom(bytes, { inflater: inflater as never });

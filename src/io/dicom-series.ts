@@ -4,7 +4,7 @@
  */
 import { correctSliceStack } from '../core/slice-stack';
 import type { Vec3, Volume } from '../core/types';
-import { DEFAULT_MAX_VOXELS, LoadError } from '../core/validate';
+import { DEFAULT_MAX_VOXELS, LoadError, voxelCountProblem, type ValidationOptions } from '../core/validate';
 import { inspectDicom, notAnImageReason, type DicomHeader, type DicomObject } from './dicom-header';
 import type { DicomSeriesInfo } from './types';
 
@@ -70,13 +70,20 @@ export interface NamedBytes {
  * headers; objects without an image are left out, files our parser cannot read are left to ITK
  * (their header is null).
  */
-export function checkDicomSeriesFiles(files: NamedBytes[]): { index: number; header: DicomHeader | null }[] {
+export function checkDicomSeriesFiles(files: NamedBytes[], options: ValidationOptions = {}): { index: number; header: DicomHeader | null }[] {
   const objects = files.map((file) => inspectDicom(file.bytes));
   for (const [n, object] of objects.entries()) {
     if (object.kind === 'unusable') throw new LoadError(files[n].name, object.reason);
   }
   if (!objects.some((o) => o.kind === 'image' || o.kind === 'unknown')) {
     throw new LoadError(files[0].name, notAnImageReason(objects[0]) ?? 'no DICOM image found');
+  }
+  // ITK allocates the whole series before we see it: check its size from the headers first.
+  const images = objects.flatMap((o) => (o.kind === 'image' ? [o.header] : []));
+  if (images.length > 0) {
+    const slices = images.reduce((n, h) => n + h.frames, 0);
+    const problem = voxelCountProblem([images[0].columns, images[0].rows, slices], options);
+    if (problem) throw new LoadError(files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`, problem);
   }
   const decoded: { index: number; header: DicomHeader | null }[] = [];
   objects.forEach((o, index) => {

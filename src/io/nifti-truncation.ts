@@ -1,6 +1,6 @@
 /** Detects truncated NIfTI files, which ITK's reader would silently fill with zeros. */
 import { Gunzip } from 'fflate';
-import { isGzip, niftiExpectedByteLength } from '../core/formats';
+import { isGzip, niftiExpectedByteLength, niftiSizes } from '../core/formats';
 
 /** Compressed bytes enough to inflate the 352-byte header of any sane .nii.gz. */
 export const NIFTI_HEAD_BYTES = 64 * 1024;
@@ -31,6 +31,22 @@ export function gunzipPrefix(compressed: Uint8Array, wanted: number): Uint8Array
 const TRUNCATED_GZIP = 'the compressed file is truncated or corrupt (its length does not match its header)';
 
 /**
+ * Why gzip data whose inflated length should be `expected` bytes is damaged, or null. `tail` is
+ * the stream's last 4 bytes: the gzip trailer holds the inflated length modulo 2^32, of the last
+ * member only (0 for BGZF's empty end block: then the length cannot be told).
+ */
+export function gzipLengthProblem(tail: Uint8Array, expected: number): string | null {
+  if (tail.length < 4) return TRUNCATED_GZIP;
+  const inflated = new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true);
+  return inflated !== 0 && inflated !== expected % 2 ** 32 ? TRUNCATED_GZIP : null;
+}
+
+/** The image size a NIfTI header (plain or gzip) declares, or null when it cannot be told. */
+export function niftiHeaderSize(head: Uint8Array): number[] | null {
+  return niftiSizes(isGzip(head) ? gunzipPrefix(head, 352) : head);
+}
+
+/**
  * Why a NIfTI file is truncated, or null when its length matches its header (or the header
  * cannot tell). `head` is its first NIFTI_HEAD_BYTES bytes, `tail` its last 4 bytes
  * (the gzip trailer holds the uncompressed length modulo 2^32, of the last member only: a rare
@@ -46,8 +62,5 @@ export function niftiTruncationProblem(head: Uint8Array, tail: Uint8Array, fileL
       ? `the file is truncated (${fileLength} bytes, its header needs ${expected})`
       : null;
   }
-  if (tail.length < 4) return TRUNCATED_GZIP;
-  const uncompressed = new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true);
-  // 0 is the trailer of BGZF's empty end block (multi-member gzip): the length cannot be told.
-  return uncompressed !== 0 && uncompressed !== expected % 2 ** 32 ? TRUNCATED_GZIP : null;
+  return gzipLengthProblem(tail, expected);
 }

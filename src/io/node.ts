@@ -69,7 +69,7 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   if (format === 'dicom') return readDicomSeriesNode([absolute], options);
   const reader = READERS[format];
   if (!reader) throw unsupportedFormatError(name);
-  await assertReadableFile(name, format, info.size, (start, end) => readBytes(absolute, end - start, start));
+  await assertReadableFile(name, format, info.size, (start, end) => readBytes(absolute, end - start, start), options);
   let result;
   try {
     result = await reader(absolute);
@@ -120,7 +120,7 @@ export async function readDicomSeriesNode(filePaths: string[], options: NodeRead
   const absolute = filePaths.map((p) => path.resolve(p));
   const name = absolute.length === 1 ? path.basename(absolute[0]) : `DICOM series in ${path.basename(path.dirname(absolute[0]))}`;
   const files = await Promise.all(absolute.map(async (p) => ({ name: path.basename(p), bytes: await readFile(p) })));
-  const decoded = checkDicomSeriesFiles(files);
+  const decoded = checkDicomSeriesFiles(files, options);
   const headers = decoded.map((d) => d.header);
   let image: Image;
   try {

@@ -57,7 +57,7 @@ function sequence(group: number, element: number, items: Element[][]): Element {
   return { tag: [group, element], vr: 'SQ', value: concat(encoded) };
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+export function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let offset = 0;
   for (const chunk of chunks) {

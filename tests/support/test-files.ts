@@ -61,7 +61,7 @@ function smallVolume(direction: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1], size: Vec3 =
 }
 
 /** MetaImage (.mha) with attached int16 data, written as-is (lets tests store odd spacings). */
-function metaImage(geometry: ImageGeometry, data: Int16Array): Uint8Array {
+export function metaImage(geometry: ImageGeometry, data: Int16Array): Uint8Array {
   const header = [
     'ObjectType = Image',
     'NDims = 3',
