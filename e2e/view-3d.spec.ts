@@ -83,6 +83,17 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
   const crosshairWorld = indexToWorld(SCAN.geometry, crosshair);
   expect(Math.hypot(...crosshairWorld.map((v, a) => v - point[a]))).toBeLessThan(2);
 
+  // A lost WebGL context, once restored, rebuilds the view on a new canvas with the surface.
+  const canvasElement = page.getByTestId('canvas-3d').locator('canvas');
+  await canvasElement.evaluate((element: HTMLCanvasElement) => {
+    (element as HTMLCanvasElement & { lost?: boolean }).lost = true;
+    const extension = element.getContext('webgl2')!.getExtension('WEBGL_lose_context')!;
+    extension.loseContext();
+    setTimeout(() => extension.restoreContext(), 200);
+  });
+  await expect.poll(() => canvasElement.evaluate((element) => (element as { lost?: boolean }).lost ?? false)).toBe(false);
+  await expect.poll(() => colourFraction(page, segment.color)).toBeGreaterThan(0.005);
+
   // STL in RAS: the bounds are the ball's (radius 18 mm), x and y negated.
   await page.getByLabel('Mesh coordinates').selectOption('RAS');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-stl').click()]);

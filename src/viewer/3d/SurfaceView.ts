@@ -120,6 +120,8 @@ export class SurfaceView {
       this.requestRender();
       return;
     }
+    // The first surface of an empty scene is framed; later ones keep the user's camera.
+    const firstSurface = this.surfaces.size === 0;
     if (!surface) {
       const polyData = vtkPolyData.newInstance();
       const mapper = vtkMapper.newInstance({ scalarVisibility: false });
@@ -139,6 +141,7 @@ export class SurfaceView {
     polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
     polyData.modified();
     this.applyStyle(label);
+    if (firstSurface) this.resetCamera();
     this.requestRender();
   }
 
