@@ -19,8 +19,8 @@ async function triangles(page: Page): Promise<Record<number, number>> {
   return Object.fromEntries(text.split(' ').filter(Boolean).map((pair) => pair.split(':').map(Number)));
 }
 
-/** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit). */
-async function colourFraction(page: Page, color: number[]): Promise<number> {
+/** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit); null: any lit pixel. */
+async function colourFraction(page: Page, color: number[] | null): Promise<number> {
   const png = (await page.getByTestId('canvas-3d').screenshot()).toString('base64');
   return page.evaluate(
     async ([base64, rgb]) => {
@@ -30,14 +30,14 @@ async function colourFraction(page: Page, color: number[]): Promise<number> {
       const context = canvas.getContext('2d')!;
       context.drawImage(bitmap, 0, 0);
       const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-      const peak = Math.max(...rgb);
+      const peak = rgb ? Math.max(...rgb) : 0;
       let matching = 0;
       for (let p = 0; p < data.length; p += 4) {
         const pixel = [data[p], data[p + 1], data[p + 2]];
         const top = Math.max(...pixel);
         if (top < 60) continue;
         // Same hue and saturation: the pixel is the colour scaled by the lighting.
-        if (pixel.every((v, c) => Math.abs(v / top - rgb[c] / peak) < 0.12)) matching++;
+        if (!rgb || pixel.every((v, c) => Math.abs(v / top - rgb[c] / peak) < 0.12)) matching++;
       }
       return matching / (data.length / 4);
     },
@@ -174,6 +174,15 @@ test('layouts: 2x2, three slices with a large 3D view, any view maximised and re
   await saveScreenshot(page, 'layout-max-3d.png');
   await page.getByTestId('title-3d').dblclick();
   await expect(grid).toHaveAttribute('data-layout', '1x3');
+
+  // Volume rendering (bone preset) and the slice planes add the scan to the 3D view.
+  const litBefore = await colourFraction(page, null);
+  await page.getByTestId('3d-volume-preset').selectOption('ct-bone');
+  await page.getByTestId('3d-planes').check();
+  await expect.poll(() => colourFraction(page, null), { timeout: 60_000 }).toBeGreaterThan(litBefore + 0.05);
+  await page.getByTestId('view-3d').screenshot({ path: out('3d-volume-planes.png') });
+  await page.getByTestId('3d-volume-preset').selectOption('');
+  await page.getByTestId('3d-planes').uncheck();
 
   // M over the coronal view maximises it; the hidden 3D view stops drawing.
   await page.getByTestId('view-coronal').hover();
