@@ -4,7 +4,7 @@ import { indexToWorld } from '../src/core/geometry';
 import { makeDemoPhantom } from '../src/core/phantom';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { encodeNifti } from '../tests/support/raw-writers';
-import { openFiles, saveScreenshot, waitForRenderedVolume, type FilePayload } from './app-support';
+import { openFiles, saveScreenshot, screenPixels, waitForRenderedVolume, type FilePayload } from './app-support';
 import { ballTruth, clickVoxel, loadOracleModel, SCAN, scanFile, segState, settled } from './segment-support';
 
 const out = (name: string) => test.info().outputPath(name);
@@ -21,28 +21,17 @@ async function triangles(page: Page): Promise<Record<number, number>> {
 
 /** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit); null: any lit pixel. */
 async function colourFraction(page: Page, color: number[] | null): Promise<number> {
-  const png = (await page.getByTestId('canvas-3d').screenshot()).toString('base64');
-  return page.evaluate(
-    async ([base64, rgb]) => {
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const context = canvas.getContext('2d')!;
-      context.drawImage(bitmap, 0, 0);
-      const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-      const peak = rgb ? Math.max(...rgb) : 0;
-      let matching = 0;
-      for (let p = 0; p < data.length; p += 4) {
-        const pixel = [data[p], data[p + 1], data[p + 2]];
-        const top = Math.max(...pixel);
-        if (top < 60) continue;
-        // Same hue and saturation: the pixel is the colour scaled by the lighting.
-        if (!rgb || pixel.every((v, c) => Math.abs(v / top - rgb[c] / peak) < 0.12)) matching++;
-      }
-      return matching / (data.length / 4);
-    },
-    [png, color] as const,
-  );
+  const { data } = await screenPixels(page, page.getByTestId('canvas-3d'));
+  const peak = color ? Math.max(...color) : 0;
+  let matching = 0;
+  for (let p = 0; p < data.length; p += 4) {
+    const pixel = [data[p], data[p + 1], data[p + 2]];
+    const top = Math.max(...pixel);
+    if (top < 60) continue;
+    // Same hue and saturation: the pixel is the colour scaled by the lighting.
+    if (!color || pixel.every((v, c) => Math.abs(v / top - color[c] / peak) < 0.12)) matching++;
+  }
+  return matching / (data.length / 4);
 }
 
 /** The 3D view's data-picked point (LPS mm), set by a click on a surface. */

@@ -7,29 +7,12 @@
  *   npm run bench:load               # production build served by `vite preview`
  *   BENCH_URL=http://localhost:4173 npm run bench:load   # an already running server instead
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { tsImport } from 'tsx/esm/api';
-import { chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
+import { BENCH_SIZE as SIZE, benchVolumePath, chromiumLaunchOptions, startAppServer } from './bench-support.mjs';
 
-const SIZE = [512, 512, 300];
-const SPACING = [0.7, 0.7, 1.0];
 const PORT = 4180;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-/** The demo phantom's anatomy on a CT-sized grid, written once to .cache/bench/. */
-async function benchVolumePath() {
-  const file = path.join(root, '.cache/bench', `ct-${SIZE.join('x')}-int16.nii`);
-  if (existsSync(file)) return file;
-  console.log(`Generating ${path.relative(root, file)} (once)...`);
-  const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
-  const { encodeNifti } = await tsImport('../tests/support/raw-writers.ts', import.meta.url);
-  const { volume } = makeDemoPhantom({ size: SIZE, spacing: SPACING });
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, encodeNifti(volume.geometry, volume.data));
-  return file;
-}
 
 /** One load in a fresh page: timings measured inside the page, relative to the input's change event. */
 async function measureLoad(browser, url, file) {

@@ -3,8 +3,10 @@
  * and Chromium launched the way playwright.config.ts launches it.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,4 +59,21 @@ export async function startAppServer({ port: defaultPort, build = false, outDir 
     throw error;
   }
   return { url, stop };
+}
+
+/** The benchmarks' CT-sized volume: 512 x 512 x 300 int16 at 0.7 x 0.7 x 1 mm. */
+export const BENCH_SIZE = [512, 512, 300];
+export const BENCH_SPACING = [0.7, 0.7, 1.0];
+
+/** The demo phantom's anatomy on the benchmarks' CT-sized grid, written once to .cache/bench/. */
+export async function benchVolumePath() {
+  const file = path.join(root, '.cache/bench', `ct-${BENCH_SIZE.join('x')}-int16.nii`);
+  if (existsSync(file)) return file;
+  console.log(`Generating ${path.relative(root, file)} (once)...`);
+  const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
+  const { encodeNifti } = await tsImport('../tests/support/raw-writers.ts', import.meta.url);
+  const { volume } = makeDemoPhantom({ size: BENCH_SIZE, spacing: BENCH_SPACING });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, encodeNifti(volume.geometry, volume.data));
+  return file;
 }
