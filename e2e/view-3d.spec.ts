@@ -111,7 +111,7 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
   }
 });
 
-test('a click with the oracle model grows the surface part by part', async ({ page }) => {
+test('a click with the oracle model grows the surface as its parts land', async ({ page }) => {
   await page.goto('/');
   await openFiles(page, [scanFile()]);
   await loadOracleModel(page);
