@@ -91,52 +91,61 @@ export interface PixelStats {
   imageSize: [number, number];
 }
 
-/** Grey-level statistics of what is on screen inside an element (screenshot decoded in the page). */
-export async function pixelStats(page: Page, element: Locator): Promise<PixelStats> {
+/** The RGBA pixels of what is on screen inside an element (screenshot decoded in the page). */
+export async function screenPixels(page: Page, element: Locator): Promise<{ width: number; height: number; data: Uint8Array }> {
   const png = (await element.screenshot()).toString('base64');
-  return page.evaluate(async (base64) => {
+  const decoded = await page.evaluate(async (base64) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d')!;
     context.drawImage(bitmap, 0, 0);
     const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    let sum = 0;
-    let sumSquares = 0;
-    let brightX = 0;
-    let brightY = 0;
-    let bright = 0;
-    const n = bitmap.width * bitmap.height;
-    const greyPerColumn = new Uint32Array(bitmap.width);
-    const greyPerRow = new Uint32Array(bitmap.height);
-    for (let p = 0; p < n; p++) {
-      const [r, g, b] = [data[4 * p], data[4 * p + 1], data[4 * p + 2]];
-      const grey = (r + g + b) / 3;
-      // Neutral, non-black pixels belong to the image (overlay lines and letters are coloured).
-      if (grey > 20 && Math.max(r, g, b) - Math.min(r, g, b) < 6) {
-        greyPerColumn[p % bitmap.width]++;
-        greyPerRow[Math.floor(p / bitmap.width)]++;
-      }
-      sum += grey;
-      sumSquares += grey * grey;
-      if (r > 250 && g > 250 && b > 250) {
-        bright++;
-        brightX += p % bitmap.width;
-        brightY += Math.floor(p / bitmap.width);
-      }
-    }
-    const mean = sum / n;
-    // Thin lines and text cover few pixels of a row or column; the image covers most of its own.
-    const extent = (counts: Uint32Array, length: number) => counts.filter((c) => c > 0.25 * length).length;
-    return {
-      mean,
-      std: Math.sqrt(Math.max(0, sumSquares / n - mean * mean)),
-      width: bitmap.width,
-      height: bitmap.height,
-      brightCentroid: bright ? ([brightX / bright, brightY / bright] as [number, number]) : null,
-      imageSize: [extent(greyPerColumn, bitmap.height), extent(greyPerRow, bitmap.width)] as [number, number],
-    };
+    let binary = '';
+    for (let n = 0; n < data.length; n += 0x8000) binary += String.fromCharCode(...data.subarray(n, n + 0x8000));
+    return { width: bitmap.width, height: bitmap.height, rgba: btoa(binary) };
   }, png);
+  return { width: decoded.width, height: decoded.height, data: new Uint8Array(Buffer.from(decoded.rgba, 'base64')) };
+}
+
+/** Grey-level statistics of what is on screen inside an element. */
+export async function pixelStats(page: Page, element: Locator): Promise<PixelStats> {
+  const { data, ...bitmap } = await screenPixels(page, element);
+  let sum = 0;
+  let sumSquares = 0;
+  let brightX = 0;
+  let brightY = 0;
+  let bright = 0;
+  const n = bitmap.width * bitmap.height;
+  const greyPerColumn = new Uint32Array(bitmap.width);
+  const greyPerRow = new Uint32Array(bitmap.height);
+  for (let p = 0; p < n; p++) {
+    const [r, g, b] = [data[4 * p], data[4 * p + 1], data[4 * p + 2]];
+    const grey = (r + g + b) / 3;
+    // Neutral, non-black pixels belong to the image (overlay lines and letters are coloured).
+    if (grey > 20 && Math.max(r, g, b) - Math.min(r, g, b) < 6) {
+      greyPerColumn[p % bitmap.width]++;
+      greyPerRow[Math.floor(p / bitmap.width)]++;
+    }
+    sum += grey;
+    sumSquares += grey * grey;
+    if (r > 250 && g > 250 && b > 250) {
+      bright++;
+      brightX += p % bitmap.width;
+      brightY += Math.floor(p / bitmap.width);
+    }
+  }
+  const mean = sum / n;
+  // Thin lines and text cover few pixels of a row or column; the image covers most of its own.
+  const extent = (counts: Uint32Array, length: number) => counts.filter((c) => c > 0.25 * length).length;
+  return {
+    mean,
+    std: Math.sqrt(Math.max(0, sumSquares / n - mean * mean)),
+    width: bitmap.width,
+    height: bitmap.height,
+    brightCentroid: bright ? ([brightX / bright, brightY / bright] as [number, number]) : null,
+    imageSize: [extent(greyPerColumn, bitmap.height), extent(greyPerRow, bitmap.width)] as [number, number],
+  };
 }
 
 /** The four orientation letters of a view, read from the screen. */

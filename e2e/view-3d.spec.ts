@@ -4,7 +4,7 @@ import { indexToWorld } from '../src/core/geometry';
 import { makeDemoPhantom } from '../src/core/phantom';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { encodeNifti } from '../tests/support/raw-writers';
-import { openFiles, saveScreenshot, waitForRenderedVolume, type FilePayload } from './app-support';
+import { openFiles, saveScreenshot, screenPixels, waitForRenderedVolume, type FilePayload } from './app-support';
 import { ballTruth, clickVoxel, loadOracleModel, SCAN, scanFile, segState, settled } from './segment-support';
 
 const out = (name: string) => test.info().outputPath(name);
@@ -19,30 +19,19 @@ async function triangles(page: Page): Promise<Record<number, number>> {
   return Object.fromEntries(text.split(' ').filter(Boolean).map((pair) => pair.split(':').map(Number)));
 }
 
-/** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit). */
-async function colourFraction(page: Page, color: number[]): Promise<number> {
-  const png = (await page.getByTestId('canvas-3d').screenshot()).toString('base64');
-  return page.evaluate(
-    async ([base64, rgb]) => {
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const context = canvas.getContext('2d')!;
-      context.drawImage(bitmap, 0, 0);
-      const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-      const peak = Math.max(...rgb);
-      let matching = 0;
-      for (let p = 0; p < data.length; p += 4) {
-        const pixel = [data[p], data[p + 1], data[p + 2]];
-        const top = Math.max(...pixel);
-        if (top < 60) continue;
-        // Same hue and saturation: the pixel is the colour scaled by the lighting.
-        if (pixel.every((v, c) => Math.abs(v / top - rgb[c] / peak) < 0.12)) matching++;
-      }
-      return matching / (data.length / 4);
-    },
-    [png, color] as const,
-  );
+/** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit); null: any lit pixel. */
+async function colourFraction(page: Page, color: number[] | null): Promise<number> {
+  const { data } = await screenPixels(page, page.getByTestId('canvas-3d'));
+  const peak = color ? Math.max(...color) : 0;
+  let matching = 0;
+  for (let p = 0; p < data.length; p += 4) {
+    const pixel = [data[p], data[p + 1], data[p + 2]];
+    const top = Math.max(...pixel);
+    if (top < 60) continue;
+    // Same hue and saturation: the pixel is the colour scaled by the lighting.
+    if (!color || pixel.every((v, c) => Math.abs(v / top - color[c] / peak) < 0.12)) matching++;
+  }
+  return matching / (data.length / 4);
 }
 
 /** The 3D view's data-picked point (LPS mm), set by a click on a surface. */
@@ -83,6 +72,17 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
   const crosshairWorld = indexToWorld(SCAN.geometry, crosshair);
   expect(Math.hypot(...crosshairWorld.map((v, a) => v - point[a]))).toBeLessThan(2);
 
+  // A lost WebGL context, once restored, rebuilds the view on a new canvas with the surface.
+  const canvasElement = page.getByTestId('canvas-3d').locator('canvas');
+  await canvasElement.evaluate((element: HTMLCanvasElement) => {
+    (element as HTMLCanvasElement & { lost?: boolean }).lost = true;
+    const extension = element.getContext('webgl2')!.getExtension('WEBGL_lose_context')!;
+    extension.loseContext();
+    setTimeout(() => extension.restoreContext(), 200);
+  });
+  await expect.poll(() => canvasElement.evaluate((element) => (element as { lost?: boolean }).lost ?? false)).toBe(false);
+  await expect.poll(() => colourFraction(page, segment.color)).toBeGreaterThan(0.005);
+
   // STL in RAS: the bounds are the ball's (radius 18 mm), x and y negated.
   await page.getByLabel('Mesh coordinates').selectOption('RAS');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-stl').click()]);
@@ -111,7 +111,7 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
   }
 });
 
-test('a click with the oracle model grows the surface part by part', async ({ page }) => {
+test('a click with the oracle model grows the surface as its parts land', async ({ page }) => {
   await page.goto('/');
   await openFiles(page, [scanFile()]);
   await loadOracleModel(page);
@@ -163,6 +163,15 @@ test('layouts: 2x2, three slices with a large 3D view, any view maximised and re
   await saveScreenshot(page, 'layout-max-3d.png');
   await page.getByTestId('title-3d').dblclick();
   await expect(grid).toHaveAttribute('data-layout', '1x3');
+
+  // Volume rendering (bone preset) and the slice planes add the scan to the 3D view.
+  const litBefore = await colourFraction(page, null);
+  await page.getByTestId('3d-volume-preset').selectOption('ct-bone');
+  await page.getByTestId('3d-planes').check();
+  await expect.poll(() => colourFraction(page, null), { timeout: 60_000 }).toBeGreaterThan(litBefore + 0.05);
+  await page.getByTestId('view-3d').screenshot({ path: out('3d-volume-planes.png') });
+  await page.getByTestId('3d-volume-preset').selectOption('');
+  await page.getByTestId('3d-planes').uncheck();
 
   // M over the coronal view maximises it; the hidden 3D view stops drawing.
   await page.getByTestId('view-coronal').hover();

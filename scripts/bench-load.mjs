@@ -18,9 +18,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'n
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { tsImport } from 'tsx/esm/api';
-import { benchPhantom, benchVolumePath, chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
+import { BENCH_SIZE as SIZE, benchPhantom, benchVolumePath, chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
 
-const SIZE = [512, 512, 300];
 const PORT = 4180;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROFILE = Boolean(process.env.BENCH_PROFILE);

@@ -123,7 +123,7 @@ function prepareModel() {
 
 async function main() {
   prepareModel();
-  const VOLUME = await benchVolumePath([512, 512, 300]);
+  const VOLUME = await benchVolumePath();
   const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-dist', testHooks: true });
   const browser = await chromium.launch(chromiumLaunchOptions(['--enable-unsafe-webgpu']));
   try {

@@ -63,6 +63,9 @@ export async function startAppServer({ port: defaultPort, build = false, outDir,
   return { url, stop };
 }
 
+/** The benchmarks' CT-sized volume: 512 x 512 x 300 int16 at 0.7 x 0.7 x 1 mm. */
+export const BENCH_SIZE = [512, 512, 300];
+
 const phantoms = new Map();
 
 /** The demo phantom's anatomy on a CT-sized int16 grid (0.7 x 0.7 x 1 mm), made once per process. */
@@ -77,7 +80,7 @@ export async function benchPhantom(size) {
 }
 
 /** That phantom as one NIfTI file, written once to .cache/bench/. */
-export async function benchVolumePath(size) {
+export async function benchVolumePath(size = BENCH_SIZE) {
   const file = path.join(root, '.cache/bench', `ct-${size.join('x')}-int16.nii`);
   if (existsSync(file)) return file;
   console.log(`Generating ${path.relative(root, file)} (once)...`);

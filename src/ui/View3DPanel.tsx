@@ -6,7 +6,10 @@ import { useSegmentationStore } from '../state/segmentation';
 import { baseName, save } from '../state/segmentationFiles';
 import { useViewStore } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
+import { VOLUME_PRESETS, type VolumePreset } from '../viewer/3d/scanLayer';
 import { SurfaceView, type Bounds, type StandardView } from '../viewer/3d/SurfaceView';
+import { vtkImageFor } from '../viewer/vtkImage';
+import { getVolume } from '../state/volumeRegistry';
 import { SurfaceFeed } from './surfaceFeed';
 
 const STANDARD_VIEWS: { view: StandardView; title: string }[] = [
@@ -56,6 +59,10 @@ export function View3DPanel({ active }: { active: boolean }) {
   const [coordinates, setCoordinates] = useState<MeshCoordinates>('LPS');
   const [exportLabel, setExportLabel] = useState<number | null>(null);
   const [picked, setPicked] = useState<Vec3 | null>(null);
+  const [volumePreset, setVolumePreset] = useState<VolumePreset | null>(null);
+  const [planesShown, setPlanesShown] = useState(false);
+  const crosshair = useViewStore((s) => s.crosshair);
+  const windowLevel = useViewStore((s) => s.windowLevel);
 
   const volume = useVolumeStore((s) => s.current);
   const segments = useSegmentationStore((s) => s.segments);
@@ -129,6 +136,27 @@ export function View3DPanel({ active }: { active: boolean }) {
       : null;
   }, [volume, viewGeneration]);
 
+  // The scan's image is built only once volume rendering or the planes are asked for.
+  const scanWanted = volumePreset !== null || planesShown;
+  useEffect(() => {
+    const view = viewRef.current;
+    const voxels = volume && getVolume(volume.id);
+    if (!view) return;
+    view.setScan(
+      volume && voxels && scanWanted
+        ? { image: vtkImageFor(`${volume.id}@${volume.version}`, voxels), geometry: volume.geometry, percentiles: volume.percentiles }
+        : null,
+    );
+  }, [volume, scanWanted, viewGeneration]);
+
+  useEffect(() => {
+    viewRef.current?.setVolumePreset(volumePreset);
+  }, [volumePreset, volume, viewGeneration]);
+
+  useEffect(() => {
+    viewRef.current?.setSlicePlanes(planesShown, crosshair, windowLevel);
+  }, [planesShown, crosshair, windowLevel, volume, viewGeneration]);
+
   const exported = segments.find((s) => s.label === (exportLabel ?? activeLabel)) ?? segments[0];
   const exportMesh = (format: 'stl' | 'obj') => {
     const mesh = exported && feedRef.current?.surfaces().get(exported.label);
@@ -173,6 +201,25 @@ export function View3DPanel({ active }: { active: boolean }) {
               title="Surface opacity"
               onChange={(e) => setOpacity(Number(e.target.value))}
             />
+          </div>
+          <div className="tool-row">
+            <select
+              aria-label="Volume rendering"
+              data-testid="3d-volume-preset"
+              value={volumePreset ?? ''}
+              onChange={(e) => setVolumePreset((e.target.value || null) as VolumePreset | null)}
+            >
+              <option value="">No volume</option>
+              {VOLUME_PRESETS.map(({ preset, title }) => (
+                <option key={preset} value={preset}>
+                  {title}
+                </option>
+              ))}
+            </select>
+            <label title="The three slice planes in place">
+              <input type="checkbox" data-testid="3d-planes" checked={planesShown} onChange={(e) => setPlanesShown(e.target.checked)} />
+              Planes
+            </label>
           </div>
           <div className="tool-row">
             <button type="button" data-testid="3d-screenshot" title="Save the 3D view as PNG" onClick={() => void screenshot()}>

@@ -20,7 +20,9 @@ export function ViewGrid() {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.key.toLowerCase() !== 'm' || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement || event.target instanceof HTMLTextAreaElement) return;
+      // Not while typing (a segment's name, a number).
+      const target = event.target;
+      if (target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && !['checkbox', 'radio', 'range', 'color'].includes(target.type))) return;
       const view = maximized ?? hovered.current;
       if (!view) return;
       event.preventDefault();

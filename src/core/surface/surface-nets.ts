@@ -25,8 +25,8 @@ import type { VoxelBox } from '../segmentation/region';
 /** Cells per block along each axis. */
 export const BLOCK = 32;
 /** Voxels a block reads below its first cell and above its last cell's upper corner. */
-const MARGIN_BELOW = 2;
-const MARGIN_ABOVE = 1;
+const MARGIN_BELOW = 3;
+const MARGIN_ABOVE = 2;
 
 /** A triangle mesh in patient (LPS mm) coordinates with outward unit normals. */
 export interface SurfaceMesh {
@@ -56,12 +56,12 @@ function firstCell(b: number): number {
 /** The range of blocks (inclusive) whose mesh can change when the voxels of `box` change. */
 export function blocksTouchedBy(box: VoxelBox, size: Vec3): BlockRange {
   const grid = blockGridSize(size);
-  // A voxel's change reaches the blurred field one voxel away, the cells around those voxels, and
-  // the quads that use those cells' vertices: owner cells from v - 2 to v + 2.
+  // A voxel's change reaches the normals' field two voxels away, the cells around those voxels,
+  // and the quads that use those cells' vertices: owner cells from v - 3 to v + 3.
   const blockOf = (cell: number, axis: number) => Math.min(grid[axis] - 1, Math.max(0, Math.floor((cell + 1) / BLOCK)));
   return {
-    min: box.min.map((v, a) => blockOf(v - 2, a)) as BlockIndex,
-    max: box.max.map((v, a) => blockOf(v + 2, a)) as BlockIndex,
+    min: box.min.map((v, a) => blockOf(v - 3, a)) as BlockIndex,
+    max: box.max.map((v, a) => blockOf(v + 3, a)) as BlockIndex,
   };
 }
 
@@ -155,6 +155,8 @@ class BlockGrid {
   private readonly dims: Vec3;
   private readonly labels: Uint8Array;
   private readonly field: Float32Array;
+  /** A smoother (unclamped) blur of the indicator, whose gradient gives the normals. */
+  private readonly smooth: Float32Array;
   private readonly scratch: Float32Array;
 
   constructor(size: Vec3, region: LabelRegion, block: BlockIndex) {
@@ -163,6 +165,7 @@ class BlockGrid {
     const [dx, dy, dz] = this.dims;
     this.labels = new Uint8Array(dx * dy * dz);
     this.field = new Float32Array(this.labels.length);
+    this.smooth = new Float32Array(this.labels.length);
     this.scratch = new Float32Array(this.labels.length);
     // Copy the labels inside both the image and the region; the rest stays background.
     const { box, data } = region;
@@ -197,33 +200,27 @@ class BlockGrid {
     return this.surfaceNets(geometry);
   }
 
-  /** The blurred, clamped indicator of `label` (see the module comment). */
+  /**
+   * The blurred, clamped indicator of `label` (see the module comment) into `field`, and a twice
+   * [1 2 1]/4-blurred indicator into `smooth`: shading from its gradient hides the voxel steps
+   * that the weak blur of the positions leaves.
+   */
   private computeField(label: number): void {
-    const { labels, field, scratch, dims } = this;
-    for (let n = 0; n < labels.length; n++) field[n] = labels[n] === label ? 1 : 0;
-    const strides = [1, dims[0], dims[0] * dims[1]];
-    let from = field;
-    let to = scratch;
-    for (let axis = 0; axis < 3; axis++) {
-      const stride = strides[axis];
-      const n = dims[axis];
-      for (let offset = 0; offset < from.length; offset++) {
-        const position = Math.floor(offset / stride) % n;
-        const below = position > 0 ? from[offset - stride] : 0;
-        const above = position < n - 1 ? from[offset + stride] : 0;
-        to[offset] = (below + 4 * from[offset] + above) / 6;
-      }
-      [from, to] = [to, from];
-    }
-    // Three passes leave the result in `scratch`; clamp it back into `field`.
+    const { labels, field, smooth, scratch, dims } = this;
+    for (let n = 0; n < labels.length; n++) smooth[n] = labels[n] === label ? 1 : 0;
+    field.set(smooth);
+    for (let axis = 0; axis < 3; axis++) blurAxis(field, scratch, dims, axis, 1 / 6, 4 / 6, field);
     for (let n = 0; n < labels.length; n++) {
-      const value = from[n];
+      const value = field[n];
       field[n] = labels[n] === label ? Math.max(value, INSIDE_FLOOR) : Math.min(value, OUTSIDE_CEILING);
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      for (let axis = 0; axis < 3; axis++) blurAxis(smooth, scratch, dims, axis, 1 / 4, 1 / 2, smooth);
     }
   }
 
   private surfaceNets(geometry: ImageGeometry): SurfaceMesh {
-    const { field, dims, origin } = this;
+    const { field, smooth, dims, origin } = this;
     const [dx, dy] = dims;
     const sx = 1;
     const sy = dx;
@@ -239,6 +236,7 @@ class BlockGrid {
     const toWorld = indexToWorldMatrix(geometry);
     const toIndex = worldToIndexMatrix(geometry);
     const corner = new Float32Array(8);
+    const smoothCorner = new Float32Array(8);
     const first = MARGIN_BELOW - 1;
     const last = MARGIN_BELOW + BLOCK - 1;
 
@@ -247,6 +245,7 @@ class BlockGrid {
       if (vertexOfCell[cell] >= 0) return vertexOfCell[cell];
       const base = i * sx + j * sy + k * sz;
       for (let c = 0; c < 8; c++) corner[c] = field[base + (c & 1 ? sx : 0) + (c & 2 ? sy : 0) + (c & 4 ? sz : 0)];
+      for (let c = 0; c < 8; c++) smoothCorner[c] = smooth[base + (c & 1 ? sx : 0) + (c & 2 ? sy : 0) + (c & 4 ? sz : 0)];
       let x = 0;
       let y = 0;
       let z = 0;
@@ -272,9 +271,10 @@ class BlockGrid {
       );
       // The field decreases outwards: the outward normal is minus its gradient, taken to world
       // coordinates with the transpose of the world -> index matrix.
-      const gi = corner[1] - corner[0] + corner[3] - corner[2] + corner[5] - corner[4] + corner[7] - corner[6];
-      const gj = corner[2] - corner[0] + corner[3] - corner[1] + corner[6] - corner[4] + corner[7] - corner[5];
-      const gk = corner[4] - corner[0] + corner[5] - corner[1] + corner[6] - corner[2] + corner[7] - corner[3];
+      const g = smoothCorner;
+      const gi = g[1] - g[0] + g[3] - g[2] + g[5] - g[4] + g[7] - g[6];
+      const gj = g[2] - g[0] + g[3] - g[1] + g[6] - g[4] + g[7] - g[5];
+      const gk = g[4] - g[0] + g[5] - g[1] + g[6] - g[2] + g[7] - g[3];
       const nx = -(gi * toIndex[0] + gj * toIndex[1] + gk * toIndex[2]);
       const ny = -(gi * toIndex[4] + gj * toIndex[5] + gk * toIndex[6]);
       const nz = -(gi * toIndex[8] + gj * toIndex[9] + gk * toIndex[10]);
@@ -315,6 +315,31 @@ class BlockGrid {
     }
     return { positions: new Float32Array(positions), normals: new Float32Array(normals), triangles: new Uint32Array(triangles) };
   }
+}
+
+/**
+ * One pass of a symmetric 3-tap kernel (side, centre, side) along an axis of a dims-sized grid,
+ * from `source` into `target` (through `scratch`, so source and target may be the same array).
+ * Outside the grid counts as 0.
+ */
+function blurAxis(source: Float32Array, scratch: Float32Array, dims: Vec3, axis: number, side: number, centre: number, target: Float32Array): void {
+  const stride = axis === 0 ? 1 : axis === 1 ? dims[0] : dims[0] * dims[1];
+  const n = dims[axis];
+  const lines = source.length / n;
+  for (let line = 0; line < lines; line++) {
+    // The first element of the line: lines run over all index pairs of the other two axes.
+    const start = axis === 0 ? line * n : axis === 1 ? (line % dims[0]) + Math.floor(line / dims[0]) * dims[0] * dims[1] : line;
+    let previous = 0;
+    let current = source[start];
+    for (let p = 0; p < n; p++) {
+      const offset = start + p * stride;
+      const next = p < n - 1 ? source[offset + stride] : 0;
+      scratch[offset] = side * (previous + next) + centre * current;
+      previous = current;
+      current = next;
+    }
+  }
+  target.set(scratch);
 }
 
 function sameMesh(a: SurfaceMesh | undefined, b: SurfaceMesh | undefined): boolean {

@@ -14,6 +14,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import type { SurfaceMesh } from '../../core/surface/surface-nets';
+import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 
 export interface SurfaceStyle {
@@ -55,11 +56,14 @@ export class SurfaceView {
   private readonly interactor = vtkRenderWindowInteractor.newInstance();
   private readonly marker: vtkOrientationMarkerWidget;
   private readonly picker = vtkCellPicker.newInstance();
+  private readonly scan = new ScanLayer(this.renderer);
   private readonly surfaces = new Map<number, { polyData: vtkPolyData; mapper: vtkMapper; actor: vtkActor }>();
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
   private active = true;
   private pressedAt: [number, number] | null = null;
+  /** Until the user moves the camera, it keeps every surface in view as they come and grow. */
+  private cameraMoved = false;
   private readonly container: HTMLElement;
   /** The scan's world bounds [xmin, xmax, ymin, ymax, zmin, zmax]: what a camera reset frames when no surface shows. */
   private sceneBounds: Bounds | null = null;
@@ -139,6 +143,7 @@ export class SurfaceView {
     polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
     polyData.modified();
     this.applyStyle(label);
+    if (!this.cameraMoved) this.resetCamera();
     this.requestRender();
   }
 
@@ -146,6 +151,24 @@ export class SurfaceView {
   setStyles(styles: readonly SurfaceStyle[]): void {
     this.styles = new Map(styles.map((s) => [s.label, s]));
     for (const label of this.surfaces.keys()) this.applyStyle(label);
+    this.requestRender();
+  }
+
+  /** The scan shown as a volume or slice planes (neither until asked). */
+  setScan(scene: ScanScene | null): void {
+    this.scan.setScene(scene);
+    this.requestRender();
+  }
+
+  /** Volume rendering of the scan with a preset; null turns it off. */
+  setVolumePreset(preset: VolumePreset | null): void {
+    this.scan.setPreset(preset);
+    this.requestRender();
+  }
+
+  /** Shows or hides the three slice planes at the crosshair voxel. */
+  setSlicePlanes(shown: boolean, crosshair: Vec3, window: { width: number; center: number }): void {
+    this.scan.setPlanes(shown, crosshair, window);
     this.requestRender();
   }
 
@@ -161,6 +184,7 @@ export class SurfaceView {
     camera.setFocalPoint(0, 0, 0);
     camera.setPosition(...towardsCamera);
     camera.setViewUp(...up);
+    this.cameraMoved = false;
     this.resetCamera();
   }
 
@@ -219,6 +243,7 @@ export class SurfaceView {
     this.container.removeEventListener('pointerup', this.onPointerUp);
     this.marker.setEnabled(false);
     this.marker.delete();
+    this.scan.dispose();
     for (const label of [...this.surfaces.keys()]) this.setSurface(label, { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() });
     this.interactor.unbindEvents();
     this.interactor.delete();
@@ -239,6 +264,7 @@ export class SurfaceView {
   }
 
   private readonly onPointerDown = (event: PointerEvent) => {
+    this.cameraMoved = true;
     this.pressedAt = event.button === 0 ? [event.clientX, event.clientY] : null;
   };
 
