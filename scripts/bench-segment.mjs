@@ -16,6 +16,7 @@
  *   npm run bench:segment
  *   BENCH_URL=http://localhost:4173 npm run bench:segment
  *   BENCH_MODEL=DIR  (default .cache/models/vit_b: encoder.onnx, decoder.onnx, model.json)
+ *   BENCH_CLICKS=N   clicks per cached-click series (default 7)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,7 +27,8 @@ import { benchVolumePath, chromiumLaunchOptions, root, startAppServer } from './
 const DEFAULT_MODEL = '.cache/models/vit_b';
 const MODEL = path.resolve(root, process.env.BENCH_MODEL ?? DEFAULT_MODEL);
 const PORT = 4191;
-const DECODE_CLICKS = 7;
+/** Clicks per series (BENCH_CLICKS overrides: fewer on a busy machine). */
+const DECODE_CLICKS = Number(process.env.BENCH_CLICKS ?? 7);
 
 const hook = (page, expression) => page.evaluate(`window.__samSegmentation.${expression}`);
 

@@ -8,8 +8,9 @@
  *
  *   idle -> encoding -> decoding -> done | cancelled | superseded | failed
  *
- * "encoding" lasts until the first part arrives (the worker encodes the patch unless its embedding
- * is cached, then decodes it); "decoding" while the parts of further patches arrive.
+ * "encoding" lasts until the first part is on the labelmap (the worker encodes the patch unless
+ * its embedding is cached, then decodes it); "decoding" while the parts of further patches land.
+ * Parts are written slab by slab in tasks of their own (see SLAB_VOXELS).
  *
  * Plain TypeScript: the worker is anything with `segment` and `cancel` (the Comlink remote in the
  * app, the InferenceService itself in Node tests). Timings go to performance.mark/measure
@@ -18,7 +19,7 @@
 import type { LabelTransaction, Segmentation } from '../core/segmentation/segmentation';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
-import type { SegmentProgress, SegmentRequest, SegmentResult } from '../workers/inference-api';
+import type { MaskPart, SegmentProgress, SegmentRequest, SegmentResult } from '../workers/inference-api';
 
 export type ClickPhase = 'idle' | 'encoding' | 'decoding' | 'done' | 'cancelled' | 'superseded' | 'failed';
 
@@ -26,6 +27,7 @@ export type ClickPhase = 'idle' | 'encoding' | 'decoding' | 'done' | 'cancelled'
 export interface SegmentWorker {
   segment(request: SegmentRequest, onProgress?: (progress: SegmentProgress) => void | Promise<void>): Promise<SegmentResult>;
   cancel(): unknown;
+  resync(objectId: string): unknown;
 }
 
 export interface ClickState {
@@ -45,8 +47,17 @@ export interface ClickOutcome {
   error?: Error;
 }
 
+/**
+ * Voxels of a part written per main-thread task: a large target's part (millions of voxels) is
+ * written slab by slab, the slabs nearest the click first, so no task runs long and the views
+ * update around the click first.
+ */
+const SLAB_VOXELS = 1 << 21;
+
 interface RunningClick {
   serial: number;
+  /** Writes of parts still to run, in order. */
+  writes: Promise<void>;
   segmentation: Segmentation;
   label: number;
   points: readonly SegmentPoint[];
@@ -105,6 +116,7 @@ export class ClickSession {
         },
       }),
       phase: 'encoding',
+      writes: Promise.resolve(),
     };
     this.running = click;
     performance.mark('sam:click', { detail: { serial: click.serial } });
@@ -125,12 +137,8 @@ export class ClickSession {
     const onProgress = this.wrapCallback((progress: SegmentProgress) => {
       // A superseded or cancelled click's late parts never land.
       if (this.running !== click) return;
-      if (click.phase === 'encoding') {
-        click.phase = 'decoding';
-        performance.mark('sam:click-first-part', { detail: { serial: click.serial } });
-      }
-      if (progress.part) click.transaction.writeMask(click.label, progress.part);
-      this.publish({ ...this.stateNow, phase: 'decoding', patchesDone: progress.patchesDone });
+      if (progress.part) this.write(click, progress.part);
+      this.publish({ ...this.stateNow, patchesDone: progress.patchesDone });
     });
     let retriedAfterDeviceLoss = false;
     try {
@@ -149,7 +157,9 @@ export class ClickSession {
           return { phase: result.status };
         }
         // What the parts did not say (where a replayed object was before).
-        if (result.region) click.transaction.writeMask(click.label, { region: result.region, mask: result.mask });
+        if (result.region) this.write(click, { region: result.region, mask: result.mask });
+        await click.writes;
+        if (this.running !== click) return { phase: click.phase as ClickOutcome['phase'] };
         click.transaction.commit({ label: click.label, points: click.points });
         performance.mark('sam:click-commit', {
           detail: { serial: click.serial, workerMs: result.milliseconds, decoderMs: result.decoderMs, patchesEncoded: result.patchesEncoded },
@@ -164,11 +174,47 @@ export class ClickSession {
     }
   }
 
+  /** Queues a part's writes into the click's transaction, slab by slab (k ranges), each in a task of its own. */
+  private write(click: RunningClick, part: MaskPart): void {
+    const { region, mask } = part;
+    const sliceVoxels = (region.max[0] - region.min[0] + 1) * (region.max[1] - region.min[1] + 1);
+    const depth = Math.max(1, Math.floor(SLAB_VOXELS / sliceVoxels));
+    const clickK = click.points.at(-1)!.index[2];
+    const slabs: MaskPart[] = [];
+    for (let k = region.min[2]; k <= region.max[2]; k += depth) {
+      const last = Math.min(region.max[2], k + depth - 1);
+      const start = (k - region.min[2]) * sliceVoxels;
+      slabs.push({
+        region: { min: [region.min[0], region.min[1], k], max: [region.max[0], region.max[1], last] },
+        mask: mask.subarray(start, start + (last - k + 1) * sliceVoxels),
+      });
+    }
+    const distance = (slab: MaskPart) => Math.max(0, slab.region.min[2] - clickK, clickK - slab.region.max[2]);
+    slabs.sort((a, b) => distance(a) - distance(b));
+    for (const slab of slabs) {
+      click.writes = click.writes.then(async () => {
+        // A task of its own, so the views can draw between slabs.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.running !== click) return;
+        click.transaction.writeMask(click.label, slab);
+        if (click.phase === 'encoding') {
+          click.phase = 'decoding';
+          performance.mark('sam:click-first-part', { detail: { serial: click.serial } });
+          this.publish({ ...this.stateNow, phase: 'decoding' });
+        }
+      });
+    }
+  }
+
   /** Ends a click: anything but 'done' rolls its transaction back. */
   private close(click: RunningClick, phase: ClickPhase, error: string | null = null): void {
     click.phase = phase;
     this.running = null;
-    if (phase !== 'done') click.transaction.rollback();
+    if (phase !== 'done') {
+      click.transaction.rollback();
+      // The worker may have finished this click already: its object is ahead of the labelmap now.
+      void this.worker.resync(String(click.label));
+    }
     this.publish({ phase, label: click.label, points: click.points, patchesDone: this.stateNow.patchesDone, error });
   }
 

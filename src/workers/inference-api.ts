@@ -101,6 +101,11 @@ export interface InferenceApi {
   cancel(): void;
   /** Forgets an object's prompts (segment deleted). */
   removeObject(objectId: string): void;
+  /**
+   * The labelmap does not hold the object's last result (its click was rolled back, possibly
+   * after the worker finished it): the next request replays the object from its points.
+   */
+  resync(objectId: string): void;
   memoryReport(): WorkerMemory;
   backendInfo(): Promise<BackendInfo | null>;
   switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo>;

@@ -200,6 +200,11 @@ export class InferenceService implements InferenceApi {
     return { volumeBytes: this.volume?.data.byteLength ?? 0, ...engine };
   }
 
+  resync(objectId: string): void {
+    const object = this.objects.get(objectId);
+    if (object) object.inSync = false;
+  }
+
   removeObject(objectId: string): void {
     this.session?.removeObject(objectId);
     this.objects.delete(objectId);

@@ -29,8 +29,12 @@ export const DEFAULT_HISTORY_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** Bytes coded per step of `compact` between clock checks (a few milliseconds of work). */
 const CODING_SLICE = 1 << 20;
-/** Raw patch sides allowed to wait for coding; beyond, `push` codes the oldest at once (bounds memory without idle time). */
-const MAX_WAITING_SIDES = 4;
+/**
+ * Raw bytes allowed to wait for coding; beyond, `push` codes the oldest at once (bounds memory
+ * without idle time). A bound in bytes, not in patches: a click that ran several model windows
+ * commits all its parts at once, and coding them then would block the main thread for seconds.
+ */
+const MAX_WAITING_BYTES = 256 * 1024 * 1024;
 
 interface Entry {
   command: EditCommand;
@@ -121,7 +125,7 @@ export class EditHistory {
       const values = patch[side];
       if (values instanceof Uint8Array) this.coding.push({ entry, patch, side, raw: values, encoder: new RunEncoder(values) });
     }
-    while (this.coding.length > MAX_WAITING_SIDES) this.codeSlice();
+    while (this.waitingBytes() > MAX_WAITING_BYTES) this.codeSlice();
   }
 
   private codeSlice(): void {
@@ -141,12 +145,15 @@ export class EditHistory {
 
   /**
    * Forgets the oldest steps while over budget. Raw values waiting to be coded are not counted
-   * (they shrink within moments, and MAX_WAITING_SIDES bounds them); the newest step always stays
+   * (they shrink within moments, and MAX_WAITING_BYTES bounds them); the newest step always stays
    * undoable, even when it alone exceeds the budget.
    */
   private enforceBudget(): void {
-    const waiting = () => this.coding.reduce((sum, job) => sum + job.raw.byteLength, 0);
-    while (this.totalBytes - waiting() > this.budgetBytes && this.done.length > 1) this.forget(this.done.shift()!);
+    while (this.totalBytes - this.waitingBytes() > this.budgetBytes && this.done.length > 1) this.forget(this.done.shift()!);
+  }
+
+  private waitingBytes(): number {
+    return this.coding.reduce((sum, job) => sum + job.raw.byteLength, 0);
   }
 
   private forget(entry: Entry): void {
