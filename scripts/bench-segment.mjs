@@ -18,14 +18,12 @@
  *   BENCH_MODEL=DIR  (default .cache/models/vit_b: encoder.onnx, decoder.onnx, model.json)
  *   BENCH_CLICKS=N   clicks per cached-click series (default 7)
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { benchVolumePath, chromiumLaunchOptions, root, startAppServer } from './bench-support.mjs';
+import { benchVolumePath, chromiumLaunchOptions, ensureVitB, root, startAppServer, VIT_B_MODEL_DIR } from './bench-support.mjs';
 
-const DEFAULT_MODEL = '.cache/models/vit_b';
-const MODEL = path.resolve(root, process.env.BENCH_MODEL ?? DEFAULT_MODEL);
+const MODEL = process.env.BENCH_MODEL ? path.resolve(root, process.env.BENCH_MODEL) : VIT_B_MODEL_DIR;
 const PORT = 4191;
 /** Clicks per series (BENCH_CLICKS overrides: fewer on a busy machine). */
 const DECODE_CLICKS = Number(process.env.BENCH_CLICKS ?? 7);
@@ -100,27 +98,13 @@ async function printMemory(page) {
   );
 }
 
-/** Runs the repository's Python exporter (Debian's python3-torch); exits with its message on failure. */
-function python(args) {
-  const result = spawnSync('/usr/bin/python3', args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error(`python3 ${args.join(' ')} failed (needs python3-torch, see models/README.md)`);
-    process.exit(1);
-  }
-}
-
-/** The full-size random-weight ViT-B model, made once on a fresh clone (random checkpoint, then export). */
+/** BENCH_MODEL names another export; by default the random-weight ViT-B is made once on a fresh clone. */
 function prepareModel() {
-  const missing = ['encoder.onnx', 'decoder.onnx'].some((f) => !existsSync(path.join(MODEL, f)));
-  if (!missing) return;
-  if (MODEL !== path.resolve(root, DEFAULT_MODEL)) {
+  if (!process.env.BENCH_MODEL) return ensureVitB();
+  if (['encoder.onnx', 'decoder.onnx'].some((f) => !existsSync(path.join(MODEL, f)))) {
     console.error(`Missing encoder.onnx / decoder.onnx in ${MODEL}.`);
     process.exit(1);
   }
-  const checkpoint = path.join(root, '.cache/checkpoints/vit_b_random.pth');
-  console.log(`Making the random-weight ViT-B model in ${path.relative(root, MODEL)} (once, a few minutes)...`);
-  if (!existsSync(checkpoint)) python(['models/make_random_checkpoint.py', '--preset', 'vit_b', '--out', checkpoint]);
-  python(['models/export.py', '--checkpoint', checkpoint, '--out', MODEL]);
 }
 
 async function main() {
