@@ -63,6 +63,7 @@ async function surfaceUpdate(page, shown) {
   await page.waitForTimeout(1000);
   return page.evaluate(
     ({ n, at }) => ({
+      triangles: document.querySelector('[data-testid="view-3d"]').getAttribute('data-triangles'),
       ms: performance.getEntriesByName('surface-update')[n].duration,
       longest: Math.max(0, ...window.__bench.longTasks.filter((t) => t.start >= at).map((t) => t.duration)),
     }),
@@ -121,7 +122,7 @@ async function main() {
       );
     }
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const triangles = await page.getByTestId('view-3d').getAttribute('data-triangles');
+    const triangles = updates.at(-1).triangles;
 
     // Two segments of about 1M voxels each.
     await page.getByTestId('add-segment').click();
