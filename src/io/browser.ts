@@ -128,6 +128,22 @@ export async function listDicomSeries(files: File[], onProgress?: ProgressCallba
   return { series: groupDicomSeries(entries), skipped };
 }
 
+/**
+ * itk-wasm's browser DICOM decoder never settles on some damaged files that its Node build
+ * refuses at once (found by the loader fuzzer): a generous deadline, growing with the data,
+ * turns that into a message instead of a load that never ends.
+ */
+const DECODER_DEADLINE_MS = 30_000;
+const DECODER_MS_PER_MB = 2_000;
+
+function withDeadline<T>(task: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([task, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** A file's bytes under a unique virtual path: folders often reuse names such as IM0001 in sub-folders. */
 async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
   return { path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) };
@@ -157,8 +173,13 @@ export async function readDicomSeries(
   const name = first ? seriesKey(first).description : fallbackName;
   onProgress?.({ phase: 'decoding' });
   let image: Image;
+  const bytes = decoded.reduce((n, d) => n + inputImages[d.index].data.length, 0);
   try {
-    const result = await readImageDicomFileSeries({ inputImages: decoded.map((d) => inputImages[d.index]) });
+    const result = await withDeadline(
+      readImageDicomFileSeries({ inputImages: decoded.map((d) => inputImages[d.index]) }),
+      DECODER_DEADLINE_MS + (bytes / 1e6) * DECODER_MS_PER_MB,
+      () => new LoadError(name, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
+    );
     result.webWorkerPool?.terminateWorkers();
     image = result.outputImage;
   } catch (error) {

@@ -135,6 +135,11 @@ function describeObject(header: DicomHeader): { what: string; label: string } {
 
 /** Why a header that parsed cannot be shown as a scan, or null. */
 function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): string | null {
+  // Values no image has; some make the browser's DICOM decoder stop without an answer.
+  const bits = data.uint16('x00280100');
+  if (bits !== undefined && ![1, 8, 16, 32, 64].includes(bits)) return `invalid header: BitsAllocated is ${bits}`;
+  const samples = data.uint16('x00280002');
+  if (samples !== undefined && ![1, 3, 4].includes(samples)) return `invalid header: SamplesPerPixel is ${samples}`;
   if (header.imageType.includes('MOSAIC')) {
     return `it is a Siemens mosaic (ImageType ${header.imageType.join('\\')}): its ${header.columns} x ${header.rows} image holds many slices side by side, which cannot be shown as anatomy; convert the series with dcm2niix first`;
   }

@@ -107,6 +107,8 @@ export interface DicomSeriesOptions {
    * along the column axis by tan(tilt) x slice spacing, as a tilted gantry acquires them.
    */
   gantryTiltDegrees?: number;
+  /** Derive every UID from this root (reproducible bytes, e.g. fuzz seeds) instead of fresh ones. */
+  uidRoot?: string;
 }
 
 let uidCounter = 0;
@@ -114,6 +116,12 @@ let uidCounter = 0;
 function makeUid(): string {
   uidCounter++;
   return `${UID_ROOT}${Date.now()}${String(uidCounter).padStart(6, '0')}${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** Fresh UIDs, or UIDs numbered under `uidRoot` (the same bytes on every run). */
+function uidSource(uidRoot?: string): () => string {
+  let n = 0;
+  return uidRoot ? () => `${uidRoot}.${++n}` : makeUid;
 }
 
 /** A Part 10 file: preamble, 'DICM', file meta information, then the dataset. */
@@ -177,15 +185,16 @@ export function encodeDicomSeries(
   const { size, spacing, origin, direction: d } = geometry;
   if (determinant3(d) <= 0) throw new Error('encodeDicomSeries needs a right-handed direction matrix');
   const [columns, rows, slices] = size;
-  const seriesUid = options.seriesInstanceUid ?? makeUid();
-  const studyUid = options.studyInstanceUid ?? makeUid();
-  const frameUid = makeUid();
+  const uid = uidSource(options.uidRoot);
+  const seriesUid = options.seriesInstanceUid ?? uid();
+  const studyUid = options.studyInstanceUid ?? uid();
+  const frameUid = uid();
   const { orientation, pixelSpacing } = planeElements(geometry);
   const tilt = ((options.gantryTiltDegrees ?? 0) * Math.PI) / 180;
   const sliceVoxels = columns * rows;
   const files: Uint8Array[] = [];
   for (let k = 0; k < slices; k++) {
-    const sopUid = makeUid();
+    const sopUid = uid();
     const step = spacing[2] * k;
     const position = [0, 1, 2].map((r) => ds(origin[r] + d[6 + r] * step + d[3 + r] * Math.tan(tilt) * step)).join('\\');
     const dataset = [
@@ -226,7 +235,8 @@ export function encodeEnhancedDicom(
   const { size, spacing, origin, direction: d } = geometry;
   const [columns, rows, slices] = size;
   const order = options.frameOrder ?? Array.from({ length: slices }, (_, k) => k);
-  const sopUid = makeUid();
+  const uid = uidSource(options.uidRoot);
+  const sopUid = uid();
   const { orientation, pixelSpacing } = planeElements(geometry);
   const sliceVoxels = columns * rows;
   const pixels = new Int16Array(order.length * sliceVoxels);
@@ -246,11 +256,11 @@ export function encodeEnhancedDicom(
     text(0x0008, 0x103e, 'LO', options.seriesDescription ?? 'Enhanced test series'),
     text(0x0010, 0x0010, 'PN', options.patientName ?? 'Test^Phantom'),
     text(0x0010, 0x0020, 'LO', 'TEST0001'),
-    text(0x0020, 0x000d, 'UI', options.studyInstanceUid ?? makeUid()),
-    text(0x0020, 0x000e, 'UI', options.seriesInstanceUid ?? makeUid()),
+    text(0x0020, 0x000d, 'UI', options.studyInstanceUid ?? uid()),
+    text(0x0020, 0x000e, 'UI', options.seriesInstanceUid ?? uid()),
     text(0x0020, 0x0011, 'IS', String(options.seriesNumber ?? 1)),
     text(0x0020, 0x0013, 'IS', '1'),
-    text(0x0020, 0x0052, 'UI', makeUid()),
+    text(0x0020, 0x0052, 'UI', uid()),
     ...pixelModule(columns, rows, bytesOf(pixels), order.length),
     sequence(0x5200, 0x9229, [shared]),
     sequence(0x5200, 0x9230, perFrame),

@@ -43,8 +43,8 @@ function allSeeds(): Seed[] {
     { name: 'seed.nrrd', kind: 'nrrd', bytes: encodeNrrd(phantom.geometry, phantom.data) },
     { name: 'seed-gzip.nrrd', kind: 'nrrd-gz', bytes: nrrdGzip() },
     { name: 'seed.mha', kind: 'mha', bytes: metaImage(phantom.geometry, phantom.data) },
-    { name: 'seed.dcm', kind: 'dicom', bytes: encodeEnhancedDicom(phantom.geometry, phantom.data) },
-    { name: 'slice.dcm', kind: 'dicom', bytes: encodeDicomSeries(phantom.geometry, phantom.data)[3] },
+    { name: 'seed.dcm', kind: 'dicom', bytes: encodeEnhancedDicom(phantom.geometry, phantom.data, { uidRoot: '2.25.4242' }) },
+    { name: 'slice.dcm', kind: 'dicom', bytes: encodeDicomSeries(phantom.geometry, phantom.data, { uidRoot: '2.25.4243' })[3] },
   ];
   return seeds;
 }
