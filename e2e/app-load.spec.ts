@@ -113,11 +113,14 @@ test('Load demo opens the synthetic CT phantom', async ({ page }) => {
 
 test('a file dropped on the window opens', async ({ page }) => {
   const file = niftiFile('dropped.nii', geometry([24, 24, 12], [1, 1, 2]));
-  const dataTransfer = await page.evaluateHandle(({ name, bytes }) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([new Uint8Array(bytes)], name));
-    return transfer;
-  }, { name: file.name, bytes: [...file.buffer] });
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, bytes }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], name));
+      return transfer;
+    },
+    { name: file.name, bytes: [...file.buffer] },
+  );
   await page.dispatchEvent('.app', 'dragover', { dataTransfer });
   await expect(page.locator('.drop-overlay')).toBeVisible();
   await page.dispatchEvent('.app', 'drop', { dataTransfer });

@@ -73,10 +73,14 @@ export async function openFiles(page: Page, files: FilePayload[]): Promise<void>
 
 export async function waitForRenderedVolume(page: Page, name: string): Promise<void> {
   await expect
-    .poll(() => page.evaluate(() => {
-      const app = window.__samApp;
-      return app?.volume ? { name: app.volume.name, views: Object.keys(app.firstRenders).length } : null;
-    }), { timeout: 60_000 })
+    .poll(
+      () =>
+        page.evaluate(() => {
+          const app = window.__samApp;
+          return app?.volume ? { name: app.volume.name, views: Object.keys(app.firstRenders).length } : null;
+        }),
+      { timeout: 60_000 },
+    )
     .toEqual({ name, views: 3 });
 }
 

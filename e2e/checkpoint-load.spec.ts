@@ -51,7 +51,9 @@ async function segmentBall(page: Page): Promise<{ checksum: string | null; voxel
   return { checksum: state.checksum, voxels: state.segments[0].voxels };
 }
 
-test('the fixture checkpoint through the file input: cached for the next visit, segments exactly like the exported model', async ({ page }) => {
+test('the fixture checkpoint through the file input: cached for the next visit, segments exactly like the exported model', async ({
+  page,
+}) => {
   test.setTimeout(SLOW_TEST_MS);
   await routeFixtureTemplates(page);
   await page.goto('/');
@@ -73,7 +75,9 @@ test('the fixture checkpoint through the file input: cached for the next visit, 
   // The same click with the exported graphs of the same checkpoint (npm run export-model).
   await page.reload();
   await openFiles(page, [scanFile()]);
-  await page.getByTestId('model-files').setInputFiles(['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => join(FIXTURE_MODEL, name)));
+  await page
+    .getByTestId('model-files')
+    .setInputFiles(['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => join(FIXTURE_MODEL, name)));
   await expectModelReady(page);
   const fromExport = await segmentBall(page);
   expect(fromExport.voxels).toBeGreaterThan(0);
@@ -153,7 +157,9 @@ test('offline, the official model cannot be fetched: the app says so and offers 
   await page.getByRole('button', { name: 'Download official model' }).click();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
   const message = page.getByTestId('inference-message');
-  await expect(message).toContainText('The model cannot be fetched from https://huggingface.co/blueyo0/SAM-Med3D/resolve/main/sam_med3d_turbo.pth');
+  await expect(message).toContainText(
+    'The model cannot be fetched from https://huggingface.co/blueyo0/SAM-Med3D/resolve/main/sam_med3d_turbo.pth',
+  );
   await expect(message).toContainText('open it with "Open checkpoint (.pth)"');
   await expect(page.getByText('Open checkpoint (.pth)', { exact: true })).toBeVisible();
   await page.screenshot({ path: test.info().outputPath('offline.png') });

@@ -16,7 +16,9 @@ const CASES = 51;
  */
 const KNOWN_STALLS = new Set([40]);
 
-test('50 fuzzed files (one known stall skipped): each opens or is refused by name, no page error, the previous scan stays', async ({ page }) => {
+test('50 fuzzed files (one known stall skipped): each opens or is refused by name, no page error, the previous scan stays', async ({
+  page,
+}) => {
   test.setTimeout(600_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -28,11 +30,16 @@ test('50 fuzzed files (one known stall skipped): each opens or is refused by nam
     if (KNOWN_STALLS.has(index)) continue;
     const fuzzCase = makeCase(SEED, index);
     const label = `case ${index} (${fuzzCase.mutation})`;
-    await page.getByTestId('open-files-input').setInputFiles({ name: fuzzCase.name, mimeType: 'application/octet-stream', buffer: Buffer.from(fuzzCase.bytes) });
+    await page
+      .getByTestId('open-files-input')
+      .setInputFiles({ name: fuzzCase.name, mimeType: 'application/octet-stream', buffer: Buffer.from(fuzzCase.bytes) });
     const notice = page.getByTestId('notice').filter({ hasText: fuzzCase.name });
     await expect
       // A DICOM file opens under its series description: a new volume id tells that it opened.
-      .poll(async () => ((await notice.count()) > 0 ? 'refused' : (await loadedVolume(page))?.id !== previous?.id ? 'loaded' : 'busy'), { timeout: 60_000, message: label })
+      .poll(async () => ((await notice.count()) > 0 ? 'refused' : (await loadedVolume(page))?.id !== previous?.id ? 'loaded' : 'busy'), {
+        timeout: 60_000,
+        message: label,
+      })
       .not.toBe('busy');
     await expect(page.getByRole('button', { name: 'Open file(s)' }), label).toBeEnabled({ timeout: 60_000 });
     if ((await notice.count()) > 0) {
@@ -43,7 +50,10 @@ test('50 fuzzed files (one known stall skipped): each opens or is refused by nam
     } else {
       outcomes.loaded++;
       previous = await loadedVolume(page);
-      expect(previous!.size.every((n) => Number.isInteger(n) && n > 0), label).toBe(true);
+      expect(
+        previous!.size.every((n) => Number.isInteger(n) && n > 0),
+        label,
+      ).toBe(true);
     }
   }
   console.log(`${CASES - KNOWN_STALLS.size} fuzzed files in Chromium: ${outcomes.loaded} opened, ${outcomes.refused} refused by name`);

@@ -23,7 +23,9 @@ for (const { fixture, backend, threads, models } of cases) {
   test(`${fixture.name} on ${backend}, ${basename(models)}`, async ({ page }) => {
     test.skip(skipAbsent(fixture), `${fixture.name} is not present at ${fixture.dir}`);
     test.setTimeout(600_000);
-    await page.route('**/selftest-data/models/*', (route) => route.fulfill({ path: join(models, basename(new URL(route.request().url()).pathname)) }));
+    await page.route('**/selftest-data/models/*', (route) =>
+      route.fulfill({ path: join(models, basename(new URL(route.request().url()).pathname)) }),
+    );
     await page.route('**/selftest-data/fixture/*', (route) => {
       const data = readFixtureArray(fixture, basename(new URL(route.request().url()).pathname));
       return route.fulfill({ body: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });

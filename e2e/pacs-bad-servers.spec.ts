@@ -118,7 +118,12 @@ test('a slow PACS: progress keeps moving and Cancel stops the retrieval', async 
   await page.goto('/');
   // A slow link to the server: about 1 MB/s.
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 50, downloadThroughput: 1_000_000, uploadThroughput: 1_000_000 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 50,
+    downloadThroughput: 1_000_000,
+    uploadThroughput: 1_000_000,
+  });
   await connectPacs(page);
   await studyRow(page, 'Slow Server').click();
   await seriesRow(page, 'Large').click();

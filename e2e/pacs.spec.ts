@@ -13,8 +13,18 @@ test('search, open, segment, store as DICOM SEG, reopen and import the SEG back'
   // Study 1: the two-balls scan (oblique, anisotropic) and an axial series: two frames of reference.
   const studyInstanceUid = `2.25.${Date.now()}1`;
   const axial = geometry([48, 40, 10], [1.5, 1.5, 3], undefined, [10, -20, 30]);
-  await uploadSeries(orthanc, SCAN.geometry, scanVoxels(), { studyInstanceUid, seriesDescription: 'Two balls', seriesNumber: 2, patientName: 'Doe^Jane' });
-  const axialSeries = await uploadSeries(orthanc, axial, makeTestVolume(axial), { studyInstanceUid, seriesDescription: 'Axial', seriesNumber: 1, patientName: 'Doe^Jane' });
+  await uploadSeries(orthanc, SCAN.geometry, scanVoxels(), {
+    studyInstanceUid,
+    seriesDescription: 'Two balls',
+    seriesNumber: 2,
+    patientName: 'Doe^Jane',
+  });
+  const axialSeries = await uploadSeries(orthanc, axial, makeTestVolume(axial), {
+    studyInstanceUid,
+    seriesDescription: 'Axial',
+    seriesNumber: 1,
+    patientName: 'Doe^Jane',
+  });
   // A report among the axial images: skipped and counted when the series opens.
   await orthanc.rest('POST', '/tools/create-dicom', { Tags: { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11' }, Parent: axialSeries });
   // Study 2, another patient.

@@ -18,7 +18,11 @@ test('exports the painted segments of a DICOM series as a DICOM SEG', async ({ p
 
   const g = geometry([48, 40, 10], [1.5, 1.5, 3], rotatedAboutZ(20), [10, -20, 30]);
   const slices = encodeDicomSeries(g, makeTestVolume(g), { seriesDescription: 'Chest CT', modality: 'CT' });
-  const files = slices.map((bytes, k) => ({ name: `IM${String(k + 1).padStart(4, '0')}.dcm`, mimeType: 'application/dicom', buffer: Buffer.from(bytes) }));
+  const files = slices.map((bytes, k) => ({
+    name: `IM${String(k + 1).padStart(4, '0')}.dcm`,
+    mimeType: 'application/dicom',
+    buffer: Buffer.from(bytes),
+  }));
   await page.getByTestId('open-files-input').setInputFiles(files);
   await waitForRenderedVolume(page, 'Chest CT');
   await expect(page.getByTestId('export-dicom-seg')).toBeEnabled();
@@ -32,10 +36,12 @@ test('exports the painted segments of a DICOM series as a DICOM SEG', async ({ p
   await clickVoxel(page, 'axial', [34, 27, slice] as Vec3);
   await page.getByLabel('Name of segment 2').fill('Lesion');
   await page.getByLabel('Name of segment 2').press('Enter');
-  await expect.poll(async () => (await segState(page)).segments.map((s) => [s.name, s.voxels > 0])).toEqual([
-    ['Segment 1', true],
-    ['Lesion', true],
-  ]);
+  await expect
+    .poll(async () => (await segState(page)).segments.map((s) => [s.name, s.voxels > 0]))
+    .toEqual([
+      ['Segment 1', true],
+      ['Lesion', true],
+    ]);
   const { segments } = await segState(page);
   await page.screenshot({ path: out('dicom-seg-painted.png') });
 

@@ -20,7 +20,8 @@ async function serveModels(page: Page, options: { wrongDigest?: boolean; offline
     counts[file] = (counts[file] ?? 0) + 1;
     if (options.offline) return route.abort('internetdisconnected');
     if (file === 'model.json') return route.fulfill({ json: manifest });
-    if (file === 'encoder.onnx' || file === 'decoder.onnx') return route.fulfill({ body: graph(file), contentType: 'application/octet-stream' });
+    if (file === 'encoder.onnx' || file === 'decoder.onnx')
+      return route.fulfill({ body: graph(file), contentType: 'application/octet-stream' });
     return route.fulfill({ status: 404 });
   });
   return counts;

@@ -51,13 +51,19 @@ test('an exported seg.nrrd and NIfTI import back on the same scan; a labelmap of
   await page.getByLabel('Name of segment 2').press('Enter');
   const before = await segState(page);
   const saved: Record<string, string> = {};
-  for (const [button, name] of [['export-seg-nrrd', 'labels.seg.nrrd'], ['export-nifti', 'labels.nii.gz']]) {
+  for (const [button, name] of [
+    ['export-seg-nrrd', 'labels.seg.nrrd'],
+    ['export-nifti', 'labels.nii.gz'],
+  ]) {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(button).click()]);
     saved[name] = test.info().outputPath(name);
     await download.saveAs(saved[name]);
   }
 
-  for (const [name, names] of [['labels.seg.nrrd', ['Segment 1', 'Second']], ['labels.nii.gz', ['Segment 1', 'Segment 2']]] as const) {
+  for (const [name, names] of [
+    ['labels.seg.nrrd', ['Segment 1', 'Second']],
+    ['labels.nii.gz', ['Segment 1', 'Segment 2']],
+  ] as const) {
     await page.reload();
     await openFiles(page, [scanFile()]);
     // The autosave of the previous page may be offered (it is looked up right after opening).

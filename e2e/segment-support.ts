@@ -47,7 +47,8 @@ function inBall(i: number, j: number, k: number, ball: (typeof SCAN.balls)[numbe
 export function ballTruth(n: number): Uint8Array {
   const [nx, ny, nz] = SCAN.geometry.size;
   const truth = new Uint8Array(nx * ny * nz);
-  for (let k = 0, o = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, o++) truth[o] = inBall(i, j, k, SCAN.balls[n]) ? 1 : 0;
+  for (let k = 0, o = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, o++) truth[o] = inBall(i, j, k, SCAN.balls[n]) ? 1 : 0;
   return truth;
 }
 
@@ -85,7 +86,12 @@ export async function segState(page: Page): Promise<Pick<SamSegmentationTestHook
 }
 
 /** Clicks voxel `index` (on the view's current slice) in a view. */
-export async function clickVoxel(page: Page, view: string, index: Vec3, options: { button?: 'left' | 'right'; modifiers?: ('Shift' | 'Control')[] } = {}) {
+export async function clickVoxel(
+  page: Page,
+  view: string,
+  index: Vec3,
+  options: { button?: 'left' | 'right'; modifiers?: ('Shift' | 'Control')[] } = {},
+) {
   const point = await page.evaluate(([v, i]) => window.__samSegmentation!.screenPoint(v, i), [view, index] as const);
   expect(point).not.toBeNull();
   await page.getByTestId(`view-${view}`).click({ position: { x: point![0], y: point![1] }, ...options });

@@ -16,7 +16,12 @@ function labelmapFile(name: string, geometry: ImageGeometry, labels: Uint8Array)
 /** Triangles per label shown in the 3D view. */
 async function triangles(page: Page): Promise<Record<number, number>> {
   const text = (await page.getByTestId('view-3d').getAttribute('data-triangles')) ?? '';
-  return Object.fromEntries(text.split(' ').filter(Boolean).map((pair) => pair.split(':').map(Number)));
+  return Object.fromEntries(
+    text
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => pair.split(':').map(Number)),
+  );
 }
 
 /** Fraction of the 3D canvas's pixels that show `color` (any shade of it: the surface is lit); null: any lit pixel. */
@@ -120,7 +125,10 @@ test('a click with the oracle model grows the surface as its parts land', async 
     const view = document.querySelector('[data-testid="view-3d"]')!;
     const seen: string[] = [];
     (window as unknown as { __surfaceSizes: string[] }).__surfaceSizes = seen;
-    new MutationObserver(() => seen.push(view.getAttribute('data-triangles') ?? '')).observe(view, { attributes: true, attributeFilter: ['data-triangles'] });
+    new MutationObserver(() => seen.push(view.getAttribute('data-triangles') ?? '')).observe(view, {
+      attributes: true,
+      attributeFilter: ['data-triangles'],
+    });
   });
   await page.getByTestId('max-patches').fill('8');
   await clickVoxel(page, 'axial', SCAN.balls[0].center);

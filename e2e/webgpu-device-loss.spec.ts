@@ -35,7 +35,9 @@ async function openPhantomAndModel(page: Page): Promise<void> {
   await page.goto('/');
   await page.getByTestId('load-demo').click();
   await waitForRenderedVolume(page, 'Demo phantom (synthetic CT)');
-  await page.getByTestId('model-files').setInputFiles(['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => join(FIXTURE_MODEL, name)));
+  await page
+    .getByTestId('model-files')
+    .setInputFiles(['encoder.onnx', 'decoder.onnx', 'model.json'].map((name) => join(FIXTURE_MODEL, name)));
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
   // Random weights give masks that spread far: one patch per click keeps each click one encoder run.
   await page.getByTestId('max-patches').fill('1');
@@ -45,7 +47,9 @@ async function openPhantomAndModel(page: Page): Promise<void> {
 /** Clicks a voxel in the axial view for the active segment and waits for the result. */
 async function segmentClick(page: Page, label: number, index: Vec3, points: number) {
   await clickVoxel(page, 'axial', index);
-  await expect.poll(async () => (await segState(page)).segments.find((s) => s.label === label)?.points.length, { timeout: CLICK_TIMEOUT }).toBe(points);
+  await expect
+    .poll(async () => (await segState(page)).segments.find((s) => s.label === label)?.points.length, { timeout: CLICK_TIMEOUT })
+    .toBe(points);
   return settled(page);
 }
 
@@ -83,7 +87,13 @@ async function crashGpuProcess(browser: Browser): Promise<void> {
   await cdp.detach();
 }
 
-test('a WebGPU device loss mid-click falls back to WASM and keeps the session', async ({ page, playwright, launchOptions, baseURL, viewport }) => {
+test('a WebGPU device loss mid-click falls back to WASM and keeps the session', async ({
+  page,
+  playwright,
+  launchOptions,
+  baseURL,
+  viewport,
+}) => {
   test.setTimeout(600_000);
   const reference = await referenceLabels(page);
 

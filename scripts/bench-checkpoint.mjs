@@ -35,7 +35,7 @@ function treeRss(pid) {
     }
   }
   let total = 0;
-  for (const stack = [pid]; stack.length > 0; ) {
+  for (const stack = [pid]; stack.length > 0;) {
     const next = stack.pop();
     total += rss.get(next) ?? 0;
     stack.push(...(children.get(next) ?? []));
@@ -81,10 +81,14 @@ async function loadModel(context, url, pid, testId, files) {
   const sampler = setInterval(() => samples.push({ time: Date.now(), rss: treeRss(pid) }), 100);
   const started = performance.now();
   await page.getByTestId(testId).setInputFiles(files);
-  await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status') !== 'loading', null, {
-    timeout: 600_000,
-    polling: 200,
-  });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status') !== 'loading',
+    null,
+    {
+      timeout: 600_000,
+      polling: 200,
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   // What the tab keeps once ready (the sessions, and whatever else still holds the weights).
@@ -93,7 +97,10 @@ async function loadModel(context, url, pid, testId, files) {
   const sessionStart = await page.evaluate(() => globalThis.sessionStart ?? Infinity);
   const peak = (select) => Math.max(baseline, ...samples.filter(select).map((sample) => sample.rss));
   const status = await page.getByTestId('model-status').getAttribute('data-status');
-  const message = await page.getByTestId('inference-message').textContent().catch(() => '');
+  const message = await page
+    .getByTestId('inference-message')
+    .textContent()
+    .catch(() => '');
   await page.close();
   if (status !== 'ready') throw new Error(`the model did not load (status ${status}): ${message}`);
   return {
@@ -132,7 +139,9 @@ async function main() {
     );
   try {
     await clearCache();
-    console.log(`${path.basename(checkpoint)}: ${(statSync(checkpoint).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`);
+    console.log(
+      `${path.basename(checkpoint)}: ${(statSync(checkpoint).size / MB).toFixed(0)} MB file, ${(weights / MB).toFixed(0)} MB of weights`,
+    );
     const pid = browserPid(profile);
     report('checkpoint-vit-b convert', await loadModel(context, server.url, pid, 'checkpoint-file', checkpoint));
     report('checkpoint-vit-b cached', await loadModel(context, server.url, pid, 'checkpoint-file', checkpoint));

@@ -58,7 +58,9 @@ async function main() {
   started = performance.now();
   await session.addClick('first', centre, true);
   const firstClick = performance.now() - started;
-  console.log(`first click (resample patch + encode + decode + paste): ${ms(firstClick)}  [encoder ${ms(modelTimes.encode[0])}, decoder ${ms(modelTimes.decode[0])}]`);
+  console.log(
+    `first click (resample patch + encode + decode + paste): ${ms(firstClick)}  [encoder ${ms(modelTimes.encode[0])}, decoder ${ms(modelTimes.decode[0])}]`,
+  );
 
   modelTimes.decode.length = 0;
   const clickTimes = [];
@@ -92,7 +94,9 @@ async function main() {
   console.log(
     `decoder-only click to mask on the 512 x 512 x 300 grid: median ${ms(clickMedian)} wall of ${clickTimes.length} (target <= 150 ms), decoder ${ms(decoderMedian)} wall`,
   );
-  console.log(`  engine CPU time per click: upsample 32^3 -> 128^3 + threshold ${ms(median(upsampleCpu))}, paste onto ${box} original voxels ${ms(median(pasteCpu))}`);
+  console.log(
+    `  engine CPU time per click: upsample 32^3 -> 128^3 + threshold ${ms(median(upsampleCpu))}, paste onto ${box} original voxels ${ms(median(pasteCpu))}`,
+  );
 
   // One sliding-window extension: time from the first patch done to the second patch done.
   const follow = new SegmentationSession(volume, timed, { volumeId: 'ct-follow', maxPatches: 2 });
@@ -101,7 +105,9 @@ async function main() {
   const result = await follow.addClick('follow', centre, true, { onProgress: () => marks.push(performance.now()) });
   const total = performance.now() - started;
   if (result.patchesRun === 2) {
-    console.log(`sliding-window extension (overlap prompts + resample + encode + decode + merge): ${ms(marks[1] - marks[0])}; whole click with it ${ms(total)}`);
+    console.log(
+      `sliding-window extension (overlap prompts + resample + encode + decode + merge): ${ms(marks[1] - marks[0])}; whole click with it ${ms(total)}`,
+    );
   } else {
     console.log(`sliding-window extension: not triggered (the random-weight mask did not reach a patch face); click ${ms(total)}`);
   }

@@ -40,7 +40,9 @@ async function benchDicomPaths() {
     );
     renameSync(partial, dir);
   }
-  return readdirSync(dir).sort().map((name) => path.join(dir, name));
+  return readdirSync(dir)
+    .sort()
+    .map((name) => path.join(dir, name));
 }
 
 /** Installs the long-task and phase observers in a fresh page (times relative to its clock). */
@@ -56,9 +58,13 @@ async function observeOpening(page) {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
-    document.addEventListener('change', (e) => {
-      if (e.target.dataset?.testid === 'open-files-input') bench.changeAt = performance.now();
-    }, { capture: true });
+    document.addEventListener(
+      'change',
+      (e) => {
+        if (e.target.dataset?.testid === 'open-files-input') bench.changeAt = performance.now();
+      },
+      { capture: true },
+    );
   });
 }
 
@@ -140,7 +146,10 @@ async function measureOpen(page, files, expectedName, profileName) {
     ];
     return {
       firstSlicesMs: firstSlicesAt - changeAt,
-      phases: steps.slice(0, -1).map((p, n) => `${p.phase} ${Math.round(steps[n + 1].at - p.at)} ms`).join(', '),
+      phases: steps
+        .slice(0, -1)
+        .map((p, n) => `${p.phase} ${Math.round(steps[n + 1].at - p.at)} ms`)
+        .join(', '),
       longestTaskMs: Math.max(0, ...after.map((t) => t.duration)),
       longTasks: after.map((t) => ({ at: Math.round(t.start - changeAt), ms: Math.round(t.duration) })),
     };
@@ -196,12 +205,16 @@ async function main() {
     const longest = (kind) => Math.max(...results.map((r) => r[kind].longestTaskMs)).toFixed(0);
     console.log(`\nuptime: ${uptime()}`);
     console.log(`load-512x512x300: raw read ${raw.toFixed(0)} ms (median: File.arrayBuffer + one min/max pass)`);
-    console.log(`load-512x512x300-nifti: first slices ${niftiMs.toFixed(0)} ms (median) = ${niftiRatio.toFixed(2)}x the raw read (median of per-run ratios; target <= 2.5)`);
+    console.log(
+      `load-512x512x300-nifti: first slices ${niftiMs.toFixed(0)} ms (median) = ${niftiRatio.toFixed(2)}x the raw read (median of per-run ratios; target <= 2.5)`,
+    );
     console.log(`load-512x512x300-nifti: longest main-thread task while opening ${longest('nifti')} ms (worst run; target <= 100)`);
     if (dicom) {
       const dicomMs = median(results.map((r) => r.dicom.firstSlicesMs));
       const dicomRatio = median(results.map((r) => r.dicom.firstSlicesMs / r.nifti.firstSlicesMs));
-      console.log(`load-512x512x300-dicom: first slices ${dicomMs.toFixed(0)} ms (median) = ${dicomRatio.toFixed(2)}x the NIfTI time (median of per-run ratios; target <= 2)`);
+      console.log(
+        `load-512x512x300-dicom: first slices ${dicomMs.toFixed(0)} ms (median) = ${dicomRatio.toFixed(2)}x the NIfTI time (median of per-run ratios; target <= 2)`,
+      );
       console.log(`load-512x512x300-dicom: longest main-thread task while opening ${longest('dicom')} ms (worst run; target <= 100)`);
     }
   } finally {

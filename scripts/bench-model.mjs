@@ -46,7 +46,17 @@ function prepare() {
 }
 
 function benchTorch(graph) {
-  const out = python(['models/bench_torch.py', '--checkpoint', CHECKPOINT, '--graph', graph, '--runs', String(runs), '--threads', String(THREADS)]);
+  const out = python([
+    'models/bench_torch.py',
+    '--checkpoint',
+    CHECKPOINT,
+    '--graph',
+    graph,
+    '--runs',
+    String(runs),
+    '--threads',
+    String(THREADS),
+  ]);
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -54,9 +64,18 @@ async function benchNode(graph) {
   const options = { intraOpNumThreads: THREADS, interOpNumThreads: 1 };
   const encoder = decoderOnly ? undefined : await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), options);
   const decoder = await ort.InferenceSession.create(path.join(modelDir(graph), 'decoder.onnx'), options);
-  const image = new ort.Tensor('float32', Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5), [1, 1, 128, 128, 128]);
-  const embeddings = encoder ? (await encoder.run({ image })).embeddings
-    : new ort.Tensor('float32', Float32Array.from({ length: 384 * 8 ** 3 }, () => Math.random() - 0.5), [1, 384, 8, 8, 8]);
+  const image = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5),
+    [1, 1, 128, 128, 128],
+  );
+  const embeddings = encoder
+    ? (await encoder.run({ image })).embeddings
+    : new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 384 * 8 ** 3 }, () => Math.random() - 0.5),
+        [1, 384, 8, 8, 8],
+      );
   const feeds = {
     embeddings,
     point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
@@ -73,7 +92,10 @@ async function benchNode(graph) {
     }
     return ms;
   };
-  const result = { encoderMs: encoder ? await time(() => encoder.run({ image }), runs) : [], decoderMs: await time(() => decoder.run(feeds), runs * 5) };
+  const result = {
+    encoderMs: encoder ? await time(() => encoder.run({ image }), runs) : [],
+    decoderMs: await time(() => decoder.run(feeds), runs * 5),
+  };
   await encoder?.release();
   await decoder.release();
   return result;
@@ -85,7 +107,8 @@ function modelFiles(state) {
     name: 'bench-model-files',
     configureServer(server) {
       server.middlewares.use('/selftest-data/models', (req, res) => {
-        if (req.url === '/blank.html') { // a cross-origin isolated page for benchChromiumDecoder
+        if (req.url === '/blank.html') {
+          // a cross-origin isolated page for benchChromiumDecoder
           for (const [name, value] of Object.entries(server.config.server.headers ?? {})) res.setHeader(name, value);
           res.setHeader('Content-Type', 'text/html');
           res.end('<!doctype html><title>decoder benchmark</title>');
@@ -93,7 +116,12 @@ function modelFiles(state) {
         }
         const file = path.join(modelDir(state.graph), path.basename(req.url ?? ''));
         res.setHeader('Content-Type', 'application/octet-stream');
-        createReadStream(file).on('error', () => { res.statusCode = 404; res.end(); }).pipe(res);
+        createReadStream(file)
+          .on('error', () => {
+            res.statusCode = 404;
+            res.end();
+          })
+          .pipe(res);
       });
     },
   };
@@ -122,29 +150,36 @@ async function benchChromiumDecoder(server, state, graph) {
   try {
     const page = await browser.newPage();
     await page.goto(`${server.resolvedUrls.local[0]}selftest-data/models/blank.html`);
-    const result = await page.evaluate(async ({ threads, count }) => {
-      const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs');
-      ort.env.wasm.numThreads = threads;
-      const model = new Uint8Array(await (await fetch('/selftest-data/models/decoder.onnx')).arrayBuffer());
-      const decoder = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
-      const feeds = () => ({
-        embeddings: new ort.Tensor('float32', Float32Array.from({ length: 384 * 512 }, () => Math.random() - 0.5), [1, 384, 8, 8, 8]),
-        point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
-        point_labels: new ort.Tensor('float32', Float32Array.of(1, 0), [1, 2]),
-        mask_input: new ort.Tensor('float32', new Float32Array(32 ** 3), [1, 1, 32, 32, 32]),
-      });
-      // Warm-up as in src/selftest/main.ts: V8 needs ~15 short runs to finish optimizing the WASM code.
-      for (let i = 0; i < 20; i++) await decoder.run(feeds());
-      const decoderMs = [];
-      for (let i = 0; i < count; i++) {
-        const input = feeds();
-        const start = performance.now();
-        await decoder.run(input);
-        decoderMs.push(performance.now() - start);
-      }
-      await decoder.release();
-      return { encoderMs: [], decoderMs, isolated: crossOriginIsolated };
-    }, { threads: THREADS, count: runs * 5 });
+    const result = await page.evaluate(
+      async ({ threads, count }) => {
+        const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs');
+        ort.env.wasm.numThreads = threads;
+        const model = new Uint8Array(await (await fetch('/selftest-data/models/decoder.onnx')).arrayBuffer());
+        const decoder = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+        const feeds = () => ({
+          embeddings: new ort.Tensor(
+            'float32',
+            Float32Array.from({ length: 384 * 512 }, () => Math.random() - 0.5),
+            [1, 384, 8, 8, 8],
+          ),
+          point_coords: new ort.Tensor('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),
+          point_labels: new ort.Tensor('float32', Float32Array.of(1, 0), [1, 2]),
+          mask_input: new ort.Tensor('float32', new Float32Array(32 ** 3), [1, 1, 32, 32, 32]),
+        });
+        // Warm-up as in src/selftest/main.ts: V8 needs ~15 short runs to finish optimizing the WASM code.
+        for (let i = 0; i < 20; i++) await decoder.run(feeds());
+        const decoderMs = [];
+        for (let i = 0; i < count; i++) {
+          const input = feeds();
+          const start = performance.now();
+          await decoder.run(input);
+          decoderMs.push(performance.now() - start);
+        }
+        await decoder.release();
+        return { encoderMs: [], decoderMs, isolated: crossOriginIsolated };
+      },
+      { threads: THREADS, count: runs * 5 },
+    );
     if (!result.isolated) throw new Error('the decoder benchmark page is not cross-origin isolated: WASM would run on 1 thread');
     return result;
   } finally {
@@ -171,7 +206,8 @@ async function main() {
   const server = await createServer({ server: { port: 4179 }, plugins: [modelFiles(state)], logLevel: 'error' });
   await server.listen();
   try {
-    for (const graph of GRAPHS) record('Chromium WASM', graph, await (decoderOnly ? benchChromiumDecoder : benchChromium)(server, state, graph));
+    for (const graph of GRAPHS)
+      record('Chromium WASM', graph, await (decoderOnly ? benchChromiumDecoder : benchChromium)(server, state, graph));
   } finally {
     await server.close();
   }
@@ -182,8 +218,14 @@ async function main() {
       const plain = byGraph.plain && median(byGraph.plain[`${part}Ms`]);
       const optimized = median(byGraph.optimized[`${part}Ms`]);
       const torchPlain = results['PyTorch eager'] && median(results['PyTorch eager'].plain[`${part}Ms`]);
-      rows.push([part, runtime, formatMs(plain), formatMs(optimized), plain ? `${(plain / optimized).toFixed(2)}x` : '-',
-        torchPlain ? `${(torchPlain / optimized).toFixed(2)}x` : '-']);
+      rows.push([
+        part,
+        runtime,
+        formatMs(plain),
+        formatMs(optimized),
+        plain ? `${(plain / optimized).toFixed(2)}x` : '-',
+        torchPlain ? `${(torchPlain / optimized).toFixed(2)}x` : '-',
+      ]);
     }
   }
   const header = ['graph', 'runtime', 'plain', 'optimized', 'plain/optimized', 'PyTorch plain/this optimized'];

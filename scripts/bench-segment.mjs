@@ -48,11 +48,16 @@ async function click(page, index) {
   return page.evaluate((n) => {
     const at = (name) => performance.getEntriesByName(name);
     const commit = at('sam:click-commit')[n];
-    const clicked = at('sam:click').filter((m) => m.startTime <= commit.startTime).at(-1);
+    const clicked = at('sam:click')
+      .filter((m) => m.startTime <= commit.startTime)
+      .at(-1);
     const firstPart = at('sam:click-first-part').find((m) => m.detail.serial === clicked.detail.serial);
     const drawnAfter = (mark) => at('sam:overlay-drawn').find((d) => d.startTime >= mark.startTime).startTime;
     const wholeAt = drawnAfter(commit);
-    const longest = Math.max(0, ...window.__longTasks.filter((t) => t.start + t.duration >= clicked.startTime && t.start <= wholeAt).map((t) => t.duration));
+    const longest = Math.max(
+      0,
+      ...window.__longTasks.filter((t) => t.start + t.duration >= clicked.startTime && t.start <= wholeAt).map((t) => t.duration),
+    );
     return {
       shownMs: (firstPart ? drawnAfter(firstPart) : wholeAt) - clicked.startTime,
       ms: wholeAt - clicked.startTime,
@@ -128,10 +133,16 @@ async function main() {
     let started = Date.now();
     const files = ['encoder.onnx', 'decoder.onnx', 'model.json'].map((f) => path.join(MODEL, f)).filter(existsSync);
     await page.getByTestId('model-files').setInputFiles(files);
-    await page.waitForFunction(() => window.__samSegmentation.inference.modelStatus !== 'loading' && window.__samSegmentation.inference.modelStatus !== 'none', null, { timeout: 600_000 });
+    await page.waitForFunction(
+      () => window.__samSegmentation.inference.modelStatus !== 'loading' && window.__samSegmentation.inference.modelStatus !== 'none',
+      null,
+      { timeout: 600_000 },
+    );
     const inference = await hook(page, 'inference');
     if (inference.modelStatus !== 'ready') throw new Error(inference.message);
-    console.log(`model ${path.relative(root, MODEL)}: loaded in ${((Date.now() - started) / 1000).toFixed(1)} s on ${inference.backend.backend} (${inference.backend.threads} threads); ${inference.backend.note}`);
+    console.log(
+      `model ${path.relative(root, MODEL)}: loaded in ${((Date.now() - started) / 1000).toFixed(1)} s on ${inference.backend.backend} (${inference.backend.threads} threads); ${inference.backend.note}`,
+    );
 
     await page.getByTestId('tool-segment').click();
     const [cx, cy, cz] = [256, 256, 150];
@@ -151,7 +162,9 @@ async function main() {
         else decodes.push(result);
       }
       if (decodes.length === 0) return console.log(`click with cached embedding, ${label}: every click encoded`);
-      const [shownMs, clickMs, workerMs, decoderMs] = ['shownMs', 'ms', 'workerMs', 'decoderMs'].map((key) => median(decodes.map((d) => d[key])));
+      const [shownMs, clickMs, workerMs, decoderMs] = ['shownMs', 'ms', 'workerMs', 'decoderMs'].map((key) =>
+        median(decodes.map((d) => d[key])),
+      );
       const longest = Math.max(...decodes.map((d) => d.longestTaskMs));
       console.log(
         `click with cached embedding, ${label} (${decodes.length} clicks, medians): worker decoder-only ${decoderMs.toFixed(0)} ms (worker ${workerMs.toFixed(0)} ms); ` +
@@ -163,7 +176,8 @@ async function main() {
     await decodeClicks(`patch limit ${await page.getByTestId('max-patches').inputValue()} (default)`);
     await page.getByTestId('max-patches').fill('1');
     const wholeAtOne = await decodeClicks(`patch limit ${await page.getByTestId('max-patches').inputValue()}`);
-    if (wholeAtOne !== undefined) console.log(`cached click to the whole mask at patch limit 1: ${wholeAtOne.toFixed(0)} ms (median; target <= 250)`);
+    if (wholeAtOne !== undefined)
+      console.log(`cached click to the whole mask at patch limit 1: ${wholeAtOne.toFixed(0)} ms (median; target <= 250)`);
 
     // A new segment far away: rest the pointer there until pre-encoding finishes, then click.
     await page.getByTestId('add-segment').click();
@@ -175,9 +189,14 @@ async function main() {
     const before = await hook(page, 'inference.lastPreEncode?.at ?? null');
     started = Date.now();
     await page.mouse.move(box.x + x, box.y + y);
-    await page.waitForFunction((t) => (window.__samSegmentation.inference.lastPreEncode?.at ?? null) !== t, before, { timeout: 600_000, polling: 50 });
+    await page.waitForFunction((t) => (window.__samSegmentation.inference.lastPreEncode?.at ?? null) !== t, before, {
+      timeout: 600_000,
+      polling: 50,
+    });
     const { encoded } = await hook(page, 'inference.lastPreEncode');
-    console.log(`pre-encoding while the pointer rests: ${((Date.now() - started) / 1000).toFixed(1)} s (${encoded ? 'encoded a patch' : 'a cached patch already served there'})`);
+    console.log(
+      `pre-encoding while the pointer rests: ${((Date.now() - started) / 1000).toFixed(1)} s (${encoded ? 'encoded a patch' : 'a cached patch already served there'})`,
+    );
     const preEncoded = await click(page, far);
     console.log(`first click after pre-encoding: ${describe(preEncoded)}`);
 

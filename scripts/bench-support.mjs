@@ -46,7 +46,10 @@ export async function startAppServer({ port: defaultPort, build = false, outDir,
   const modeArgs = testHooks ? ['--mode', 'test'] : [];
   if (build) {
     console.log('Building the app (vite build)...');
-    const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', ...modeArgs, ...outDirArgs, '--emptyOutDir'], { cwd: root, stdio: 'inherit' });
+    const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', ...modeArgs, ...outDirArgs, '--emptyOutDir'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     if (result.status !== 0) throw new Error('vite build failed');
   }
   const command = build ? ['vite', 'preview', ...outDirArgs] : ['vite', ...modeArgs];

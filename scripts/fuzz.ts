@@ -9,7 +9,12 @@ import { parseArgs } from 'node:util';
 import { distinctFailures, runFuzz, type CaseResult } from '../tests/support/fuzz-runner';
 
 const { values } = parseArgs({
-  options: { cases: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, from: { type: 'string', default: '0' }, case: { type: 'string' } },
+  options: {
+    cases: { type: 'string', default: '2000' },
+    seed: { type: 'string', default: '1' },
+    from: { type: 'string', default: '0' },
+    case: { type: 'string' },
+  },
 });
 const seed = Number(values.seed);
 const from = Number(values.from);
@@ -17,7 +22,9 @@ const indices = values.case !== undefined ? [Number(values.case)] : Array.from({
 /** 16 M voxels: the reader's budget here; the app's default is 262 M. */
 const MAX_VOXELS = 16 * 1024 * 1024;
 const MEMORY_BUDGET_MB = 1536;
-console.log(`Fuzzing ${indices.length} cases, seed ${seed}: voxel budget ${MAX_VOXELS}, memory budget ${MEMORY_BUDGET_MB} MB, 5 s of CPU time per case`);
+console.log(
+  `Fuzzing ${indices.length} cases, seed ${seed}: voxel budget ${MAX_VOXELS}, memory budget ${MEMORY_BUDGET_MB} MB, 5 s of CPU time per case`,
+);
 const started = performance.now();
 const results: CaseResult[] = [];
 // Stopped early (Ctrl+C, kill): report the cases run so far.
@@ -39,8 +46,12 @@ function report(stopped: boolean): never {
   const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
   const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
   const peak = Math.max(...results.map((r) => r.maxRssMb).filter(Number.isFinite));
-  console.log(`\n${results.length} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${count('loaded')} loaded, ${count('refused')} refused, ${count('failure')} failures`);
-  console.log(`slowest case ${slowest.index} (${slowest.ms.toFixed(0)} ms of CPU, ${slowest.mutation}); peak memory of a reading process ${peak.toFixed(0)} MB`);
+  console.log(
+    `\n${results.length} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${count('loaded')} loaded, ${count('refused')} refused, ${count('failure')} failures`,
+  );
+  console.log(
+    `slowest case ${slowest.index} (${slowest.ms.toFixed(0)} ms of CPU, ${slowest.mutation}); peak memory of a reading process ${peak.toFixed(0)} MB`,
+  );
   const reasons = new Map<string, number>();
   for (const r of results.filter((r) => r.outcome === 'refused')) {
     const key = r.detail.replace(/\d+(\.\d+)?/g, 'N').slice(0, 110);
@@ -51,7 +62,8 @@ function report(stopped: boolean): never {
   const failures = distinctFailures(results);
   if (failures.size) {
     console.log('\ndistinct failures:');
-    for (const [key, cases] of failures) console.log(`  ${String(cases.length).padStart(5)}  ${key} (e.g. case ${cases[0].index}: ${cases[0].mutation})`);
+    for (const [key, cases] of failures)
+      console.log(`  ${String(cases.length).padStart(5)}  ${key} (e.g. case ${cases[0].index}: ${cases[0].mutation})`);
   }
   if (stopped) console.log(`\nStopped early: ${results.length} of ${indices.length} cases run.`);
   process.exit(failures.size || stopped ? 1 : 0);

@@ -60,20 +60,48 @@ describe('the in-repo fixture checkpoint with its templates', () => {
     await writeImageNode({ geometry, data: readFixtureFloat32(MINI, 'roi_image') }, path.join(images, 'body.nii.gz'));
     await writeImageNode({ geometry, data: readFixtureMask(MINI, 'mask_3') }, path.join(labels, 'body.nii.gz'));
     const evaluate = async (modelOptions: string[], out: string): Promise<EvaluationReport> => {
-      const run = await runSamMed3d(['evaluate', ...modelOptions, '--images', images, '--labels', labels, '--clicks', '2', '--max-patches', '1', '--out', path.join(dir, out)]);
+      const run = await runSamMed3d([
+        'evaluate',
+        ...modelOptions,
+        '--images',
+        images,
+        '--labels',
+        labels,
+        '--clicks',
+        '2',
+        '--max-patches',
+        '1',
+        '--out',
+        path.join(dir, out),
+      ]);
       expect(run.code, run.stderr).toBe(0);
       return JSON.parse(readFileSync(path.join(dir, `${out}.json`), 'utf8')) as EvaluationReport;
     };
-    const fromCheckpoint = await evaluate(['--checkpoint', MINI.checkpoint, '--templates', path.join(FIXTURE_MODEL, 'templates')], 'checkpoint');
+    const fromCheckpoint = await evaluate(
+      ['--checkpoint', MINI.checkpoint, '--templates', path.join(FIXTURE_MODEL, 'templates')],
+      'checkpoint',
+    );
     const fromModel = await evaluate(['--model', FIXTURE_MODEL], 'model');
     expect(fromCheckpoint.cases.map((c) => c.dicePerClick)).toEqual(fromModel.cases.map((c) => c.dicePerClick));
     expect(fromCheckpoint.cases[0].clicks).toEqual(fromModel.cases[0].clicks);
   }, 300_000); // two CLI evaluations (image IO, distance maps): over 2 minutes on a loaded machine
 
   it('without --templates, the in-repo fixture does not fit the shipped turbo templates and says so', async () => {
-    const run = await runSamMed3d(['segment', '--checkpoint', MINI.checkpoint, '--image', image, '--point', '51,45,58', '--out', path.join(dir, 'x.nii.gz')]);
+    const run = await runSamMed3d([
+      'segment',
+      '--checkpoint',
+      MINI.checkpoint,
+      '--image',
+      image,
+      '--point',
+      '51,45,58',
+      '--out',
+      path.join(dir, 'x.nii.gz'),
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/does not match the model templates.*image_encoder\.pos_embed is \[1, 8, 8, 8, 96\], expected \[1, 8, 8, 8, 768\]/);
+    expect(run.stderr).toMatch(
+      /does not match the model templates.*image_encoder\.pos_embed is \[1, 8, 8, 8, 96\], expected \[1, 8, 8, 8, 768\]/,
+    );
   });
 });
 

@@ -39,7 +39,19 @@ beforeAll(async () => {
   touchingLabels.data = touchingLabels.data.map((v) => [0, 2, 5][v]);
   await writeImageNode(touchingLabels, path.join(labels, 'touching.nii.gz'));
   const out = path.join(dir, 'report');
-  const run = await runSamMed3d(['evaluate', '--model', oracleModelDir(), '--images', images, '--labels', labels, '--clicks', '4', '--out', out]);
+  const run = await runSamMed3d([
+    'evaluate',
+    '--model',
+    oracleModelDir(),
+    '--images',
+    images,
+    '--labels',
+    labels,
+    '--clicks',
+    '4',
+    '--out',
+    out,
+  ]);
   expect(run.code, run.stderr).toBe(0);
   stderr = run.stderr;
   report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as EvaluationReport;

@@ -88,7 +88,17 @@ describe('segment with the oracle model', () => {
     const image = path.join(dir, 'tube.nii.gz');
     await writeImageNode(makeShapePhantom(geometry, shapes), image);
     const out = path.join(dir, 'tube-mask.nrrd');
-    const run = await runSamMed3d(['segment', '--model', model, '--image', image, '--point', voxelAt(geometry, points[27]).join(',') /* the tube's middle */, '--out', out]);
+    const run = await runSamMed3d([
+      'segment',
+      '--model',
+      model,
+      '--image',
+      image,
+      '--point',
+      voxelAt(geometry, points[27]).join(',') /* the tube's middle */,
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr.match(/patch \d+\/8/g)?.length).toBeGreaterThanOrEqual(3);
     const mask = await readImageNode(out);
@@ -107,7 +117,16 @@ describe('segment errors', () => {
   const segment = (...args: string[]) => runSamMed3d(['segment', ...args]);
 
   it('names a missing image file', async () => {
-    const run = await segment('--model', model, '--image', path.join(dir, 'nope.nii.gz'), '--point', '1,2,3', '--out', path.join(dir, 'o.nii.gz'));
+    const run = await segment(
+      '--model',
+      model,
+      '--image',
+      path.join(dir, 'nope.nii.gz'),
+      '--point',
+      '1,2,3',
+      '--out',
+      path.join(dir, 'o.nii.gz'),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/nope\.nii\.gz: file not found/);
   });
@@ -139,7 +158,18 @@ describe('segment errors', () => {
     const checkpoint = await segment('--checkpoint', 'x.pth', '--image', image, '--point', '20,20,20', '--out', path.join(dir, 'o.nii.gz'));
     expect(checkpoint.code).toBe(2);
     expect(checkpoint.stderr).toMatch(/cannot open checkpoint x\.pth/);
-    const both = await segment('--model', model, '--checkpoint', 'x.pth', '--image', image, '--point', '20,20,20', '--out', path.join(dir, 'o.nii.gz'));
+    const both = await segment(
+      '--model',
+      model,
+      '--checkpoint',
+      'x.pth',
+      '--image',
+      image,
+      '--point',
+      '20,20,20',
+      '--out',
+      path.join(dir, 'o.nii.gz'),
+    );
     expect(both.stderr).toMatch(/either --model DIR or --checkpoint FILE, not both/);
   });
 });

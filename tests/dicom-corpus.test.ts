@@ -54,7 +54,9 @@ async function outcome(filePath: string, options: NodeReadOptions = {}): Promise
  */
 function expectSameGrid(actual: ImageGeometry, expected: ImageGeometry, label: string) {
   let { origin, direction } = actual;
-  const flipped = actual.size[2] > 1 && direction[6] * expected.direction[6] + direction[7] * expected.direction[7] + direction[8] * expected.direction[8] < 0;
+  const flipped =
+    actual.size[2] > 1 &&
+    direction[6] * expected.direction[6] + direction[7] * expected.direction[7] + direction[8] * expected.direction[8] < 0;
   if (flipped) {
     const last = (actual.size[2] - 1) * actual.spacing[2];
     origin = [0, 1, 2].map((r) => origin[r] + direction[6 + r] * last) as ImageGeometry['origin'];
@@ -71,7 +73,8 @@ function expectSameGrid(actual: ImageGeometry, expected: ImageGeometry, label: s
 const COLOUR = /colour \(RGB\) image with 3 values per voxel/;
 const UNDECODABLE = /the DICOM data could not be decoded/;
 const NO_IMAGE = /which holds no image/;
-const LIVER_SEG = /DICOM SEG \(a segmentation\) of series 1\.2\.392\.200103\.20080913\.113635\.1\.2009\.6\.22\.21\.43\.10\.23430\.1; open that series first/;
+const LIVER_SEG =
+  /DICOM SEG \(a segmentation\) of series 1\.2\.392\.200103\.20080913\.113635\.1\.2009\.6\.22\.21\.43\.10\.23430\.1; open that series first/;
 
 /** The outcome of every .dcm sample of pydicom 2.3: a size [columns, rows, slices] or a reason. */
 const PYDICOM_EXPECTED: Record<string, number[] | RegExp> = {
@@ -145,11 +148,16 @@ const PYDICOM_EXPECTED: Record<string, number[] | RegExp> = {
   'rtplan_truncated.dcm': /the file is truncated: it ends inside element \(300A,0070\)/,
   'rtstruct.dcm': /an RT Structure Set \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.481\.3, modality RTSTRUCT\), which holds no image/,
   'test-SR.dcm': /a structured report .*modality SR\), which holds no image/,
-  'waveform_ecg.dcm': /a waveform \(ECG or other signal\) \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.9\.1\.1, modality ECG\), which holds no image/,
+  'waveform_ecg.dcm':
+    /a waveform \(ECG or other signal\) \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.9\.1\.1, modality ECG\), which holds no image/,
 };
 
 describe.skipIf(!hasPydicom)("pydicom's sample files", () => {
-  const names = hasPydicom ? readdirSync(PYDICOM_SAMPLES).filter((f) => f.endsWith('.dcm')).sort() : [];
+  const names = hasPydicom
+    ? readdirSync(PYDICOM_SAMPLES)
+        .filter((f) => f.endsWith('.dcm'))
+        .sort()
+    : [];
 
   it('has an expected outcome for every sample', () => {
     expect(names).toEqual(Object.keys(PYDICOM_EXPECTED).sort());
@@ -169,7 +177,9 @@ describe.skipIf(!hasPydicom)("pydicom's sample files", () => {
         if ('refused' in result) expect(result.refused.fileName).toBe(name);
         continue;
       }
-      expect('loaded' in result ? result.loaded.size : `${name} refused: ${'refused' in result && result.refused.reason}`, name).toEqual(expected);
+      expect('loaded' in result ? result.loaded.size : `${name} refused: ${'refused' in result && result.refused.reason}`, name).toEqual(
+        expected,
+      );
       const pydicom = reference[path.join(PYDICOM_SAMPLES, name)];
       // badVR.dcm has NumberOfFrames "1A", which pydicom refuses to read.
       if ('error' in pydicom) expect(name).toBe('badVR.dcm');
@@ -205,14 +215,20 @@ describe('generated DICOM for each real-world case', () => {
     writeTestDicomSeries(dir('regular'), source);
     const result = await outcome(dir('regular'));
     expect(result).toMatchObject({ warnings: [] });
-    expectSameGrid((result as { loaded: ImageGeometry }).loaded, pydicomGeometry([dir('regular')])[dir('regular')] as ImageGeometry, 'regular');
+    expectSameGrid(
+      (result as { loaded: ImageGeometry }).loaded,
+      pydicomGeometry([dir('regular')])[dir('regular')] as ImageGeometry,
+      'regular',
+    );
   });
 
   it('refuses a truncated file naming it, and skips it in a folder with a warning', async () => {
     const files = writeTestDicomSeries(dir('truncated'), source);
     truncateSync(files[5], statSync(files[5]).size - 300);
     const single = await outcome(files[5]);
-    expect('refused' in single && single.refused.message).toMatch(/^IM0006\.dcm: the file is truncated: its pixel data needs 300 more bytes/);
+    expect('refused' in single && single.refused.message).toMatch(
+      /^IM0006\.dcm: the file is truncated: its pixel data needs 300 more bytes/,
+    );
     const folder = await outcome(dir('truncated'));
     expect(folder).toMatchObject({ loaded: { size: [32, 28, 12] } });
     expect('loaded' in folder && folder.warnings).toEqual([
@@ -241,9 +257,16 @@ describe('generated DICOM for each real-world case', () => {
     const labels = new Uint8Array(scan.data.length);
     labels.fill(1, 0, 2000);
     const segFile = dir('lesion.seg.dcm');
-    await writeDicomSegNode({ geometry: scan.geometry, data: labels }, buildDicomSegMetaInfo([{ label: 1, name: 'Lesion', color: [255, 0, 0], visible: true, points: [] }], labels), files, segFile);
+    await writeDicomSegNode(
+      { geometry: scan.geometry, data: labels },
+      buildDicomSegMetaInfo([{ label: 1, name: 'Lesion', color: [255, 0, 0], visible: true, points: [] }], labels),
+      files,
+      segFile,
+    );
     const result = await outcome(segFile);
-    expect('refused' in result && result.refused.reason).toMatch(/^it is a DICOM SEG \(a segmentation\) of series 2\.25\.424242; open that series first/);
+    expect('refused' in result && result.refused.reason).toMatch(
+      /^it is a DICOM SEG \(a segmentation\) of series 2\.25\.424242; open that series first/,
+    );
 
     // Imported onto the scan it references: same voxels, named segment.
     const header = inspectDicom(readFileSync(segFile));
@@ -255,7 +278,10 @@ describe('generated DICOM for each real-world case', () => {
     expect('labels' in placed && placed.labels).toEqual(labels);
     expect(segmentsFromSegMeta(metaInfo, labels).map((s) => [s.label, s.name, s.color])).toEqual([[1, 'Lesion', [255, 0, 0]]]);
     // Another scan (shifted by half a voxel, another series): refused with both series named.
-    const other = { ...scan.geometry, origin: [scan.geometry.origin[0] + 1, scan.geometry.origin[1], scan.geometry.origin[2]] as ImageGeometry['origin'] };
+    const other = {
+      ...scan.geometry,
+      origin: [scan.geometry.origin[0] + 1, scan.geometry.origin[1], scan.geometry.origin[2]] as ImageGeometry['origin'],
+    };
     expect(segMismatch(header.header, '2.25.999', placeLabels(decoded, other))).toBe(
       "it is a DICOM SEG of series 2.25.424242, not of the open scan (series 2.25.999), and its voxels do not lie on this scan's voxels; open that series first",
     );
@@ -264,7 +290,9 @@ describe('generated DICOM for each real-world case', () => {
   it('refuses a Siemens mosaic, naming it', async () => {
     const files = writeTestDicomSeries(dir('mosaic'), straight, { imageType: 'ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC', modality: 'MR' });
     const result = await outcome(files[0]);
-    expect('refused' in result && result.refused.message).toMatch(/^IM0001\.dcm: it is a Siemens mosaic \(ImageType ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC\)/);
+    expect('refused' in result && result.refused.message).toMatch(
+      /^IM0001\.dcm: it is a Siemens mosaic \(ImageType ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC\)/,
+    );
   });
 
   it.each([
@@ -287,7 +315,11 @@ describe('generated DICOM for each real-world case', () => {
     expect('loaded' in result && result.warnings).toEqual([
       '2 slices are missing (gaps from 3 mm to 9 mm); the scan was resampled onto a regular grid of 3 mm slices.',
     ]);
-    expectSameGrid((result as { loaded: ImageGeometry }).loaded, pydicomGeometry([dir('missing')])[dir('missing')] as ImageGeometry, 'missing');
+    expectSameGrid(
+      (result as { loaded: ImageGeometry }).loaded,
+      pydicomGeometry([dir('missing')])[dir('missing')] as ImageGeometry,
+      'missing',
+    );
     const volume = await readImageNode(dir('missing'));
     // Acquired slices keep their voxels; the missing ones lie between their neighbours.
     expect(voxelAtWorld(volume, source, [10, 10, 3])).toBe(source.data[10 + 10 * 32 + 3 * 32 * 28]);
@@ -310,6 +342,8 @@ function voxelAtWorld(volume: Volume, reference: Volume, ijk: number[]): number 
   const world = [0, 1, 2].map((w) => r.origin[w] + [0, 1, 2].reduce((sum, a) => sum + r.direction[3 * a + w] * r.spacing[a] * ijk[a], 0));
   const g = volume.geometry;
   // Solve world = origin + D * S * index (D orthonormal: its transpose inverts it).
-  const index = [0, 1, 2].map((a) => Math.round([0, 1, 2].reduce((sum, w) => sum + g.direction[3 * a + w] * (world[w] - g.origin[w]), 0) / g.spacing[a]));
+  const index = [0, 1, 2].map((a) =>
+    Math.round([0, 1, 2].reduce((sum, w) => sum + g.direction[3 * a + w] * (world[w] - g.origin[w]), 0) / g.spacing[a]),
+  );
   return volume.data[index[0] + g.size[0] * (index[1] + g.size[1] * index[2])];
 }

@@ -7,7 +7,8 @@ import type { Vec3 } from '../src/core/types';
 function boxes(dims: Vec3, ...list: [Vec3, Vec3][]): Uint8Array {
   const mask = new Uint8Array(dims[0] * dims[1] * dims[2]);
   for (const [lo, hi] of list) {
-    for (let k = lo[2]; k <= hi[2]; k++) for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) mask[i + dims[0] * (j + dims[1] * k)] = 1;
+    for (let k = lo[2]; k <= hi[2]; k++)
+      for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) mask[i + dims[0] * (j + dims[1] * k)] = 1;
   }
   return mask;
 }
@@ -17,7 +18,7 @@ describe('distanceTransform', () => {
     const dims: Vec3 = [9, 7, 6];
     const spacing: Vec3 = [0.7, 1.3, 2.5];
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const mask = Uint8Array.from({ length: 9 * 7 * 6 }, () => (random() < 0.8 ? 1 : 0));
     for (const outsideIsBackground of [true, false]) {
       const distance = distanceTransform(mask, dims, spacing, outsideIsBackground);
@@ -41,7 +42,21 @@ describe('distanceTransform', () => {
 describe('connectedComponents', () => {
   it('joins diagonal neighbours (26-connectivity) and separates distant blobs', () => {
     const dims: Vec3 = [10, 10, 10];
-    const mask = boxes(dims, [[0, 0, 0], [1, 1, 1]], [[2, 2, 2], [2, 2, 2]], [[6, 6, 6], [8, 8, 8]]);
+    const mask = boxes(
+      dims,
+      [
+        [0, 0, 0],
+        [1, 1, 1],
+      ],
+      [
+        [2, 2, 2],
+        [2, 2, 2],
+      ],
+      [
+        [6, 6, 6],
+        [8, 8, 8],
+      ],
+    );
     const { sizes } = connectedComponents(mask, dims);
     expect(sizes).toEqual([9, 27]);
   });
@@ -50,7 +65,10 @@ describe('connectedComponents', () => {
 describe('click simulator', () => {
   const dims: Vec3 = [20, 16, 12];
   const spacing: Vec3 = [1, 1, 1];
-  const truth = boxes(dims, [[3, 2, 2], [13, 12, 8]]);
+  const truth = boxes(dims, [
+    [3, 2, 2],
+    [13, 12, 8],
+  ]);
 
   it('clicks the most interior voxel of the object first', () => {
     expect(firstClick(truth, dims, spacing)).toEqual({ point: [8, 7, 5], positive: true });
@@ -60,7 +78,10 @@ describe('click simulator', () => {
   it('uses the spacing: the interior of an anisotropic object moves to where it is thickest in mm', () => {
     // Two slabs joined: [0..3] thin in i, [4..15] thick; with 3 mm along i the thin part is thicker in mm.
     const d: Vec3 = [6, 16, 9];
-    const mask = boxes(d, [[0, 0, 0], [5, 15, 8]]);
+    const mask = boxes(d, [
+      [0, 0, 0],
+      [5, 15, 8],
+    ]);
     const click = firstClick(mask, d, [3, 1, 1]) as { point: Vec3 };
     expect(click.point[1]).toBeGreaterThanOrEqual(4);
     expect(click.point[1]).toBeLessThanOrEqual(11);
@@ -69,14 +90,30 @@ describe('click simulator', () => {
   it('adds a positive click inside the largest missed part', () => {
     // Prediction misses a 5x5x5 corner (largest error) and a 2x2x2 corner.
     const prediction = truth.slice();
-    const missedLarge = boxes(dims, [[9, 8, 4], [13, 12, 8]]);
-    const missedSmall = boxes(dims, [[3, 2, 2], [4, 3, 3]]);
+    const missedLarge = boxes(dims, [
+      [9, 8, 4],
+      [13, 12, 8],
+    ]);
+    const missedSmall = boxes(dims, [
+      [3, 2, 2],
+      [4, 3, 3],
+    ]);
     for (let o = 0; o < truth.length; o++) if (missedLarge[o] || missedSmall[o]) prediction[o] = 0;
     expect(nextClick(prediction, truth, dims, spacing)).toEqual({ point: [11, 10, 6], positive: true });
   });
 
   it('adds a negative click inside the largest false positive', () => {
-    const prediction = boxes(dims, [[3, 2, 2], [13, 12, 8]], [[15, 3, 3], [19, 9, 9]]);
+    const prediction = boxes(
+      dims,
+      [
+        [3, 2, 2],
+        [13, 12, 8],
+      ],
+      [
+        [15, 3, 3],
+        [19, 9, 9],
+      ],
+    );
     const click = nextClick(prediction, truth, dims, spacing);
     expect(click?.positive).toBe(false);
     expect(click?.point).toEqual([17, 6, 6]);
@@ -89,11 +126,17 @@ describe('click simulator', () => {
 
 describe('metrics', () => {
   const dims: Vec3 = [30, 30, 30];
-  const truth = boxes(dims, [[5, 5, 5], [20, 20, 20]]);
+  const truth = boxes(dims, [
+    [5, 5, 5],
+    [20, 20, 20],
+  ]);
 
   it('Dice', () => {
     expect(dice(truth, truth)).toBe(1);
-    const half = boxes(dims, [[5, 5, 5], [20, 20, 12]]);
+    const half = boxes(dims, [
+      [5, 5, 5],
+      [20, 20, 12],
+    ]);
     expect(dice(half, truth)).toBeCloseTo((2 * 8) / (8 + 16), 10);
   });
 
@@ -103,7 +146,11 @@ describe('metrics', () => {
   });
 
   it('NSD at 2 mm: 1 within the tolerance, lower beyond it', () => {
-    const shifted = (by: number) => boxes(dims, [[5 + by, 5, 5], [20 + by, 20, 20]]);
+    const shifted = (by: number) =>
+      boxes(dims, [
+        [5 + by, 5, 5],
+        [20 + by, 20, 20],
+      ]);
     expect(normalizedSurfaceDice(truth, truth, dims, [1, 1, 1], 2)).toBe(1);
     expect(normalizedSurfaceDice(shifted(2), truth, dims, [1, 1, 1], 2)).toBe(1);
     const far = normalizedSurfaceDice(shifted(5), truth, dims, [1, 1, 1], 2);

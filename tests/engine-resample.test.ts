@@ -61,7 +61,8 @@ describe('samplePatch', () => {
     const g = OBLIQUE_PERMUTED;
     const f = (w: Vec3) => 0.5 * w[0] - 0.25 * w[1] + 2 * w[2] + 1000;
     const data = new Float32Array(g.size[0] * g.size[1] * g.size[2]);
-    for (let k = 0, o = 0; k < g.size[2]; k++) for (let j = 0; j < g.size[1]; j++) for (let i = 0; i < g.size[0]; i++, o++) data[o] = f(world(g, [i, j, k]));
+    for (let k = 0, o = 0; k < g.size[2]; k++)
+      for (let j = 0; j < g.size[1]; j++) for (let i = 0; i < g.size[0]; i++, o++) data[o] = f(world(g, [i, j, k]));
     const grid = modelGrid(g);
     const offset: Vec3 = [-10, 5, 20];
     const patch = samplePatch({ geometry: g, data }, grid, offset);
@@ -96,7 +97,8 @@ describe('pastePatchMask', () => {
     const offset: Vec3 = [-20, 30, 10];
     // A patch mask that encodes its own coordinates: voxel set where (a + 2b + 3c) % 5 < 2.
     const patchMask = new Uint8Array(N ** 3);
-    for (let a = 0, o = 0; a < N; a++) for (let b = 0; b < N; b++) for (let c = 0; c < N; c++, o++) patchMask[o] = (a + 2 * b + 3 * c) % 5 < 2 ? 1 : 0;
+    for (let a = 0, o = 0; a < N; a++)
+      for (let b = 0; b < N; b++) for (let c = 0; c < N; c++, o++) patchMask[o] = (a + 2 * b + 3 * c) % 5 < 2 ? 1 : 0;
     const target = new Uint8Array(g.size[0] * g.size[1] * g.size[2]).fill(7);
     pastePatchMask(target, grid, patchFootprint(grid, offset), patchMask);
     let inside = 0;
@@ -118,14 +120,25 @@ describe('pastePatchMask', () => {
 describe('composePatchMasks', () => {
   it('takes each voxel from the covering patch whose centre is nearest', () => {
     // Finer than the model grid along every axis, so rows and slices repeat.
-    const g: ImageGeometry = { size: [180, 80, 140], spacing: [0.7, 1.1, 0.6], origin: [5, -3, 2], direction: [0, 1, 0, -1, 0, 0, 0, 0, 1] };
+    const g: ImageGeometry = {
+      size: [180, 80, 140],
+      spacing: [0.7, 1.1, 0.6],
+      origin: [5, -3, 2],
+      direction: [0, 1, 0, -1, 0, 0, 0, 0, 1],
+    };
     const grid = modelGrid(g);
-    const offsets: Vec3[] = [[-40, -60, -70], [24, -60, -70], [-10, -80, -60]];
+    const offsets: Vec3[] = [
+      [-40, -60, -70],
+      [24, -60, -70],
+      [-10, -80, -60],
+    ];
     // Patch p's mask holds p + 1 where (a + b + c) is even: both which patch and which voxel are checked.
     const patches = offsets.map((offset, p) => ({
       offset,
       footprint: patchFootprint(grid, offset),
-      mask: Uint8Array.from({ length: N ** 3 }, (_, o) => ((Math.floor(o / (N * N)) + (Math.floor(o / N) % N) + (o % N)) % 2 === 0 ? p + 1 : 0)),
+      mask: Uint8Array.from({ length: N ** 3 }, (_, o) =>
+        (Math.floor(o / (N * N)) + (Math.floor(o / N) % N) + (o % N)) % 2 === 0 ? p + 1 : 0,
+      ),
     }));
     const target = new Uint8Array(g.size[0] * g.size[1] * g.size[2]);
     composePatchMasks(target, grid, patches);

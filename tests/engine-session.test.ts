@@ -56,7 +56,12 @@ describe('SegmentationSession with the oracle model', () => {
     // A click on object 3, beyond the first patch: a new patch of object a.
     const far = await session.addClick('a', click(2), true);
     expect(far.patchesEncoded).toBe(1);
-    expect(dice(far.mask.data, labels.map((v) => (v === 1 || v === 3 ? 1 : 0)))).toBeGreaterThan(0.9);
+    expect(
+      dice(
+        far.mask.data,
+        labels.map((v) => (v === 1 || v === 3 ? 1 : 0)),
+      ),
+    ).toBeGreaterThan(0.9);
   });
 
   it('a negative click removes the part it is on and keeps the rest', async () => {
@@ -130,7 +135,10 @@ describe('sliding windows', () => {
     // The box a click may have changed: the union of what its progress reports.
     const click = async (maxPatches?: number) => {
       let changed: VoxelBox | null = null;
-      const result = await session.addClick('tube', middle, true, { maxPatches, onProgress: (p) => (changed = unionBox(changed, p.changed)) });
+      const result = await session.addClick('tube', middle, true, {
+        maxPatches,
+        onProgress: (p) => (changed = unionBox(changed, p.changed)),
+      });
       return { ...result, changed: changed as VoxelBox | null };
     };
     const followed = await click();

@@ -16,7 +16,9 @@ describe('loader fuzzing (fixed seed sample)', () => {
       timeoutMs: 5000,
       memoryBudgetMb: 1536,
     });
-    const failures = [...distinctFailures(results)].map(([key, cases]) => `${cases.length} x ${key} (case ${cases[0].index}: ${cases[0].mutation})`);
+    const failures = [...distinctFailures(results)].map(
+      ([key, cases]) => `${cases.length} x ${key} (case ${cases[0].index}: ${cases[0].mutation})`,
+    );
     expect(failures).toEqual([]);
     expect(results.filter((r) => r.outcome === 'loaded').length).toBeGreaterThan(0);
     expect(results.filter((r) => r.outcome === 'refused').length).toBeGreaterThan(40);

@@ -9,7 +9,12 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { upsampleTrilinear } from '../src/core/upsample';
 import {
-  FIXTURE_CLICKS, MAX_RELATIVE_ERROR, MIN_DICE, runFidelity, type FidelityFixture, type TensorConstructor,
+  FIXTURE_CLICKS,
+  MAX_RELATIVE_ERROR,
+  MIN_DICE,
+  runFidelity,
+  type FidelityFixture,
+  type TensorConstructor,
 } from '../src/selftest/fidelity';
 import { FIDELITY_FIXTURES, MINI, readFixtureFloat32, readFixtureMask, skipAbsent, type FixtureFiles } from './support/fixtures';
 import { maskFromLogits } from '../src/core/engine/patch-inference';
@@ -17,7 +22,10 @@ import { maskFromLogits } from '../src/core/engine/patch-inference';
 function loadFixture(fixture: FixtureFiles): FidelityFixture {
   const f = (name: string) => readFixtureFloat32(fixture, name);
   const clicks = Array.from({ length: FIXTURE_CLICKS }, (_, i) => ({
-    points: f(`points_${i + 1}`), labels: f(`labels_${i + 1}`), logits: f(`logits_${i + 1}`), iou: f(`iou_${i + 1}`),
+    points: f(`points_${i + 1}`),
+    labels: f(`labels_${i + 1}`),
+    logits: f(`logits_${i + 1}`),
+    iou: f(`iou_${i + 1}`),
   }));
   return { image: f('roi_image'), embeddings: f('embeddings'), clicks, mask3: readFixtureMask(fixture, 'mask_3') };
 }
@@ -28,9 +36,11 @@ describe('upsampleTrilinear', () => {
     const src = Float32Array.from({ length: 8 }, (_, o) => 4 * (o >> 2) + 2 * ((o >> 1) & 1) + (o & 1));
     const out = upsampleTrilinear(src, [2, 2, 2], [4, 4, 4]);
     const axis = [0, 0.25, 0.75, 1];
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) {
-      expect(out[16 * i + 4 * j + k]).toBeCloseTo(4 * axis[i] + 2 * axis[j] + axis[k], 6);
-    }
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++)
+        for (let k = 0; k < 4; k++) {
+          expect(out[16 * i + 4 * j + k]).toBeCloseTo(4 * axis[i] + 2 * axis[j] + axis[k], 6);
+        }
   });
 
   it('reproduces mask_3 from logits_3 (the fixture generator used PyTorch)', () => {

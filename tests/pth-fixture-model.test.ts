@@ -26,7 +26,11 @@ beforeAll(() => {
   }
 });
 
-async function clicks(fixture: FixtureFiles, embeddings: Float32Array, runner: ModelRunner): Promise<{ logits: Float32Array; iou: number }[]> {
+async function clicks(
+  fixture: FixtureFiles,
+  embeddings: Float32Array,
+  runner: ModelRunner,
+): Promise<{ logits: Float32Array; iou: number }[]> {
   const results = [];
   let maskInput: Float32Array = new Float32Array(32 ** 3);
   for (let k = 1; k <= 3; k++) {
@@ -40,39 +44,41 @@ async function clicks(fixture: FixtureFiles, embeddings: Float32Array, runner: M
 }
 
 describe.each(FIDELITY_FIXTURES.flatMap((fixture) => exportsOf(fixture).map((dir) => ({ fixture, dir }))))(
-  '$fixture.name from checkpoint + $dir/templates (onnxruntime-node, CLI path)', ({ fixture, dir }) => {
-  let exported: ModelRunner;
-  let fromCheckpoint: ModelRunner;
+  '$fixture.name from checkpoint + $dir/templates (onnxruntime-node, CLI path)',
+  ({ fixture, dir }) => {
+    let exported: ModelRunner;
+    let fromCheckpoint: ModelRunner;
 
-  beforeAll(async () => {
-    if (!fixture.present) return;
-    const session = async (file: string) => ortNode.InferenceSession.create(join(dir, file));
-    exported = createOrtRunner(ortNode.Tensor, await session('encoder.onnx'), await session('decoder.onnx'));
-    fromCheckpoint = await openCheckpointModel(fixture.checkpoint, join(dir, 'templates'));
-  });
+    beforeAll(async () => {
+      if (!fixture.present) return;
+      const session = async (file: string) => ortNode.InferenceSession.create(join(dir, file));
+      exported = createOrtRunner(ortNode.Tensor, await session('encoder.onnx'), await session('decoder.onnx'));
+      fromCheckpoint = await openCheckpointModel(fixture.checkpoint, join(dir, 'templates'));
+    });
 
-  afterAll(async () => {
-    await exported?.dispose();
-    await fromCheckpoint?.dispose();
-  });
+    afterAll(async () => {
+      await exported?.dispose();
+      await fromCheckpoint?.dispose();
+    });
 
-  it.skipIf(skipAbsent(fixture))('equals the exported graphs within 1e-6 and the reference arrays within 1e-4', async () => {
-    const image = readFixtureFloat32(fixture, 'roi_image');
-    const embeddings = await fromCheckpoint.encode(image);
-    expect(relativeError(embeddings, await exported.encode(image))).toBeLessThanOrEqual(1e-6);
-    expect(relativeError(embeddings, readFixtureFloat32(fixture, 'embeddings'))).toBeLessThanOrEqual(1e-4);
+    it.skipIf(skipAbsent(fixture))('equals the exported graphs within 1e-6 and the reference arrays within 1e-4', async () => {
+      const image = readFixtureFloat32(fixture, 'roi_image');
+      const embeddings = await fromCheckpoint.encode(image);
+      expect(relativeError(embeddings, await exported.encode(image))).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(embeddings, readFixtureFloat32(fixture, 'embeddings'))).toBeLessThanOrEqual(1e-4);
 
-    const ours = await clicks(fixture, embeddings, fromCheckpoint);
-    const theirs = await clicks(fixture, embeddings, exported);
-    for (let k = 1; k <= 3; k++) {
-      const reference = readFixtureFloat32(fixture, `logits_${k}`);
-      expect(relativeError(ours[k - 1].logits, theirs[k - 1].logits), `click ${k}`).toBeLessThanOrEqual(1e-6);
-      expect(relativeError(ours[k - 1].logits, reference), `click ${k}`).toBeLessThanOrEqual(1e-4);
-      const iou = readFixtureFloat32(fixture, `iou_${k}`)[0];
-      expect(Math.abs(ours[k - 1].iou - iou)).toBeLessThanOrEqual(1e-4 * Math.abs(iou));
-    }
-  });
-});
+      const ours = await clicks(fixture, embeddings, fromCheckpoint);
+      const theirs = await clicks(fixture, embeddings, exported);
+      for (let k = 1; k <= 3; k++) {
+        const reference = readFixtureFloat32(fixture, `logits_${k}`);
+        expect(relativeError(ours[k - 1].logits, theirs[k - 1].logits), `click ${k}`).toBeLessThanOrEqual(1e-6);
+        expect(relativeError(ours[k - 1].logits, reference), `click ${k}`).toBeLessThanOrEqual(1e-4);
+        const iou = readFixtureFloat32(fixture, `iou_${k}`)[0];
+        expect(Math.abs(ours[k - 1].iou - iou)).toBeLessThanOrEqual(1e-4 * Math.abs(iou));
+      }
+    });
+  },
+);
 
 describe('the in-repo fixture in onnxruntime-web (the browser path: a File and externalData)', () => {
   it('decodes like the exported decoder', async () => {

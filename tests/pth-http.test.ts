@@ -68,7 +68,10 @@ function expectFixtureTensors(tensors: Map<string, { shape: number[]; data: Floa
   for (const [name, expected] of Object.entries(stats)) {
     const tensor = tensors.get(name)!;
     expect(tensor.shape, name).toEqual(expected.shape);
-    expect(tensor.data.reduce((a, b) => a + b, 0), name).toBeCloseTo(expected.sum, 3);
+    expect(
+      tensor.data.reduce((a, b) => a + b, 0),
+      name,
+    ).toBeCloseTo(expected.sum, 3);
   }
 }
 

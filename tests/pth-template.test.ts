@@ -23,7 +23,10 @@ beforeAll(() => {
 
 const input = Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 3);
 
-async function runTiny(ort: typeof ortNode | typeof ortWeb, session: ortNode.InferenceSession | ortWeb.InferenceSession): Promise<Float32Array> {
+async function runTiny(
+  ort: typeof ortNode | typeof ortWeb,
+  session: ortNode.InferenceSession | ortWeb.InferenceSession,
+): Promise<Float32Array> {
   const results = await session.run({ x: new ort.Tensor('float32', input, [2, 4]) });
   return results.y.data as Float32Array;
 }
@@ -34,7 +37,10 @@ describe('template transforms', () => {
     const transposed = applyTransforms(tensor, [{ op: 'transpose', perm: [2, 0, 1] }]);
     expect(transposed.shape).toEqual([4, 2, 3]);
     expect([...transposed.data.subarray(0, 6)]).toEqual([0, 4, 8, 12, 16, 20]);
-    const sliced = applyTransforms(tensor, [{ op: 'slice', axis: 2, start: 1, end: 3 }, { op: 'reshape', shape: [12] }]);
+    const sliced = applyTransforms(tensor, [
+      { op: 'slice', axis: 2, start: 1, end: 3 },
+      { op: 'reshape', shape: [12] },
+    ]);
     expect([...sliced.data]).toEqual([1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22]);
     expect(() => applyTransforms(tensor, [{ op: 'reshape', shape: [5, 5] }])).toThrow(/cannot reshape/);
   });

@@ -9,7 +9,6 @@ import { parseTemplateManifest } from '../src/core/pth/template-weights';
 import { prepareVitB } from './support/vit-b-checkpoint';
 import { MINI } from './support/fixtures';
 
-
 /**
  * The official image encoder's tensors (docs/sam-med3d-model.md): dim 768, 12 blocks, head dim 64,
  * relative position tables of 2*14-1 rows in windowed blocks and 2*8-1 in the global ones.
@@ -65,7 +64,8 @@ describe('shipped sam_med3d_turbo templates', () => {
     expect(manifest.checkpoint.stateDictKey).toBe('model_state_dict');
     const expected = { ...officialEncoderTensors(), ...officialPromptAndDecoderTensors() };
     expect(Object.keys(expected).length).toBeGreaterThan(200);
-    const sorted = (tensors: Record<string, number[]>) => Object.fromEntries(Object.entries(tensors).sort(([a], [b]) => a.localeCompare(b)));
+    const sorted = (tensors: Record<string, number[]>) =>
+      Object.fromEntries(Object.entries(tensors).sort(([a], [b]) => a.localeCompare(b)));
     expect(sorted(manifest.checkpoint.tensors)).toEqual(sorted(expected));
   });
 

@@ -305,9 +305,7 @@ describe('brush and eraser', () => {
       expect(disc).toEqual(expectedBall(center, 7, axis));
     }
     // A brush smaller than a voxel still paints the voxel under the cursor; the centre snaps to the nearest voxel.
-    expect(brushVoxels({ center: [3.4, 4.6, 0.2], radiusMm: 0.1, shape: { kind: 'sphere' } })).toEqual(
-      new Set([3 + size[0] * 5]),
-    );
+    expect(brushVoxels({ center: [3.4, 4.6, 0.2], radiusMm: 0.1, shape: { kind: 'sphere' } })).toEqual(new Set([3 + size[0] * 5]));
     // Clipped at the grid border.
     const corner = brushVoxels({ center: [0, 0, 0], radiusMm: 3, shape: { kind: 'sphere' } });
     expect(corner).toEqual(expectedBall([0, 0, 0], 3, null));
@@ -351,7 +349,7 @@ describe('volumes and memory', () => {
     const seg = new Segmentation(geometry([50, 40, 30], spacing));
     const labels = [seg.addSegment().label, seg.addSegment().label, seg.addSegment().label];
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const states: Uint8Array[] = [seg.labels.slice()];
     for (let step = 0; step < 30; step++) {
       const label = labels[Math.floor(random() * 3)];
@@ -422,7 +420,7 @@ describe('volumes and memory', () => {
     const seg = new Segmentation(geometry([64, 64, 64]), { historyBudgetBytes: 1024 });
     const a = seg.addSegment().label;
     const region = { min: [0, 0, 0] as Vec3, max: [63, 63, 63] as Vec3 };
-    const noisy = new Uint8Array(64 ** 3).map((_, n) => (n * 7919) % 3 === 0 ? 1 : 0);
+    const noisy = new Uint8Array(64 ** 3).map((_, n) => ((n * 7919) % 3 === 0 ? 1 : 0));
     seg.applyModelMask(a, { region, mask: noisy });
     while (seg.compactHistory(50));
     const after = seg.labels.slice();

@@ -38,7 +38,12 @@ describe('DICOM SEG export', () => {
     expect(Math.min(...expectedCounts)).toBeGreaterThan(0);
 
     const segFile = path.join(workDir, 'scan.seg.dcm');
-    await writeDicomSegNode({ geometry: scan.geometry, data: labels }, buildDicomSegMetaInfo(segmentation.segments, labels), seriesFiles, segFile);
+    await writeDicomSegNode(
+      { geometry: scan.geometry, data: labels },
+      buildDicomSegMetaInfo(segmentation.segments, labels),
+      seriesFiles,
+      segFile,
+    );
 
     const { segImage, metaInfo } = await readSegmentationNode(segFile);
     const written = (metaInfo as unknown as DicomSegMetaInfo).segmentAttributes.flat();

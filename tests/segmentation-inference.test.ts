@@ -42,7 +42,11 @@ beforeAll(async () => {
   put('good', {
     'encoder.onnx': encoder,
     'decoder.onnx': decoder,
-    'model.json': JSON.stringify({ name: 'oracle', encoder: { file: 'encoder.onnx', sha256: sha256(encoder) }, decoder: { file: 'decoder.onnx', sha256: sha256(decoder) } }),
+    'model.json': JSON.stringify({
+      name: 'oracle',
+      encoder: { file: 'encoder.onnx', sha256: sha256(encoder) },
+      decoder: { file: 'decoder.onnx', sha256: sha256(decoder) },
+    }),
   });
   put('unverified', { 'encoder.onnx': encoder, 'decoder.onnx': decoder });
   put('corrupt', {
@@ -55,7 +59,10 @@ beforeAll(async () => {
   put('renamed', {
     'enc.onnx': encoder,
     'dec.onnx': decoder,
-    'model.json': JSON.stringify({ encoder: { file: 'enc.onnx', sha256: sha256(encoder) }, decoder: { file: 'dec.onnx', sha256: sha256(decoder) } }),
+    'model.json': JSON.stringify({
+      encoder: { file: 'enc.onnx', sha256: sha256(encoder) },
+      decoder: { file: 'dec.onnx', sha256: sha256(decoder) },
+    }),
   });
   server = createServer((request, response) => {
     requests.push(request.url ?? '');
@@ -112,18 +119,23 @@ describe.skipIf(!haveOracle)('model loading', () => {
     const manifest = new Blob([JSON.stringify({ encoder: { sha256: sha256(encoder) }, decoder: { sha256: sha256(decoder) } })]);
     const model = await loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest });
     expect(model.verified).toBe(true);
-    await expect(
-      loadModelFromFiles({ encoder: new Blob([decoder]), decoder: new Blob([decoder]), manifest }),
-    ).rejects.toThrow(/encoder\.onnx does not match/);
-    await expect(loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest: new Blob(['{']) })).rejects.toThrow(
-      /model\.json is not a valid model description/,
+    await expect(loadModelFromFiles({ encoder: new Blob([decoder]), decoder: new Blob([decoder]), manifest })).rejects.toThrow(
+      /encoder\.onnx does not match/,
     );
+    await expect(
+      loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest: new Blob(['{']) }),
+    ).rejects.toThrow(/model\.json is not a valid model description/);
   });
 });
 
 /** Two bright balls in a dark body on an anisotropic grid; returns the volume and each ball's truth. */
 function twoBalls(): { geometry: ImageGeometry; data: Int16Array; truth: Uint8Array[]; centers: Vec3[] } {
-  const geometry: ImageGeometry = { size: [64, 56, 40], spacing: [1.2, 1.2, 2.5], origin: [-30, 20, 5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+  const geometry: ImageGeometry = {
+    size: [64, 56, 40],
+    spacing: [1.2, 1.2, 2.5],
+    origin: [-30, 20, 5],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  };
   const [nx, ny, nz] = geometry.size;
   const centers: Vec3[] = [
     [20, 28, 20],
@@ -177,7 +189,11 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     return result;
   }
 
-  const segmentDice = (label: number, truth: Uint8Array) => dice(labelmap.labels.map((v) => (v === label ? 1 : 0)), truth);
+  const segmentDice = (label: number, truth: Uint8Array) =>
+    dice(
+      labelmap.labels.map((v) => (v === label ? 1 : 0)),
+      truth,
+    );
 
   beforeAll(async () => {
     const loaded = await service.loadModel({ kind: 'url', url: `${baseUrl}/good` });
@@ -223,7 +239,7 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     expect(done(await service.segment({ objectId: '3', points: [] })).region).toBeNull();
   });
 
-  it('sends each patch\'s part with the progress, then only what the parts did not say', async () => {
+  it("sends each patch's part with the progress, then only what the parts did not say", async () => {
     const parts: MaskPart[] = [];
     const result = done(
       await service.segment({ objectId: '5', points: [{ index: phantom.centers[1], positive: true }] }, (progress) => {

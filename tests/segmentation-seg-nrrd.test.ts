@@ -30,7 +30,12 @@ function makeDocument(): LabelmapDocument {
   seg.beginStroke(tumour.label, false);
   seg.dab({ center: [18, 5, 2], radiusMm: 2, shape: { kind: 'disc', normalAxis: 2 } });
   seg.endStroke();
-  seg.updateSegment(liver.label, { points: [{ index: [8, 8, 5], positive: true }, { index: [3, 9, 5], positive: false }] });
+  seg.updateSegment(liver.label, {
+    points: [
+      { index: [8, 8, 5], positive: true },
+      { index: [3, 9, 5], positive: false },
+    ],
+  });
   return { geometry: seg.geometry, labels: seg.labels, segments: [...seg.segments] };
 }
 

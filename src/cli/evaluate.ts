@@ -37,7 +37,14 @@ export interface CaseResult {
 export interface EvaluationReport {
   clicksPerObject: number;
   cases: CaseResult[];
-  overall: { cases: number; meanDicePerClick: number[]; meanDiceAuc: number; meanFinalDice: number; meanNsd2mm: number; meanMsPerClick: number };
+  overall: {
+    cases: number;
+    meanDicePerClick: number[];
+    meanDiceAuc: number;
+    meanFinalDice: number;
+    meanNsd2mm: number;
+    meanMsPerClick: number;
+  };
 }
 
 const NSD_TOLERANCE_MM = 2;
@@ -63,7 +70,8 @@ export async function evaluateCommand(args: EvaluateArgs): Promise<EvaluationRep
   const names = await imageFiles(args.images, '--images');
   const labelNames = new Set(await imageFiles(args.labels, '--labels'));
   const missing = names.filter((name) => !labelNames.has(name));
-  if (missing.length > 0) throw new CliError(`--labels ${args.labels}: no label file for ${missing.join(', ')} (same file names as the images)`);
+  if (missing.length > 0)
+    throw new CliError(`--labels ${args.labels}: no label file for ${missing.join(', ')} (same file names as the images)`);
 
   const runner = await openModel(args.model);
   const cases: CaseResult[] = [];
@@ -73,7 +81,9 @@ export async function evaluateCommand(args: EvaluateArgs): Promise<EvaluationRep
       const image = await readImageNode(path.join(args.images, name));
       const labels = await readImageNode(path.join(args.labels, name));
       if (!labels.geometry.size.every((n, a) => n === image.geometry.size[a])) {
-        throw new CliError(`${name}: label size ${labels.geometry.size.join(' x ')} differs from image size ${image.geometry.size.join(' x ')}`);
+        throw new CliError(
+          `${name}: label size ${labels.geometry.size.join(' x ')} differs from image size ${image.geometry.size.join(' x ')}`,
+        );
       }
       const session = new SegmentationSession(image, runner, { volumeId: name, cache, maxPatches: args.maxPatches });
       const { size: dims, spacing } = image.geometry;
@@ -82,7 +92,14 @@ export async function evaluateCommand(args: EvaluateArgs): Promise<EvaluationRep
         const result = await evaluateObject(session, `label-${value}`, truth, args.clicks);
         const finalMask = session.objectMask(`label-${value}`)?.data ?? new Uint8Array(truth.length);
         const nsd2mm = normalizedSurfaceDice(finalMask, truth, dims, spacing, NSD_TOLERANCE_MM);
-        cases.push({ image: name, label: value, ...result, diceAuc: diceAuc(result.dicePerClick), finalDice: result.dicePerClick.at(-1) ?? 0, nsd2mm });
+        cases.push({
+          image: name,
+          label: value,
+          ...result,
+          diceAuc: diceAuc(result.dicePerClick),
+          finalDice: result.dicePerClick.at(-1) ?? 0,
+          nsd2mm,
+        });
         session.removeObject(`label-${value}`);
         process.stderr.write(`${name} label ${value}: Dice ${result.dicePerClick.map((d) => d.toFixed(3)).join(' ')}\n`);
       }
@@ -104,7 +121,9 @@ export async function evaluateCommand(args: EvaluateArgs): Promise<EvaluationRep
   };
   await writeFile(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   await writeFile(`${base}.csv`, reportCsv(report));
-  process.stdout.write(`${base}.json, ${base}.csv: ${cases.length} object(s), mean final Dice ${report.overall.meanFinalDice.toFixed(4)}, mean NSD@2mm ${report.overall.meanNsd2mm.toFixed(4)}\n`);
+  process.stdout.write(
+    `${base}.json, ${base}.csv: ${cases.length} object(s), mean final Dice ${report.overall.meanFinalDice.toFixed(4)}, mean NSD@2mm ${report.overall.meanNsd2mm.toFixed(4)}\n`,
+  );
   return report;
 }
 
@@ -136,9 +155,15 @@ function reportCsv(report: EvaluationReport): string {
   const rows = [['image', 'label', ...clickColumns, 'dice_auc', 'final_dice', 'nsd_2mm', 'mean_ms_per_click'].join(',')];
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '');
   for (const c of report.cases) {
-    rows.push([JSON.stringify(c.image), c.label, ...c.dicePerClick.map(f), f(c.diceAuc), f(c.finalDice), f(c.nsd2mm), f(mean(c.msPerClick))].join(','));
+    rows.push(
+      [JSON.stringify(c.image), c.label, ...c.dicePerClick.map(f), f(c.diceAuc), f(c.finalDice), f(c.nsd2mm), f(mean(c.msPerClick))].join(
+        ',',
+      ),
+    );
   }
   const o = report.overall;
-  rows.push(['overall', '', ...o.meanDicePerClick.map(f), f(o.meanDiceAuc), f(o.meanFinalDice), f(o.meanNsd2mm), f(o.meanMsPerClick)].join(','));
+  rows.push(
+    ['overall', '', ...o.meanDicePerClick.map(f), f(o.meanDiceAuc), f(o.meanFinalDice), f(o.meanNsd2mm), f(o.meanMsPerClick)].join(','),
+  );
   return rows.join('\n') + '\n';
 }

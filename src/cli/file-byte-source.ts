@@ -14,7 +14,7 @@ export async function openFileSource(path: string): Promise<FileByteSource> {
     async read(offset, length) {
       checkRange(size, offset, length);
       const bytes = new Uint8Array(length);
-      for (let done = 0; done < length; ) {
+      for (let done = 0; done < length;) {
         const { bytesRead } = await handle.read(bytes, done, length - done, offset + done);
         if (bytesRead === 0) throw new Error(`${path} shrank while being read`);
         done += bytesRead;

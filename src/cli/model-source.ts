@@ -27,7 +27,11 @@ const CONTRACT = {
   decoder: { inputs: ['embeddings', 'point_coords', 'point_labels', 'mask_input'], outputs: ['low_res_logits', 'iou_predictions'] },
 };
 
-async function openSession(file: string, role: keyof typeof CONTRACT, sessionOptions: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+async function openSession(
+  file: string,
+  role: keyof typeof CONTRACT,
+  sessionOptions: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
   await access(file).catch(() => {
     throw new CliError(`model: ${file} not found (a model directory holds encoder.onnx and decoder.onnx)`);
   });

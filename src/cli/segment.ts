@@ -55,7 +55,9 @@ export async function segmentCommand(args: SegmentArgs): Promise<void> {
     for (const v of result.mask.data) voxels += v;
     const [sx, sy, sz] = volume.geometry.spacing;
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    process.stdout.write(`${args.out}: ${voxels} voxels (${((voxels * sx * sy * sz) / 1000).toFixed(1)} mL), ${args.clicks.length} click(s), ${seconds} s\n`);
+    process.stdout.write(
+      `${args.out}: ${voxels} voxels (${((voxels * sx * sy * sz) / 1000).toFixed(1)} mL), ${args.clicks.length} click(s), ${seconds} s\n`,
+    );
   } finally {
     await runner.dispose();
   }

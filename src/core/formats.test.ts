@@ -96,6 +96,8 @@ describe('text header sizes (checked before decoding)', () => {
   it('says which field is invalid', () => {
     expect(textHeaderSize('metaimage', bytes('NDims = -5\nDimSize = 4 5 6\n'))).toBe('invalid header: NDims is "-5"');
     expect(textHeaderSize('nrrd', bytes('NRRD0004\ndimension: \nsizes: 4 5 6\n\n'))).toBe('invalid header: dimension is ""');
-    expect(textHeaderSize('nrrd', bytes('NRRD0004\ndimension: 3\nsizes: 4 0 6\n\n'))).toBe('invalid header: sizes is "4 0 6" for 3 dimensions');
+    expect(textHeaderSize('nrrd', bytes('NRRD0004\ndimension: 3\nsizes: 4 0 6\n\n'))).toBe(
+      'invalid header: sizes is "4 0 6" for 3 dimensions',
+    );
   });
 });

@@ -144,7 +144,8 @@ export function textHeaderSize(format: 'nrrd' | 'metaimage', head: Uint8Array): 
       : [field(/^NDims[ \t]*=[ \t]*(.*)$/im), field(/^DimSize[ \t]*=[ \t]*(.*)$/im), field(/^ElementType[ \t]*=[ \t]*(.*)$/im)];
   const [dimensionName, sizesName] = format === 'nrrd' ? ['dimension', 'sizes'] : ['NDims', 'DimSize'];
   const dimension = Number(dimensionText);
-  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 16) return `invalid header: ${dimensionName} is ${JSON.stringify(dimensionText ?? 'missing')}`;
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 16)
+    return `invalid header: ${dimensionName} is ${JSON.stringify(dimensionText ?? 'missing')}`;
   const sizes = (sizesText ?? '').split(/\s+/).filter(Boolean).map(Number);
   if (sizes.length !== dimension || !sizes.every((n) => Number.isInteger(n) && n >= 1 && n < 2 ** 31)) {
     return `invalid header: ${sizesName} is ${JSON.stringify(sizesText ?? 'missing')} for ${dimension} dimensions`;

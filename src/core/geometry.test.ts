@@ -66,11 +66,19 @@ describe('index <-> world', () => {
     expectVecClose(indexToWorld(geometry(RAS_AXES), [2, 0, 0]), [-12.5 - 1.4, 40.25, 101]);
     // Oblique: index step along i follows column 0 of the direction.
     const o = geometry(OBLIQUE);
-    expectVecClose(indexToWorld(o, [1, 0, 0]), [0, 1, 2].map((r) => o.origin[r] + OBLIQUE[r] * 0.7));
+    expectVecClose(
+      indexToWorld(o, [1, 0, 0]),
+      [0, 1, 2].map((r) => o.origin[r] + OBLIQUE[r] * 0.7),
+    );
   });
 
   it.each(CASES)('round-trips index -> world -> index for %s', (_, g) => {
-    for (const ijk of [[0, 0, 0], [19, 29, 11], [3.25, 17.5, 6.75], [-2, 40, 0.5]] as Vec3[]) {
+    for (const ijk of [
+      [0, 0, 0],
+      [19, 29, 11],
+      [3.25, 17.5, 6.75],
+      [-2, 40, 0.5],
+    ] as Vec3[]) {
       expectVecClose(worldToIndex(g, indexToWorld(g, ijk)), ijk);
     }
   });

@@ -8,10 +8,22 @@ import type { ImageGeometry, Mat3, Vec3 } from './types';
 export type IndexAxis = 0 | 1 | 2;
 /** 4x4 homogeneous matrix, column-major (gl-matrix / vtk.js layout): m[4 * c + r]. */
 export type Mat4 = [
-  number, number, number, number,
-  number, number, number, number,
-  number, number, number, number,
-  number, number, number, number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
 ];
 
 // ---------------------------------------------------------------------------
@@ -34,29 +46,27 @@ export function invert3(m: Mat3): Mat3 {
   const [a, b, c, d, e, f, g, h, i] = m;
   // Adjugate / det, written column-major.
   return [
-    (e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det,
-    (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det,
-    (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det,
+    (e * i - f * h) / det,
+    (c * h - b * i) / det,
+    (b * f - c * e) / det,
+    (f * g - d * i) / det,
+    (a * i - c * g) / det,
+    (c * d - a * f) / det,
+    (d * h - e * g) / det,
+    (b * g - a * h) / det,
+    (a * e - b * d) / det,
   ];
 }
 
 function multiply3Vec(m: Mat3, v: Vec3): Vec3 {
-  return [
-    m[0] * v[0] + m[3] * v[1] + m[6] * v[2],
-    m[1] * v[0] + m[4] * v[1] + m[7] * v[2],
-    m[2] * v[0] + m[5] * v[1] + m[8] * v[2],
-  ];
+  return [m[0] * v[0] + m[3] * v[1] + m[6] * v[2], m[1] * v[0] + m[4] * v[1] + m[7] * v[2], m[2] * v[0] + m[5] * v[1] + m[8] * v[2]];
 }
 
 /** direction * diag(spacing): maps an index step to a world step (column-major). */
 function scaledDirection(g: ImageGeometry): Mat3 {
   const d = g.direction;
   const s = g.spacing;
-  return [
-    d[0] * s[0], d[1] * s[0], d[2] * s[0],
-    d[3] * s[1], d[4] * s[1], d[5] * s[1],
-    d[6] * s[2], d[7] * s[2], d[8] * s[2],
-  ];
+  return [d[0] * s[0], d[1] * s[0], d[2] * s[0], d[3] * s[1], d[4] * s[1], d[5] * s[1], d[6] * s[2], d[7] * s[2], d[8] * s[2]];
 }
 
 // ---------------------------------------------------------------------------
@@ -189,7 +199,9 @@ export function orientationLetters(g: ImageGeometry): [AxisOrientation, AxisOrie
 
 /** Three-letter orientation code of the index axes, e.g. 'LPS' (ITK/DICOM style: direction of increase). */
 export function orientationCode(g: ImageGeometry): string {
-  return orientationLetters(g).map((o) => o.letter).join('');
+  return orientationLetters(g)
+    .map((o) => o.letter)
+    .join('');
 }
 
 /**

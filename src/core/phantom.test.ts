@@ -19,10 +19,12 @@ function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 function meanAround(volume: Volume, world: Vec3): number {
   let sum = 0;
   let count = 0;
-  for (const dx of [-3, 0, 3]) for (const dy of [-3, 0, 3]) for (const dz of [-2, 0, 2]) {
-    sum += valueAt(volume, [world[0] + dx, world[1] + dy, world[2] + dz]);
-    count++;
-  }
+  for (const dx of [-3, 0, 3])
+    for (const dy of [-3, 0, 3])
+      for (const dz of [-2, 0, 2]) {
+        sum += valueAt(volume, [world[0] + dx, world[1] + dy, world[2] + dz]);
+        count++;
+      }
   return sum / count;
 }
 
@@ -83,7 +85,13 @@ describe('demo phantom', () => {
     const flipped: Mat3 = [-1, 0, 0, 0, -1, 0, 0, 0, 1];
     const ras = makeDemoPhantom({ direction: flipped });
     expect(ras.volume.geometry.direction).toEqual(flipped);
-    for (const world of [[86, 0, 0], [-35, -5, 10], [38, 38, -20], [-38, 38, -35], [0, -62, 0]] as Vec3[]) {
+    for (const world of [
+      [86, 0, 0],
+      [-35, -5, 10],
+      [38, 38, -20],
+      [-38, 38, -35],
+      [0, -62, 0],
+    ] as Vec3[]) {
       expect(valueAt(ras.labels, world)).toBe(valueAt(labels, world));
       expect(Math.abs(valueAt(ras.volume, world) - valueAt(volume, world))).toBeLessThan(100);
     }
@@ -123,7 +131,11 @@ describe('shape phantoms', () => {
   });
 
   it('paints a curved tube along its polyline and labels shapes in order', () => {
-    const points: Vec3[] = [[-20, 0, -30], [0, 10, 0], [15, 0, 30]];
+    const points: Vec3[] = [
+      [-20, 0, -30],
+      [0, 10, 0],
+      [15, 0, 30],
+    ];
     const shapes = [
       { kind: 'box' as const, center: [0, 0, 0] as Vec3, halfSize: [25, 25, 35] as Vec3, value: 1 },
       { kind: 'tube' as const, points, radius: 3, value: 9 },

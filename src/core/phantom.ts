@@ -209,7 +209,15 @@ function bodyShapes(): { before: PhantomShape[]; after: PhantomShape[] } {
       // Notch in the ANTERIOR body wall, all along z.
       { kind: 'box', center: [0, -63, 0], halfSize: [6, 6, 120], value: AIR },
       // Bar across the SUPERIOR end, in the front half only (also marks anterior in sagittal views).
-      { kind: 'tube', points: [[-60, -20, 106], [60, -20, 106]], radius: 4, value: MARKER },
+      {
+        kind: 'tube',
+        points: [
+          [-60, -20, 106],
+          [60, -20, 106],
+        ],
+        radius: 4,
+        value: MARKER,
+      },
     ],
   };
 }

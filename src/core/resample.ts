@@ -198,7 +198,14 @@ const wholeGrid = (grid: ModelGrid): TargetFrame => ({ origin: [0, 0, 0], size: 
  * whose nearest model voxel equals the previous one's are copies of it (several original voxels
  * per 1.5 mm model voxel is the common case), so `fillRow` runs once per distinct model row.
  */
-function fillBoxByModelRows(target: Uint8Array, frame: TargetFrame, lo: Vec3, hi: Vec3, same: { j: (j: number) => boolean; k: (k: number) => boolean }, fillRow: (out: number, j: number, k: number) => void): void {
+function fillBoxByModelRows(
+  target: Uint8Array,
+  frame: TargetFrame,
+  lo: Vec3,
+  hi: Vec3,
+  same: { j: (j: number) => boolean; k: (k: number) => boolean },
+  fillRow: (out: number, j: number, k: number) => void,
+): void {
   const length = hi[0] - lo[0] + 1;
   const [oi, oj, ok] = frame.origin;
   const rowStart = (j: number, k: number) => voxelOffset(frame.size, lo[0] - oi, j - oj, k - ok);
@@ -230,7 +237,14 @@ function sameAsPrevious(indices: Int32Array): (i: number) => boolean {
  * Writes a 128^3 C-order patch mask onto an original-grid mask (i-fastest buffer), nearest
  * neighbour, visiting only the original voxels inside the patch's bounding box.
  */
-export function pastePatchMask(target: Uint8Array, grid: ModelGrid, footprint: PatchFootprint, patchMask: Uint8Array, within?: VoxelBox, frame = wholeGrid(grid)): void {
+export function pastePatchMask(
+  target: Uint8Array,
+  grid: ModelGrid,
+  footprint: PatchFootprint,
+  patchMask: Uint8Array,
+  within?: VoxelBox,
+  frame = wholeGrid(grid),
+): void {
   const [ti, tj, tk] = footprint.tensorOffset;
   const { lo, hi } = clampToBox(footprint, within);
   if (lo.some((v, a) => v > hi[a])) return;
@@ -258,9 +272,17 @@ export interface PlacedPatchMask {
  * whole grid by default). With `within`, only the voxels of that box are written:
  * after a click, only the footprints of the patches it ran can change.
  */
-export function composePatchMasks(target: Uint8Array, grid: ModelGrid, allPatches: readonly PlacedPatchMask[], within?: VoxelBox, frame = wholeGrid(grid)): void {
+export function composePatchMasks(
+  target: Uint8Array,
+  grid: ModelGrid,
+  allPatches: readonly PlacedPatchMask[],
+  within?: VoxelBox,
+  frame = wholeGrid(grid),
+): void {
   // Patches that cover nothing of `within` cannot decide any of its voxels.
-  const patches = within ? allPatches.filter((p) => p.footprint.lo.every((v, a) => v <= within.max[a] && p.footprint.hi[a] >= within.min[a])) : allPatches;
+  const patches = within
+    ? allPatches.filter((p) => p.footprint.lo.every((v, a) => v <= within.max[a] && p.footprint.hi[a] >= within.min[a]))
+    : allPatches;
   if (patches.length === 0) return;
   if (patches.length === 1) {
     pastePatchMask(target, grid, patches[0].footprint, patches[0].mask, within, frame);

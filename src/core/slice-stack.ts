@@ -45,7 +45,10 @@ export function correctSliceStack(volume: Volume, positions: Vec3[], options: { 
   const gaps = along.slice(1).map((a, k) => a - along[k]);
   const step = median(gaps);
   if (!(Math.min(...gaps) > 1e-3)) {
-    return { volume, warnings: ['Several slices of this series lie at the same position (mixed acquisitions?); they are stacked as read.'] };
+    return {
+      volume,
+      warnings: ['Several slices of this series lie at the same position (mixed acquisitions?); they are stacked as read.'],
+    };
   }
   const last = relative.length - 1;
   const problems: string[] = [];

@@ -16,15 +16,7 @@ export interface ImageGeometry {
   direction: Mat3;
 }
 
-export type VoxelArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
+export type VoxelArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 /** A scalar 3D image: geometry plus an i-fastest voxel buffer. */
 export interface Volume<T extends VoxelArray = VoxelArray> {

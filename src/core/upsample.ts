@@ -45,7 +45,14 @@ export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, ds
  * Linear resize of one axis of a C-order buffer seen as [outer, axis, inner]: `length` source
  * samples along the axis become `taps.lo.length`, for every outer and inner index.
  */
-function resizeAxis(src: ArrayLike<number>, dst: Float32Array | Float64Array, outer: number, length: number, inner: number, taps: AxisTaps): void {
+function resizeAxis(
+  src: ArrayLike<number>,
+  dst: Float32Array | Float64Array,
+  outer: number,
+  length: number,
+  inner: number,
+  taps: AxisTaps,
+): void {
   const size = taps.lo.length;
   let o = 0;
   for (let a = 0; a < outer; a++) {

@@ -273,7 +273,8 @@ function cachedGraph(
   return async () => {
     const model = await store.read(`${key}/${files.model}`);
     const weights = await store.file(`${key}/${files.weightsFile}`);
-    if (model && weights?.size === files.weightsBytes) return { model, weights: { path: files.weightsFile, data: await externalData(weights) } };
+    if (model && weights?.size === files.weightsBytes)
+      return { model, weights: { path: files.weightsFile, data: await externalData(weights) } };
     if (origin) return buildGraph(origin.checkpoint, origin.templates, name, label);
     throw new ModelLoadError(`The cached model converted from ${label} was removed: open the checkpoint again.`);
   };

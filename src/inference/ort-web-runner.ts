@@ -326,8 +326,7 @@ export class OrtWebRunner implements ModelRunner {
   private async watchDevice(): Promise<void> {
     const ort = await ortFor('webgpu');
     const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as
-      | { lost?: Promise<{ message?: string }> }
-      | undefined;
+      { lost?: Promise<{ message?: string }> } | undefined;
     const loss = device?.lost?.then((info) => info?.message || 'no reason given');
     this.deviceLoss = loss ?? null;
     void loss?.then((message) => this.exclusive(() => this.loseWebGpu(`WebGPU device lost (${message}); now on WASM.`)));

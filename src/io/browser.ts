@@ -4,14 +4,7 @@
  * Every failure is a LoadError naming the file and the reason.
  */
 import { setPipelinesBaseUrl, setPipelineWorkerUrl, type BinaryFile, type Image } from 'itk-wasm';
-import {
-  metaReadImage,
-  metaWriteImage,
-  niftiReadImage,
-  niftiWriteImage,
-  nrrdReadImage,
-  nrrdWriteImage,
-} from '@itk-wasm/image-io';
+import { metaReadImage, metaWriteImage, niftiReadImage, niftiWriteImage, nrrdReadImage, nrrdWriteImage } from '@itk-wasm/image-io';
 import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, isGzip, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
@@ -80,11 +73,7 @@ export async function sniffFormat(file: File): Promise<ImageFormat> {
  * Reads one NIfTI / NRRD / MetaImage file (or a single DICOM file).
  * Detached-header formats (.nhdr, .mhd) need their data inside the same file.
  */
-export async function readImageFile(
-  file: File,
-  onProgress?: ProgressCallback,
-  options: ValidationOptions = {},
-): Promise<LoadedImage> {
+export async function readImageFile(file: File, onProgress?: ProgressCallback, options: ValidationOptions = {}): Promise<LoadedImage> {
   configureItkWasm();
   const format = await sniffFormat(file);
   if (format === 'dicom') return readDicomSeries([file], onProgress, options);
@@ -115,7 +104,10 @@ export async function readImageFile(
  * many files of each kind were skipped (not DICOM, objects without an image, segmentations,
  * truncated files).
  */
-export async function listDicomSeries(files: File[], onProgress?: ProgressCallback): Promise<{ series: DicomSeriesInfo[]; skipped: Map<string, number> }> {
+export async function listDicomSeries(
+  files: File[],
+  onProgress?: ProgressCallback,
+): Promise<{ series: DicomSeriesInfo[]; skipped: Map<string, number> }> {
   const entries = [];
   const skipped = new Map<string, number>();
   for (const [index, file] of files.entries()) {
@@ -154,11 +146,7 @@ async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
  * mosaics and objects without an image are refused by name; missing slices and gantry tilt are
  * resampled, with a warning.
  */
-export async function readDicomSeries(
-  files: File[],
-  onProgress?: ProgressCallback,
-  options: ValidationOptions = {},
-): Promise<LoadedImage> {
+export async function readDicomSeries(files: File[], onProgress?: ProgressCallback, options: ValidationOptions = {}): Promise<LoadedImage> {
   configureItkWasm();
   const fallbackName = files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`;
   if (files.length === 0) throw new LoadError(fallbackName, 'no DICOM files given');
@@ -167,7 +155,10 @@ export async function readDicomSeries(
     onProgress?.({ phase: 'reading', fraction: index / files.length });
     inputImages.push(await uniquelyNamed(file, index));
   }
-  const decoded = checkDicomSeriesFiles(files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })), options);
+  const decoded = checkDicomSeriesFiles(
+    files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })),
+    options,
+  );
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
@@ -257,10 +248,11 @@ export async function writeDicomSeg(
   configureItkWasm();
   const refDicomSeries = await Promise.all(seriesFiles.map(uniquelyNamed));
   try {
-    const { outputDicomFile } = await writeSegmentation(labelmapToDicomSegImage(labelmap, fileName), metaInfo, fileName, { refDicomSeries });
+    const { outputDicomFile } = await writeSegmentation(labelmapToDicomSegImage(labelmap, fileName), metaInfo, fileName, {
+      refDicomSeries,
+    });
     return plainBytes(outputDicomFile.data);
   } catch (error) {
     throw new Error(`The DICOM SEG could not be written: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
-

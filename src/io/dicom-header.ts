@@ -104,7 +104,9 @@ function headerOf(data: DataSet): DicomHeader {
     seriesInstanceUid: text(data, 'x0020000e'),
     seriesDescription: text(data, 'x0008103e'),
     seriesNumber: text(data, 'x00200011'),
-    imageType: text(data, 'x00080008').split('\\').map((part) => part.trim().toUpperCase()),
+    imageType: text(data, 'x00080008')
+      .split('\\')
+      .map((part) => part.trim().toUpperCase()),
     rows: data.uint16('x00280010') ?? 0,
     columns: data.uint16('x00280011') ?? 0,
     frames: Math.max(1, data.intString('x00280008') ?? 1),

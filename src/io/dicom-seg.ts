@@ -86,7 +86,11 @@ export function segmentsFromSegMeta(metaInfo: unknown, labels: Uint8Array): Segm
  * Why a SEG does not belong to the open scan, or null when it does: it references the scan's
  * series, or (scans not from DICOM, or another copy of the series) its voxels lie on the scan's.
  */
-export function segMismatch(seg: DicomHeader, scanSeriesUid: string | null, placed: { problem: string } | { labels: Uint8Array }): string | null {
+export function segMismatch(
+  seg: DicomHeader,
+  scanSeriesUid: string | null,
+  placed: { problem: string } | { labels: Uint8Array },
+): string | null {
   const references = seg.referencedSeriesUids;
   const ours = scanSeriesUid !== null && references.includes(scanSeriesUid);
   if (!('problem' in placed)) return null;

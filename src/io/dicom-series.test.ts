@@ -21,7 +21,13 @@ const header = (extra: Partial<DicomHeader> = {}): DicomHeader => ({
 
 describe('DICOM series keys', () => {
   it('reads the series of an image file', () => {
-    expect(seriesKey(header())).toEqual({ seriesInstanceUid: '1.2.3', description: 'Abdomen 1.0', modality: 'CT', rows: 512, columns: 256 });
+    expect(seriesKey(header())).toEqual({
+      seriesInstanceUid: '1.2.3',
+      description: 'Abdomen 1.0',
+      modality: 'CT',
+      rows: 512,
+      columns: 256,
+    });
   });
 
   it('names a series without description by its number', () => {
@@ -44,6 +50,13 @@ describe('DICOM series keys', () => {
 
   it('counts skipped files by kind', () => {
     expect(skippedSummary(new Map())).toBeNull();
-    expect(skippedSummary(new Map([['not DICOM', 2], ['RT Plan (RTPLAN)', 1]]))).toBe('3 files skipped: 2 not DICOM, 1 RT Plan (RTPLAN).');
+    expect(
+      skippedSummary(
+        new Map([
+          ['not DICOM', 2],
+          ['RT Plan (RTPLAN)', 1],
+        ]),
+      ),
+    ).toBe('3 files skipped: 2 not DICOM, 1 RT Plan (RTPLAN).');
   });
 });

@@ -70,7 +70,10 @@ export interface NamedBytes {
  * headers; objects without an image are left out, files our parser cannot read are left to ITK
  * (their header is null).
  */
-export function checkDicomSeriesFiles(files: NamedBytes[], options: ValidationOptions = {}): { index: number; header: DicomHeader | null }[] {
+export function checkDicomSeriesFiles(
+  files: NamedBytes[],
+  options: ValidationOptions = {},
+): { index: number; header: DicomHeader | null }[] {
   const objects = files.map((file) => inspectDicom(file.bytes));
   for (const [n, object] of objects.entries()) {
     if (object.kind === 'unusable') throw new LoadError(files[n].name, object.reason);

@@ -59,9 +59,30 @@ const cases: { name: string; bytes: Uint8Array }[] = [
   { name: 'oblique-int16.nii', bytes: encodeNifti(oblique.geometry, oblique.data) },
   { name: 'oblique-int16.nii.gz', bytes: encodeNifti(oblique.geometry, oblique.data, { gzip: true }) },
   { name: 'phantom-float32.nii', bytes: encodeNifti(phantom.geometry, phantom.data) },
-  { name: 'uint8.nii.gz', bytes: encodeNifti(oblique.geometry, Uint8Array.from(oblique.data, (v) => v & 255), { gzip: true }) },
-  { name: 'uint16.nii', bytes: encodeNifti(oblique.geometry, Uint16Array.from(oblique.data, (v) => v + 1024)) },
-  { name: 'float64-extension.nii', bytes: withExtension(encodeNifti(oblique.geometry, Float64Array.from(oblique.data, (v) => v / 7))) },
+  {
+    name: 'uint8.nii.gz',
+    bytes: encodeNifti(
+      oblique.geometry,
+      Uint8Array.from(oblique.data, (v) => v & 255),
+      { gzip: true },
+    ),
+  },
+  {
+    name: 'uint16.nii',
+    bytes: encodeNifti(
+      oblique.geometry,
+      Uint16Array.from(oblique.data, (v) => v + 1024),
+    ),
+  },
+  {
+    name: 'float64-extension.nii',
+    bytes: withExtension(
+      encodeNifti(
+        oblique.geometry,
+        Float64Array.from(oblique.data, (v) => v / 7),
+      ),
+    ),
+  },
 ];
 
 /** Our decoder and itk-wasm's full read give the same voxels, type and geometry. */
@@ -139,7 +160,9 @@ describe('NIfTI decoder', () => {
       new LoadError('cut.nii', 'the file is truncated (it ends before its last voxel)'),
     );
     const compressed = gzipSync(file);
-    await expect(decode('cut.nii.gz', compressed.subarray(0, compressed.length >> 1))).rejects.toThrow(/cut\.nii\.gz: the compressed file is corrupt/);
+    await expect(decode('cut.nii.gz', compressed.subarray(0, compressed.length >> 1))).rejects.toThrow(
+      /cut\.nii\.gz: the compressed file is corrupt/,
+    );
   });
 
   it('reads the voxels of a plain file as one buffer, and no more than they need', async () => {

@@ -44,8 +44,7 @@ export function readNiftiInWorker(
       else if (reply.kind === 'volume') {
         onProgress?.({ phase: 'converting' });
         resolve(reply.volume);
-      }
-      else if (reply.kind === 'unsupported') resolve(null);
+      } else if (reply.kind === 'unsupported') resolve(null);
       else reject(reply.reason ? new LoadError(file.name, reply.reason) : decodeError(file.name, 'nifti', new Error(reply.message)));
     };
     // The worker could not start (e.g. its script failed to load): itk-wasm reads the file instead.

@@ -58,9 +58,7 @@ export function niftiTruncationProblem(head: Uint8Array, tail: Uint8Array, fileL
   const expected = niftiExpectedByteLength(header);
   if (expected === null) return null;
   if (!gzipped) {
-    return fileLength < expected
-      ? `the file is truncated (${fileLength} bytes, its header needs ${expected})`
-      : null;
+    return fileLength < expected ? `the file is truncated (${fileLength} bytes, its header needs ${expected})` : null;
   }
   return gzipLengthProblem(tail, expected);
 }

@@ -63,7 +63,11 @@ export async function readImageNode(filePath: string, options: NodeReadOptions =
   });
   if (info.isDirectory()) {
     const entries = await readdir(absolute);
-    return readDicomFolderNode(entries.map((entry) => path.join(absolute, entry)), name, options);
+    return readDicomFolderNode(
+      entries.map((entry) => path.join(absolute, entry)),
+      name,
+      options,
+    );
   }
   const format = detectFormat(name, await readBytes(absolute, FORMAT_SNIFF_BYTES));
   if (format === 'dicom') return readDicomSeriesNode([absolute], options);
@@ -101,7 +105,9 @@ async function readDicomFolderNode(filePaths: string[], folderName: string, opti
  * DICOM image series among the given files, and how many files of each kind were skipped (not
  * DICOM, objects without an image, segmentations, truncated files).
  */
-export async function listDicomSeriesNode(filePaths: string[]): Promise<{ series: DicomSeriesInfo<string>[]; skipped: Map<string, number> }> {
+export async function listDicomSeriesNode(
+  filePaths: string[],
+): Promise<{ series: DicomSeriesInfo<string>[]; skipped: Map<string, number> }> {
   const entries = [];
   const skipped = new Map<string, number>();
   for (const filePath of filePaths) {

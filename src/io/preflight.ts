@@ -33,7 +33,8 @@ export async function assertReadableFile(
     if (typeof declared === 'string') fail(declared);
     else {
       fail(voxelCountProblem(declared.sizes, options));
-      if (declared.gzip && declared.bytesPerValue) fail(gzipLengthProblem(await tail(), declared.sizes.reduce((a, b) => a * b, 1) * declared.bytesPerValue));
+      if (declared.gzip && declared.bytesPerValue)
+        fail(gzipLengthProblem(await tail(), declared.sizes.reduce((a, b) => a * b, 1) * declared.bytesPerValue));
     }
   }
   if (format === 'nifti') {

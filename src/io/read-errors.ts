@@ -22,9 +22,7 @@ export function decodeError(fileName: string, format: ImageFormat, error: unknow
   const text = error instanceof Error ? error.message : String(error);
   const description = /Description:\s*(.+)/.exec(text)?.[1]?.trim();
   const detail = description ? ` (${description})` : '';
-  return new LoadError(
-    fileName,
-    `the ${formatLabel(format)} data could not be decoded: the file is corrupt or truncated${detail}`,
-    { cause: error },
-  );
+  return new LoadError(fileName, `the ${formatLabel(format)} data could not be decoded: the file is corrupt or truncated${detail}`, {
+    cause: error,
+  });
 }

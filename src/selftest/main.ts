@@ -8,9 +8,7 @@
  * On WebGPU every node must run on the GPU: the session refuses to fall back to the CPU EP.
  */
 import type { InferenceSession } from 'onnxruntime-web';
-import {
-  FIXTURE_CLICKS, runFidelity, type FidelityFixture, type FidelityReport, type TensorConstructor,
-} from './fidelity';
+import { FIXTURE_CLICKS, runFidelity, type FidelityFixture, type FidelityReport, type TensorConstructor } from './fidelity';
 import { embeddingShape, LOW_RES_SIZE } from '../core/model-runner';
 import { PATCH_SIZE } from '../core/resample';
 
@@ -73,8 +71,17 @@ function sessionOptions(backend: Backend): InferenceSession.SessionOptions {
 
 const DECODER_WARM_UP_RUNS = 20;
 
-async function bench(TensorClass: TensorConstructor, encoder: InferenceSession, decoder: InferenceSession, runs: number): Promise<BenchReport> {
-  const image = new TensorClass('float32', new Float32Array(PATCH_SIZE ** 3).map(() => Math.random() - 0.5), [1, 1, PATCH_SIZE, PATCH_SIZE, PATCH_SIZE]);
+async function bench(
+  TensorClass: TensorConstructor,
+  encoder: InferenceSession,
+  decoder: InferenceSession,
+  runs: number,
+): Promise<BenchReport> {
+  const image = new TensorClass(
+    'float32',
+    new Float32Array(PATCH_SIZE ** 3).map(() => Math.random() - 0.5),
+    [1, 1, PATCH_SIZE, PATCH_SIZE, PATCH_SIZE],
+  );
   const feeds = (embeddings: Float32Array) => ({
     embeddings: new TensorClass('float32', embeddings, embeddingShape(embeddings.length)),
     point_coords: new TensorClass('float32', Float32Array.of(64, 60, 70, 40, 64, 64), [1, 2, 3]),

@@ -96,9 +96,18 @@ export class ClickSession {
    * the worker. Points of a running click on the same segment count too (quick successive clicks
    * all stay); the running click is superseded.
    */
-  click(segmentation: Segmentation, label: number, point: Vec3, positive: boolean, options: { maxPatches?: number } = {}): Promise<ClickOutcome> {
+  click(
+    segmentation: Segmentation,
+    label: number,
+    point: Vec3,
+    positive: boolean,
+    options: { maxPatches?: number } = {},
+  ): Promise<ClickOutcome> {
     const previous = this.running;
-    const base = previous && previous.segmentation === segmentation && previous.label === label ? previous.points : (segmentation.segment(label)?.points ?? []);
+    const base =
+      previous && previous.segmentation === segmentation && previous.label === label
+        ? previous.points
+        : (segmentation.segment(label)?.points ?? []);
     const points = [...base, { index: point, positive }];
     if (previous) this.close(previous, 'superseded');
     const click: RunningClick = {
@@ -162,7 +171,12 @@ export class ClickSession {
         if (this.running !== click) return { phase: click.phase as ClickOutcome['phase'] };
         click.transaction.commit({ label: click.label, points: click.points });
         performance.mark('sam:click-commit', {
-          detail: { serial: click.serial, workerMs: result.milliseconds, decoderMs: result.decoderMs, patchesEncoded: result.patchesEncoded },
+          detail: {
+            serial: click.serial,
+            workerMs: result.milliseconds,
+            decoderMs: result.decoderMs,
+            patchesEncoded: result.patchesEncoded,
+          },
         });
         this.close(click, 'done');
         return { phase: 'done', result };

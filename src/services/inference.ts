@@ -56,7 +56,9 @@ function describeProgress(progress: LoadModelProgress): { text: string; fraction
     return { text: what, fraction: null };
   }
   if (progress.phase === 'checkpoint') {
-    const text = { open: 'Reading the checkpoint', convert: `Converting the ${progress.graph} weights`, cache: 'Reading the cached model' }[progress.step];
+    const text = { open: 'Reading the checkpoint', convert: `Converting the ${progress.graph} weights`, cache: 'Reading the cached model' }[
+      progress.step
+    ];
     return { text, fraction: progress.done / progress.total };
   }
   const verb = progress.phase === 'verify' ? 'Checking' : progress.fromCache ? 'Reading cached' : 'Downloading';
@@ -118,7 +120,10 @@ export function forgetObjects(labels: readonly number[]): void {
 }
 
 /** Bytes held by the worker and by the page (volume, labelmap, undo history), for the benchmark. */
-export async function memoryReport(): Promise<{ worker: WorkerMemory | null; page: { volumeBytes: number; labelmapBytes: number; historyBytes: number } }> {
+export async function memoryReport(): Promise<{
+  worker: WorkerMemory | null;
+  page: { volumeBytes: number; labelmapBytes: number; historyBytes: number };
+}> {
   const volume = useVolumeStore.getState().current;
   const segmentation = currentSegmentation();
   return {

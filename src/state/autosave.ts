@@ -9,4 +9,3 @@ interface AutosaveState {
 }
 
 export const useAutosaveStore = create<AutosaveState>()(() => ({ offer: null, lastSavedAt: null, error: null }));
-

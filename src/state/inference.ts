@@ -52,4 +52,3 @@ export function setMaxPatches(value: number): void {
   const { min, max } = MAX_PATCHES_RANGE;
   useInferenceStore.setState({ maxPatches: Math.min(max, Math.max(min, Math.round(value))) });
 }
-

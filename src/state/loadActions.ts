@@ -94,7 +94,6 @@ export async function runLoad(activity: string, task: () => Promise<LoadedImage 
 
 const SINGLE_FILE_FORMATS = new Set(['nifti', 'nrrd', 'metaimage']);
 
-
 /** A name for a set of files: their folder when they came from one. */
 function folderName(files: File[]): string {
   const path = files[0].webkitRelativePath;

@@ -144,18 +144,14 @@ export async function openSeries(series: SeriesSummary): Promise<void> {
   let skipped = 0;
   await runLoad(`Retrieving ${description}`, async () => {
     try {
-      const retrieved = await requireServer().retrieveSeries(
-        study.studyInstanceUid,
-        series.seriesInstanceUid,
-        {
-          onProgress: (progress) => {
-            usePacsStore.setState({ retrieval: { ...progress, description } });
-            const fraction = progress.instancesDone / Math.max(1, progress.instancesTotal);
-            useLoadStore.getState().setProgress(fraction, `Retrieving ${description}: ${retrievalText(progress)}`);
-          },
-          signal: abort.signal,
+      const retrieved = await requireServer().retrieveSeries(study.studyInstanceUid, series.seriesInstanceUid, {
+        onProgress: (progress) => {
+          usePacsStore.setState({ retrieval: { ...progress, description } });
+          const fraction = progress.instancesDone / Math.max(1, progress.instancesTotal);
+          useLoadStore.getState().setProgress(fraction, `Retrieving ${description}: ${retrievalText(progress)}`);
         },
-      );
+        signal: abort.signal,
+      });
       skipped = retrieved.skipped;
       if (retrieved.files.length === 0) throw new DicomwebError('failed', `${description} holds no images (${skipped} other objects).`);
       usePacsStore.setState({ retrieval: null });
@@ -173,7 +169,10 @@ export async function openSeries(series: SeriesSummary): Promise<void> {
   usePacsStore.setState({
     openedFromPacs: { volumeId: current.id, studyInstanceUid: study.studyInstanceUid, seriesInstanceUid: series.seriesInstanceUid },
     storeResult: null,
-    message: { kind: 'info', text: `Opened ${description}${skipped ? `; ${skipped} instance${skipped === 1 ? '' : 's'} without an image skipped` : ''}.` },
+    message: {
+      kind: 'info',
+      text: `Opened ${description}${skipped ? `; ${skipped} instance${skipped === 1 ? '' : 's'} without an image skipped` : ''}.`,
+    },
   });
 }
 

@@ -38,8 +38,6 @@ export const useSegmentationStore = create<SegmentationState>()((set) => ({
   brushRadiusMm: 5,
   brushShape: 'disc',
   setTool: (tool) => set({ tool }),
-  setBrush: ({ radiusMm, shape }) =>
-    set((s) => ({ brushRadiusMm: radiusMm ?? s.brushRadiusMm, brushShape: shape ?? s.brushShape })),
+  setBrush: ({ radiusMm, shape }) => set((s) => ({ brushRadiusMm: radiusMm ?? s.brushRadiusMm, brushShape: shape ?? s.brushShape })),
   setActiveLabel: (activeLabel) => set({ activeLabel }),
 }));
-

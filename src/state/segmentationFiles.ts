@@ -64,7 +64,12 @@ export async function exportDicomSeg(): Promise<void> {
 /** Same grid within rounding: the labelmap's voxels must be the scan's voxels. */
 function sameGrid(a: ImageGeometry, b: ImageGeometry): boolean {
   const close = (x: readonly number[], y: readonly number[], tolerance: number) => x.every((v, n) => Math.abs(v - y[n]) <= tolerance);
-  return close(a.size, b.size, 0) && close(a.spacing, b.spacing, 1e-4) && close(a.origin, b.origin, 1e-3) && close(a.direction, b.direction, 1e-4);
+  return (
+    close(a.size, b.size, 0) &&
+    close(a.spacing, b.spacing, 1e-4) &&
+    close(a.origin, b.origin, 1e-3) &&
+    close(a.direction, b.direction, 1e-4)
+  );
 }
 
 function requireSameGrid(file: File, geometry: ImageGeometry, grid: ImageGeometry): void {

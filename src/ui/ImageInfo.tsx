@@ -15,8 +15,8 @@ export function ImageInfo() {
       <section className="panel">
         <h3>Image</h3>
         <p className="muted">
-          Open a NIfTI, NRRD, MetaImage or DICOM folder (or drop it anywhere on this window), or press <b>Load demo</b>.
-          Nothing leaves your computer.
+          Open a NIfTI, NRRD, MetaImage or DICOM folder (or drop it anywhere on this window), or press <b>Load demo</b>. Nothing leaves your
+          computer.
         </p>
       </section>
     );

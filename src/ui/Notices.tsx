@@ -9,9 +9,7 @@ export function Notices() {
   const dismiss = useLoadStore((s) => s.dismiss);
 
   useEffect(() => {
-    const timers = notices
-      .filter((n) => n.kind === 'info')
-      .map((n) => setTimeout(() => dismiss(n.id), INFO_LIFETIME_MS));
+    const timers = notices.filter((n) => n.kind === 'info').map((n) => setTimeout(() => dismiss(n.id), INFO_LIFETIME_MS));
     return () => timers.forEach(clearTimeout);
   }, [notices, dismiss]);
 

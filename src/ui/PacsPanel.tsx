@@ -64,7 +64,12 @@ export function PacsPanel() {
   const field = (key: keyof StudyQuery, label: string, type = 'text') => (
     <label>
       {label}
-      <input type={type} value={query[key] ?? ''} onChange={(e) => setQuery({ ...query, [key]: e.target.value })} data-testid={`pacs-${key}`} />
+      <input
+        type={type}
+        value={query[key] ?? ''}
+        onChange={(e) => setQuery({ ...query, [key]: e.target.value })}
+        data-testid={`pacs-${key}`}
+      />
     </label>
   );
 
@@ -83,7 +88,12 @@ export function PacsPanel() {
       <form className="pacs-connect" onSubmit={onConnect}>
         <label>
           DICOMweb root
-          <input value={root} onChange={(e) => setRoot(e.target.value)} placeholder="/pacs or https://pacs.example/dicom-web" data-testid="pacs-root" />
+          <input
+            value={root}
+            onChange={(e) => setRoot(e.target.value)}
+            placeholder="/pacs or https://pacs.example/dicom-web"
+            data-testid="pacs-root"
+          />
         </label>
         <label>
           Credential
@@ -102,7 +112,13 @@ export function PacsPanel() {
         {kind !== 'none' && (
           <label>
             {kind === 'basic' ? 'Password' : 'Token'}
-            <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="off" data-testid="pacs-secret" />
+            <input
+              type="password"
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+              autoComplete="off"
+              data-testid="pacs-secret"
+            />
           </label>
         )}
         <button type="submit" data-testid="pacs-connect">
@@ -115,7 +131,11 @@ export function PacsPanel() {
         )}
       </form>
       {state.message && (
-        <p className={`pacs-message ${state.message.kind}`} role={state.message.kind === 'error' ? 'alert' : 'status'} data-testid="pacs-message">
+        <p
+          className={`pacs-message ${state.message.kind}`}
+          role={state.message.kind === 'error' ? 'alert' : 'status'}
+          data-testid="pacs-message"
+        >
           {state.message.text}
         </p>
       )}
@@ -213,7 +233,11 @@ export function PacsPanel() {
             {state.storing ? 'Storing…' : state.storeResult?.kind === 'error' ? 'Retry: Store to PACS' : 'Store to PACS'}
           </button>
           {state.storeResult && (
-            <p className={`pacs-message ${state.storeResult.kind}`} role={state.storeResult.kind === 'error' ? 'alert' : 'status'} data-testid="store-result">
+            <p
+              className={`pacs-message ${state.storeResult.kind}`}
+              role={state.storeResult.kind === 'error' ? 'alert' : 'status'}
+              data-testid="store-result"
+            >
               {state.storeResult.text}
             </p>
           )}

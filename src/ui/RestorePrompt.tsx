@@ -11,7 +11,8 @@ export function RestorePrompt() {
       {offer && (
         <>
           <p>
-            This scan has a saved segmentation ({offer.segmentCount} segment{offer.segmentCount === 1 ? '' : 's'}, {new Date(offer.savedAt).toLocaleString()}).
+            This scan has a saved segmentation ({offer.segmentCount} segment{offer.segmentCount === 1 ? '' : 's'},{' '}
+            {new Date(offer.savedAt).toLocaleString()}).
           </p>
           <div className="tool-group">
             <button type="button" className="active" data-testid="restore-session" onClick={() => void restoreSession()}>

@@ -58,14 +58,7 @@ function ModelSection() {
       <div className="tool-group">
         <label className="button-like">
           Open model files
-          <input
-            type="file"
-            multiple
-            accept=".onnx,.json"
-            hidden
-            data-testid="model-files"
-            onChange={(e) => openFiles(takeFiles(e))}
-          />
+          <input type="file" multiple accept=".onnx,.json" hidden data-testid="model-files" onChange={(e) => openFiles(takeFiles(e))} />
         </label>
       </div>
       <CheckpointControls />
@@ -83,18 +76,18 @@ function ModelSection() {
         </button>
       </div>
       <p data-testid="model-status" data-status={modelStatus}>
-        {modelStatus === 'ready' ? `${modelName} ready${modelVerified ? ' (verified)' : ''}` : modelStatus === 'loading' ? 'Loading…' : 'No model'}
+        {modelStatus === 'ready'
+          ? `${modelName} ready${modelVerified ? ' (verified)' : ''}`
+          : modelStatus === 'loading'
+            ? 'Loading…'
+            : 'No model'}
       </p>
       {backend && (
         <div className="tool-group" title={backend.note}>
           <span data-testid="backend" data-backend={backend.backend}>
             Backend: {backend.backend === 'webgpu' ? 'WebGPU' : `WASM (${backend.threads} threads)`}
           </span>
-          <select
-            aria-label="Backend"
-            value={backend.backend}
-            onChange={(e) => void switchBackend(e.target.value as 'webgpu' | 'wasm')}
-          >
+          <select aria-label="Backend" value={backend.backend} onChange={(e) => void switchBackend(e.target.value as 'webgpu' | 'wasm')}>
             <option value="wasm">WASM</option>
             <option value="webgpu" disabled={!backend.webgpuUsable}>
               WebGPU
@@ -233,11 +226,7 @@ export function SegmentsPanel() {
                 onChange={(e) => setBrush({ radiusMm: Number(e.target.value) })}
               />
             </label>
-            <select
-              aria-label="Brush shape"
-              value={brushShape}
-              onChange={(e) => setBrush({ shape: e.target.value as 'disc' | 'sphere' })}
-            >
+            <select aria-label="Brush shape" value={brushShape} onChange={(e) => setBrush({ shape: e.target.value as 'disc' | 'sphere' })}>
               <option value="disc">2D disc</option>
               <option value="sphere">3D sphere</option>
             </select>

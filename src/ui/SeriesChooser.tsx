@@ -20,8 +20,12 @@ export function SeriesChooser() {
           </thead>
           <tbody>
             {options.map((s) => (
-              <tr key={s.uid} onClick={() => void chooseSeries(s.uid)} tabIndex={0}
-                onKeyDown={(e) => e.key === 'Enter' && void chooseSeries(s.uid)}>
+              <tr
+                key={s.uid}
+                onClick={() => void chooseSeries(s.uid)}
+                tabIndex={0}
+                onKeyDown={(e) => e.key === 'Enter' && void chooseSeries(s.uid)}
+              >
                 <td>{s.description}</td>
                 <td>{s.modality || '—'}</td>
                 <td>{s.size}</td>

@@ -92,10 +92,18 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
           <line className={`line-${verticalLineView}`} x1={x} y1={0} x2={x} y2={size.height} />
           <line className={`line-${horizontalLineView}`} x1={0} y1={y} x2={size.width} y2={y} />
         </svg>
-        <div className="edge-letter left" data-testid="letter-left">{layout.edgeLetters.left}</div>
-        <div className="edge-letter right" data-testid="letter-right">{layout.edgeLetters.right}</div>
-        <div className="edge-letter top" data-testid="letter-top">{layout.edgeLetters.top}</div>
-        <div className="edge-letter bottom" data-testid="letter-bottom">{layout.edgeLetters.bottom}</div>
+        <div className="edge-letter left" data-testid="letter-left">
+          {layout.edgeLetters.left}
+        </div>
+        <div className="edge-letter right" data-testid="letter-right">
+          {layout.edgeLetters.right}
+        </div>
+        <div className="edge-letter top" data-testid="letter-top">
+          {layout.edgeLetters.top}
+        </div>
+        <div className="edge-letter bottom" data-testid="letter-bottom">
+          {layout.edgeLetters.bottom}
+        </div>
         <div className="slice-number" data-testid="slice-number">
           {sliceIndex + 1} / {count}
         </div>
@@ -104,13 +112,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
   }
 
   return (
-    <div
-      ref={rootRef}
-      className={`slice-view view-${view}`}
-      data-testid={`view-${view}`}
-      tabIndex={0}
-      aria-label={`${TITLES[view]} view`}
-    >
+    <div ref={rootRef} className={`slice-view view-${view}`} data-testid={`view-${view}`} tabIndex={0} aria-label={`${TITLES[view]} view`}>
       <div ref={canvasHostRef} className="canvas-host" data-testid={`canvas-${view}`} />
       <div className="view-title">{TITLES[view]}</div>
       {overlay}

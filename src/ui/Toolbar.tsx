@@ -50,7 +50,12 @@ export function Toolbar() {
         <button type="button" onClick={() => void loadDemo()} disabled={busy} data-testid="load-demo">
           Load demo
         </button>
-        <button type="button" className={pacsOpen ? 'active' : undefined} onClick={() => setPacsPanelOpen(!pacsOpen)} data-testid="open-pacs">
+        <button
+          type="button"
+          className={pacsOpen ? 'active' : undefined}
+          onClick={() => setPacsPanelOpen(!pacsOpen)}
+          data-testid="open-pacs"
+        >
           PACS
         </button>
         <input

@@ -162,7 +162,12 @@ export function View3DPanel({ active }: { active: boolean }) {
     const mesh = exported && feedRef.current?.surfaces().get(exported.label);
     if (!exported || !mesh) return;
     const name = `${baseName()}_${exported.name.replace(/[^\w.-]+/g, '_')}_${coordinates}.${format}`;
-    save(format === 'stl' ? meshToStl(mesh, exported.name, coordinates) : new TextEncoder().encode(meshToObj(mesh, exported.name, coordinates)), name);
+    save(
+      format === 'stl'
+        ? meshToStl(mesh, exported.name, coordinates)
+        : new TextEncoder().encode(meshToObj(mesh, exported.name, coordinates)),
+      name,
+    );
   };
   const screenshot = async () => {
     const url = await viewRef.current?.screenshot();
@@ -187,7 +192,13 @@ export function View3DPanel({ active }: { active: boolean }) {
               Reset
             </button>
             {STANDARD_VIEWS.map(({ view, title }) => (
-              <button key={view} type="button" data-testid={`3d-view-${view}`} title={`${title} view`} onClick={() => viewRef.current?.setStandardView(view)}>
+              <button
+                key={view}
+                type="button"
+                data-testid={`3d-view-${view}`}
+                title={`${title} view`}
+                onClick={() => viewRef.current?.setStandardView(view)}
+              >
                 {view}
               </button>
             ))}
@@ -236,10 +247,20 @@ export function View3DPanel({ active }: { active: boolean }) {
               <option value="LPS">LPS</option>
               <option value="RAS">RAS</option>
             </select>
-            <button type="button" data-testid="export-stl" disabled={!exported || !triangles.has(exported.label)} onClick={() => exportMesh('stl')}>
+            <button
+              type="button"
+              data-testid="export-stl"
+              disabled={!exported || !triangles.has(exported.label)}
+              onClick={() => exportMesh('stl')}
+            >
               STL
             </button>
-            <button type="button" data-testid="export-obj" disabled={!exported || !triangles.has(exported.label)} onClick={() => exportMesh('obj')}>
+            <button
+              type="button"
+              data-testid="export-obj"
+              disabled={!exported || !triangles.has(exported.label)}
+              onClick={() => exportMesh('obj')}
+            >
               OBJ
             </button>
           </div>

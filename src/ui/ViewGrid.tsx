@@ -22,7 +22,11 @@ export function ViewGrid() {
       if (event.key.toLowerCase() !== 'm' || event.ctrlKey || event.metaKey || event.altKey) return;
       // Not while typing (a segment's name, a number).
       const target = event.target;
-      if (target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && !['checkbox', 'radio', 'range', 'color'].includes(target.type))) return;
+      if (
+        target instanceof HTMLTextAreaElement ||
+        (target instanceof HTMLInputElement && !['checkbox', 'radio', 'range', 'color'].includes(target.type))
+      )
+        return;
       const view = maximized ?? hovered.current;
       if (!view) return;
       event.preventDefault();
@@ -42,7 +46,12 @@ export function ViewGrid() {
     >
       {content}
       {/* Over the view's title, outside the view itself: a double-click here never reaches the view's tools. */}
-      <div className="title-handle" data-testid={`title-${view}`} title="Double-click (or press M over a view) to maximise; again to restore" onDoubleClick={() => toggleMaximized(view)} />
+      <div
+        className="title-handle"
+        data-testid={`title-${view}`}
+        title="Double-click (or press M over a view) to maximise; again to restore"
+        onDoubleClick={() => toggleMaximized(view)}
+      />
     </div>
   );
 
@@ -55,7 +64,11 @@ export function ViewGrid() {
           </button>
         ))}
       </div>
-      <div className={`view-grid layout-${layout}${maximized ? ' maximized' : ''}`} data-testid="view-grid" data-layout={maximized ? `max-${maximized}` : layout}>
+      <div
+        className={`view-grid layout-${layout}${maximized ? ' maximized' : ''}`}
+        data-testid="view-grid"
+        data-layout={maximized ? `max-${maximized}` : layout}
+      >
         {VIEW_NAMES.map((view) => cell(view, <SliceViewPanel view={view} />))}
         {cell('3d', <View3DPanel active={maximized === null || maximized === '3d'} />)}
       </div>

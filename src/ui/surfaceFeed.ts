@@ -103,7 +103,10 @@ export class SurfaceFeed {
     if (this.slabs.length === 0 && this.dirty) {
       const blocks = blocksTouchedBy(this.dirty, segmentation.geometry.size);
       for (let k = blocks.min[2]; k <= blocks.max[2]; k++) {
-        this.slabs.push({ blocks: { min: [blocks.min[0], blocks.min[1], k], max: [blocks.max[0], blocks.max[1], k] }, changedAt: this.dirtySince });
+        this.slabs.push({
+          blocks: { min: [blocks.min[0], blocks.min[1], k], max: [blocks.max[0], blocks.max[1], k] },
+          changedAt: this.dirtySince,
+        });
       }
       this.dirty = null;
     }
@@ -111,7 +114,13 @@ export class SurfaceFeed {
     if (!slab) return;
     const box = blockInputBox(slab.blocks, segmentation.geometry.size);
     const data = readBox(segmentation.labels, segmentation.geometry.size, box);
-    const request: SurfaceRequest = { type: 'update', region: { box, data }, blocks: slab.blocks, generation: this.generation, changedAt: slab.changedAt };
+    const request: SurfaceRequest = {
+      type: 'update',
+      region: { box, data },
+      blocks: slab.blocks,
+      generation: this.generation,
+      changedAt: slab.changedAt,
+    };
     this.worker.postMessage(request, [data.buffer]);
   }
 }

@@ -56,13 +56,7 @@ export function indexToScreen(g: ImageGeometry, vp: PlaneViewport, index: Vec3):
 }
 
 /** Voxel under a canvas position on slice `sliceIndex` of the view's normal axis (may lie outside the image). */
-export function screenToIndex(
-  g: ImageGeometry,
-  vp: PlaneViewport,
-  screenX: number,
-  screenY: number,
-  sliceIndex: number,
-): Vec3 {
+export function screenToIndex(g: ImageGeometry, vp: PlaneViewport, screenX: number, screenY: number, sliceIndex: number): Vec3 {
   const { right, up, normalAxis } = vp.layout;
   const x = vp.center[0] + (screenX - vp.width / 2) * vp.mmPerPixel;
   const y = vp.center[1] - (screenY - vp.height / 2) * vp.mmPerPixel;

@@ -177,11 +177,7 @@ function bytesOf(data: Int16Array): Uint8Array {
  * One DICOM file per k-slice of an int16 volume. The direction must be right-handed
  * (column 2 = column 0 x column 1): DICOM readers derive the slice axis from the cross product.
  */
-export function encodeDicomSeries(
-  geometry: ImageGeometry,
-  data: Int16Array,
-  options: DicomSeriesOptions = {},
-): Uint8Array[] {
+export function encodeDicomSeries(geometry: ImageGeometry, data: Int16Array, options: DicomSeriesOptions = {}): Uint8Array[] {
   const { size, spacing, origin, direction: d } = geometry;
   if (determinant3(d) <= 0) throw new Error('encodeDicomSeries needs a right-handed direction matrix');
   const [columns, rows, slices] = size;

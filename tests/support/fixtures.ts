@@ -23,7 +23,13 @@ export interface FixtureFiles {
 }
 
 function fixture(name: FixtureFiles['name'], dir: string): FixtureFiles {
-  return { name, dir, checkpoint: path.join(dir, 'checkpoint.pth'), model: `.cache/models/${name}`, present: existsSync(path.join(dir, 'meta.json')) };
+  return {
+    name,
+    dir,
+    checkpoint: path.join(dir, 'checkpoint.pth'),
+    model: `.cache/models/${name}`,
+    present: existsSync(path.join(dir, 'meta.json')),
+  };
 }
 
 export const MINI = fixture('mini', path.join(REPO_ROOT, 'tests/fixtures/sam-med3d-mini'));

@@ -20,7 +20,9 @@ async function run({ seed, index, dir, maxVoxels }: CaseRequest): Promise<CaseRe
   try {
     const volume = await readImageNode(filePath, { maxVoxels });
     const { size } = volume.geometry;
-    const problem = geometryProblem(volume.geometry) ?? (volume.data.length === size[0] * size[1] * size[2] ? null : `${volume.data.length} voxels for size ${size.join(' x ')}`);
+    const problem =
+      geometryProblem(volume.geometry) ??
+      (volume.data.length === size[0] * size[1] * size[2] ? null : `${volume.data.length} voxels for size ${size.join(' x ')}`);
     outcome = problem ? 'failure' : 'loaded';
     detail = problem ? `loaded with an invalid geometry: ${problem}` : size.join(' x ');
   } catch (error) {
@@ -29,13 +31,23 @@ async function run({ seed, index, dir, maxVoxels }: CaseRequest): Promise<CaseRe
       detail = error.reason;
     } else {
       outcome = 'failure';
-      detail = error instanceof LoadError ? `LoadError naming ${error.fileName}: ${error.reason}` : `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      detail =
+        error instanceof LoadError
+          ? `LoadError naming ${error.fileName}: ${error.reason}`
+          : `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     }
   } finally {
     rmSync(filePath, { force: true });
   }
   const cpu = process.cpuUsage(started);
-  return { index, mutation: fuzzCase.mutation, outcome, detail, ms: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  return {
+    index,
+    mutation: fuzzCase.mutation,
+    outcome,
+    detail,
+    ms: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 process.on('message', (request: CaseRequest) => {

@@ -109,14 +109,35 @@ function niftiField(random: Random, bytes: Uint8Array): [Uint8Array, string] {
 function niftiOverflow(random: Random, bytes: Uint8Array): [Uint8Array, string] {
   const out = bytes.slice();
   const view = new DataView(out.buffer);
-  const dims = pick(random, [[32767, 32767, 32767], [2048, 2048, 2048], [65535 >> 1, 2, 32767], [1, 1, 32767], [-24, 20, 12]]);
+  const dims = pick(random, [
+    [32767, 32767, 32767],
+    [2048, 2048, 2048],
+    [65535 >> 1, 2, 32767],
+    [1, 1, 32767],
+    [-24, 20, 12],
+  ]);
   dims.forEach((d, n) => view.setInt16(42 + 2 * n, d, true));
   return [out, `dims ${dims.join(' x ')}`];
 }
 
 const TEXT_FIELDS: Record<'nrrd' | 'mha', RegExp[]> = {
-  nrrd: [/^(sizes: ).*$/m, /^(dimension: ).*$/m, /^(type: ).*$/m, /^(space directions: ).*$/m, /^(space origin: ).*$/m, /^(encoding: ).*$/m, /^(endian: ).*$/m],
-  mha: [/^(DimSize = ).*$/m, /^(NDims = ).*$/m, /^(ElementSpacing = ).*$/m, /^(Offset = ).*$/m, /^(TransformMatrix = ).*$/m, /^(ElementType = ).*$/m],
+  nrrd: [
+    /^(sizes: ).*$/m,
+    /^(dimension: ).*$/m,
+    /^(type: ).*$/m,
+    /^(space directions: ).*$/m,
+    /^(space origin: ).*$/m,
+    /^(encoding: ).*$/m,
+    /^(endian: ).*$/m,
+  ],
+  mha: [
+    /^(DimSize = ).*$/m,
+    /^(NDims = ).*$/m,
+    /^(ElementSpacing = ).*$/m,
+    /^(Offset = ).*$/m,
+    /^(TransformMatrix = ).*$/m,
+    /^(ElementType = ).*$/m,
+  ],
 };
 
 /** Replaces one header field of a text-header format, keeping the data after it. */
@@ -125,13 +146,22 @@ function textField(random: Random, bytes: Uint8Array, kind: 'nrrd' | 'mha'): [Ui
   const headerEnd = kind === 'nrrd' ? text.indexOf('\n\n') + 2 : text.indexOf('ElementDataFile = LOCAL\n') + 24;
   const header = text.slice(0, headerEnd);
   const field = pick(random, TEXT_FIELDS[kind]);
-  const value = random() < 0.3 ? pick(random, ['100000 100000 100000', '65536 65536 2', '-24 20 12', '24 20 12 5', '0 0 0']) : pick(random, HOSTILE_TEXT);
+  const value =
+    random() < 0.3
+      ? pick(random, ['100000 100000 100000', '65536 65536 2', '-24 20 12', '24 20 12 5', '0 0 0'])
+      : pick(random, HOSTILE_TEXT);
   const mutated = header.replace(field, `$1${value}`);
   const head = Uint8Array.from(mutated, (c) => c.charCodeAt(0) & 0xff);
   const out = new Uint8Array(head.length + bytes.length - headerEnd);
   out.set(head);
   out.set(bytes.subarray(headerEnd), head.length);
-  return [out, `${field.source.replace(/[\\^$()]|\.\*/g, '').replace(/m$/, '').trim()} ${JSON.stringify(value)}`];
+  return [
+    out,
+    `${field.source
+      .replace(/[\\^$()]|\.\*/g, '')
+      .replace(/m$/, '')
+      .trim()} ${JSON.stringify(value)}`,
+  ];
 }
 
 /** DICOM fields (little-endian explicit VR US values) found by their tag bytes. */
@@ -155,7 +185,11 @@ function dicomField(random: Random, bytes: Uint8Array): [Uint8Array, string] {
   const view = new DataView(out.buffer);
   if (random() < 0.35) {
     // A value length of an element (NumberOfFrames, pixel data...) set to a hostile number.
-    const [name, tag] = pick(random, [['PixelData length', [0xe0, 0x7f, 0x10, 0x00]], ['NumberOfFrames length', [0x28, 0x00, 0x08, 0x00]], ['ImagePositionPatient length', [0x20, 0x00, 0x32, 0x00]]] as [string, number[]][]);
+    const [name, tag] = pick(random, [
+      ['PixelData length', [0xe0, 0x7f, 0x10, 0x00]],
+      ['NumberOfFrames length', [0x28, 0x00, 0x08, 0x00]],
+      ['ImagePositionPatient length', [0x20, 0x00, 0x32, 0x00]],
+    ] as [string, number[]][]);
     const at = findTag(out, tag);
     if (at < 0) return [out, `${name} absent`];
     const long = name.startsWith('PixelData');
@@ -169,7 +203,9 @@ function dicomField(random: Random, bytes: Uint8Array): [Uint8Array, string] {
     const at = findTag(out, [0x28, 0x00, 0x08, 0x00]);
     if (at >= 0) {
       const length = view.getUint16(at + 6, true);
-      const value = pick(random, ['0 ', '-1', '99', '1e', 'NaN '.slice(0, length)]).padEnd(length, ' ').slice(0, length);
+      const value = pick(random, ['0 ', '-1', '99', '1e', 'NaN '.slice(0, length)])
+        .padEnd(length, ' ')
+        .slice(0, length);
       for (let n = 0; n < length; n++) out[at + 8 + n] = value.charCodeAt(n);
       return [out, `NumberOfFrames = ${JSON.stringify(value)}`];
     }
@@ -200,7 +236,10 @@ function gzipBomb(random: Random, kind: 'nifti-gz' | 'nrrd-gz'): [Uint8Array, st
     const view = new DataView(header.buffer);
     if (huge) [1024, 1024, megabytes / 2].forEach((d, n) => view.setInt16(42 + 2 * n, d, true));
     // Two gzip members (header, then the zeros) read as one stream.
-    return [concat([gzipSync(header), zerosGzip(megabytes)]), `gzip bomb: ${megabytes} MB of zeros, header ${huge ? 'claiming them' : 'of 24 x 20 x 12'}`];
+    return [
+      concat([gzipSync(header), zerosGzip(megabytes)]),
+      `gzip bomb: ${megabytes} MB of zeros, header ${huge ? 'claiming them' : 'of 24 x 20 x 12'}`,
+    ];
   }
   const raw = new TextDecoder('latin1').decode(encodeNrrd(phantom.geometry, phantom.data));
   const [header] = raw.split('\n\n');
@@ -214,10 +253,26 @@ export function makeCase(seed: number, index: number): FuzzCase {
   const random = seededRandom(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
   const source = pick(random, allSeeds());
   const operators: (() => [Uint8Array, string])[] = [() => flipBits(random, source.bytes), () => truncate(random, source.bytes)];
-  if (source.kind === 'nifti') operators.push(() => niftiField(random, source.bytes), () => niftiOverflow(random, source.bytes));
-  if (source.kind === 'nrrd' || source.kind === 'nrrd-gz') operators.push(() => textField(random, source.bytes, 'nrrd'), () => textField(random, source.bytes, 'nrrd'));
-  if (source.kind === 'mha') operators.push(() => textField(random, source.bytes, 'mha'), () => textField(random, source.bytes, 'mha'));
-  if (source.kind === 'dicom') operators.push(() => dicomField(random, source.bytes), () => dicomField(random, source.bytes));
+  if (source.kind === 'nifti')
+    operators.push(
+      () => niftiField(random, source.bytes),
+      () => niftiOverflow(random, source.bytes),
+    );
+  if (source.kind === 'nrrd' || source.kind === 'nrrd-gz')
+    operators.push(
+      () => textField(random, source.bytes, 'nrrd'),
+      () => textField(random, source.bytes, 'nrrd'),
+    );
+  if (source.kind === 'mha')
+    operators.push(
+      () => textField(random, source.bytes, 'mha'),
+      () => textField(random, source.bytes, 'mha'),
+    );
+  if (source.kind === 'dicom')
+    operators.push(
+      () => dicomField(random, source.bytes),
+      () => dicomField(random, source.bytes),
+    );
   if (source.kind === 'nifti-gz' || source.kind === 'nrrd-gz') {
     // Header fields inside the compressed stream: mutate the inflated file, compress it again.
     operators.push(() => gzipBomb(random, source.kind as 'nifti-gz' | 'nrrd-gz'));

@@ -12,7 +12,10 @@ export function readNpy(file: string): NpyArray {
   const headerLength = bytes.readUInt16LE(8);
   const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').filter((s) => s.trim()).map(Number);
+  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .filter((s) => s.trim())
+    .map(Number);
   if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: Fortran order not supported`);
   const body = bytes.subarray(10 + headerLength);
   const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);

@@ -48,5 +48,7 @@ if (templates && runtime === 'web') {
   await source.close();
   const weights = [...read.result.values()].reduce((total, tensor) => total + tensor.data.byteLength, 0);
   console.log(`${file}: ${megabytes(source.size)} file, ${read.result.size} tensors, ${megabytes(weights)} float32 weights`);
-  console.log(`state dict read in ${read.ms.toFixed(0)} ms, peak RSS growth ${megabytes(read.peak)} (${(read.peak / weights).toFixed(2)}x the weights)`);
+  console.log(
+    `state dict read in ${read.ms.toFixed(0)} ms, peak RSS growth ${megabytes(read.peak)} (${(read.peak / weights).toFixed(2)}x the weights)`,
+  );
 }

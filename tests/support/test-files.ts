@@ -116,7 +116,10 @@ export function writeBadFiles(dir: string): BadFile[] {
     },
     {
       case: 'corrupt NIfTI (random bytes)',
-      path: write('corrupt.nii', Uint8Array.from({ length: 2000 }, (_, n) => (n * 7919) % 251)),
+      path: write(
+        'corrupt.nii',
+        Uint8Array.from({ length: 2000 }, (_, n) => (n * 7919) % 251),
+      ),
       message: /not a readable NIfTI file/,
     },
     {
@@ -169,8 +172,14 @@ export function writeMixedDicomFolder(dir: string): { series: { uid: string; fil
   const second = smallVolume(undefined, [10, 10, 5]);
   const uids = ['2.25.1111', '2.25.2222'];
   const series = [
-    { uid: uids[0], files: writeTestDicomSeries(dir, first, { seriesInstanceUid: uids[0], seriesDescription: 'Axial CT', seriesNumber: 1 }) },
-    { uid: uids[1], files: writeTestDicomSeries(dir, second, { seriesInstanceUid: uids[1], seriesDescription: 'Scout', seriesNumber: 2, modality: 'MR' }) },
+    {
+      uid: uids[0],
+      files: writeTestDicomSeries(dir, first, { seriesInstanceUid: uids[0], seriesDescription: 'Axial CT', seriesNumber: 1 }),
+    },
+    {
+      uid: uids[1],
+      files: writeTestDicomSeries(dir, second, { seriesInstanceUid: uids[1], seriesDescription: 'Scout', seriesNumber: 2, modality: 'MR' }),
+    },
   ];
   writeFileSync(path.join(dir, 'README.txt'), 'not an image\n');
   writeFileSync(path.join(dir, 'thumbs.db'), new Uint8Array(300));

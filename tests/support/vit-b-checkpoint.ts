@@ -35,7 +35,12 @@ export function prepareVitB(): { checkpoint: string; exportDir: string } {
   remakeUnlessStamped(join(DIR, 'checkpoint.stamp'), generator, () =>
     execFileSync('/usr/bin/python3', ['tests/support/pth-make-vit-b.py', meta, checkpoint]),
   );
-  const exporter = ['models/export.py', ...readdirSync('models/sammed3d').filter((name) => name.endsWith('.py')).map((name) => join('models/sammed3d', name))];
+  const exporter = [
+    'models/export.py',
+    ...readdirSync('models/sammed3d')
+      .filter((name) => name.endsWith('.py'))
+      .map((name) => join('models/sammed3d', name)),
+  ];
   remakeUnlessStamped(join(DIR, 'export.stamp'), stampOf(exporter) + generator, () =>
     execFileSync('/usr/bin/python3', ['models/export.py', '--checkpoint', checkpoint, '--out', exportDir], { stdio: 'ignore' }),
   );

@@ -80,7 +80,15 @@ export function distanceTransform(mask: Uint8Array, dims: Vec3, spacing: Vec3 = 
       for (let i = 0; i < n0; i++, o++) {
         let d = Math.sqrt(squared[o]);
         if (outsideIsBackground && mask[o]) {
-          d = Math.min(d, (i + 1) * spacing[0], (n0 - i) * spacing[0], (j + 1) * spacing[1], (n1 - j) * spacing[1], (k + 1) * spacing[2], (n2 - k) * spacing[2]);
+          d = Math.min(
+            d,
+            (i + 1) * spacing[0],
+            (n0 - i) * spacing[0],
+            (j + 1) * spacing[1],
+            (n1 - j) * spacing[1],
+            (k + 1) * spacing[2],
+            (n2 - k) * spacing[2],
+          );
         }
         result[o] = d;
       }

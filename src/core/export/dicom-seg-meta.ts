@@ -56,7 +56,11 @@ export function labelVoxelCounts(labels: Uint8Array): Uint32Array {
  * dcmqi's metaInfo for the segments that own at least one voxel of `labels`, in label order.
  * Throws when there is none: a DICOM SEG must hold a segment.
  */
-export function buildDicomSegMetaInfo(segments: readonly Segment[], labels: Uint8Array, seriesDescription = 'SAM-Med3D segmentation'): DicomSegMetaInfo {
+export function buildDicomSegMetaInfo(
+  segments: readonly Segment[],
+  labels: Uint8Array,
+  seriesDescription = 'SAM-Med3D segmentation',
+): DicomSegMetaInfo {
   const counts = labelVoxelCounts(labels);
   const painted = [...segments].filter((s) => s.label > 0 && counts[s.label] > 0).sort((a, b) => a.label - b.label);
   if (painted.length === 0) throw new Error('Nothing to export: every segment is empty.');

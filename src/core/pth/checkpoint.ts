@@ -47,7 +47,9 @@ export class Checkpoint {
       if (order !== 'little') throw new CheckpointError(`unsupported checkpoint byte order "${order}" (only little-endian)`);
     }
     if (pickleEntry.size > MAX_PICKLE_BYTES) {
-      throw new CheckpointError(`refusing checkpoint: its pickle is ${pickleEntry.size} bytes, more than the ${MAX_PICKLE_BYTES} a state dict needs`);
+      throw new CheckpointError(
+        `refusing checkpoint: its pickle is ${pickleEntry.size} bytes, more than the ${MAX_PICKLE_BYTES} a state dict needs`,
+      );
     }
     const top = parsePickle(await archive.read(pickleEntry));
     return new Checkpoint(archive, prefix, stateDictTensors(top, stateDictKey));
@@ -151,7 +153,9 @@ function stateDictTensors(top: PickleValue, stateDictKey: string): Map<string, T
   }
   const distinctElements = [...storageElements.values()].reduce((sum, numel) => sum + numel, 0);
   if (tensorElements > MAX_ALIASING * distinctElements) {
-    throw new CheckpointError(`refusing state dict: its tensors hold ${tensorElements} elements but their storages only ${distinctElements}`);
+    throw new CheckpointError(
+      `refusing state dict: its tensors hold ${tensorElements} elements but their storages only ${distinctElements}`,
+    );
   }
   return tensors;
 }

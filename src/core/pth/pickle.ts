@@ -167,7 +167,8 @@ class Unpickler {
         this.take(8);
         return;
       case 0x28: // ( MARK
-        if (this.marks.length >= this.limits.maxMarkDepth) throw this.fail(offset, `nesting deeper than ${this.limits.maxMarkDepth} levels`);
+        if (this.marks.length >= this.limits.maxMarkDepth)
+          throw this.fail(offset, `nesting deeper than ${this.limits.maxMarkDepth} levels`);
         this.marks.push(this.stack.length);
         this.stack.push(MARK);
         return;
@@ -390,9 +391,11 @@ class Unpickler {
   }
 
   private intTuple(value: PickleValue | undefined, offset: number): number[] {
-    if (!(value instanceof PickleTuple) || value.items.length > this.limits.maxDims) throw this.fail(offset, 'tensor size or stride is not a short tuple');
+    if (!(value instanceof PickleTuple) || value.items.length > this.limits.maxDims)
+      throw this.fail(offset, 'tensor size or stride is not a short tuple');
     return value.items.map((item) => {
-      if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0) throw this.fail(offset, 'tensor size or stride is not a non-negative integer');
+      if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0)
+        throw this.fail(offset, 'tensor size or stride is not a non-negative integer');
       return item;
     });
   }
@@ -410,7 +413,8 @@ class Unpickler {
 
   private put(index: number, offset: number): void {
     if (this.stack.length === 0) throw this.fail(offset, 'memo store from an empty stack');
-    if (!this.memo.has(index) && this.memo.size >= this.limits.maxMemo) throw this.fail(offset, `more than ${this.limits.maxMemo} memo entries`);
+    if (!this.memo.has(index) && this.memo.size >= this.limits.maxMemo)
+      throw this.fail(offset, `more than ${this.limits.maxMemo} memo entries`);
     this.memo.set(index, this.value(this.stack[this.stack.length - 1], offset));
   }
 
@@ -480,7 +484,8 @@ class Unpickler {
   }
 
   private take(length: number): Uint8Array {
-    if (this.at + length > this.bytes.byteLength) throw new CheckpointError(`truncated pickle: ${length} bytes needed at offset ${this.at}`);
+    if (this.at + length > this.bytes.byteLength)
+      throw new CheckpointError(`truncated pickle: ${length} bytes needed at offset ${this.at}`);
     const slice = this.bytes.subarray(this.at, this.at + length);
     this.at += length;
     return slice;

@@ -10,9 +10,7 @@ import { CheckpointError } from './errors';
 import { elementCount, gatherStrided, rowMajorStrides } from './strided';
 
 export type TemplateTransform =
-  | { op: 'transpose'; perm: number[] }
-  | { op: 'reshape'; shape: number[] }
-  | { op: 'slice'; axis: number; start: number; end: number };
+  { op: 'transpose'; perm: number[] } | { op: 'reshape'; shape: number[] } | { op: 'slice'; axis: number; start: number; end: number };
 
 export interface TemplateInitializer {
   /** ONNX initializer name. */
@@ -124,7 +122,8 @@ export function applyTransforms(tensor: Float32Tensor, transforms: readonly Temp
 function applyTransform(tensor: Float32Tensor, transform: TemplateTransform): Float32Tensor {
   switch (transform.op) {
     case 'reshape':
-      if (elementCount(transform.shape) !== tensor.data.length) throw new Error(`cannot reshape [${tensor.shape.join(', ')}] to [${transform.shape.join(', ')}]`);
+      if (elementCount(transform.shape) !== tensor.data.length)
+        throw new Error(`cannot reshape [${tensor.shape.join(', ')}] to [${transform.shape.join(', ')}]`);
       return { shape: [...transform.shape], data: tensor.data };
     case 'transpose': {
       const { perm } = transform;
@@ -133,7 +132,15 @@ function applyTransform(tensor: Float32Tensor, transform: TemplateTransform): Fl
       }
       const inputStrides = rowMajorStrides(tensor.shape);
       const shape = perm.map((axis) => tensor.shape[axis]);
-      return { shape, data: gatherStrided(tensor.data, shape, perm.map((axis) => inputStrides[axis]), 0) };
+      return {
+        shape,
+        data: gatherStrided(
+          tensor.data,
+          shape,
+          perm.map((axis) => inputStrides[axis]),
+          0,
+        ),
+      };
     }
     case 'slice': {
       const { axis, start, end } = transform;

@@ -90,7 +90,7 @@ export class ZipArchive {
     // With a guessed header length, an entry spans [localHeaderOffset, end).
     const end = (entry: ZipEntry): number =>
       Math.min(this.source.size, entry.localHeaderOffset + LOCAL_HEADER_SIZE + 3 * entry.name.length + LOCAL_EXTRA_SLACK + entry.size);
-    for (let first = 0; first < sorted.length; ) {
+    for (let first = 0; first < sorted.length;) {
       // torch aligns data to 64 bytes in the file: starting runs on that grid keeps it aligned in memory.
       const start = sorted[first].localHeaderOffset - (sorted[first].localHeaderOffset % 64);
       let stop = end(sorted[first]);
@@ -128,7 +128,8 @@ interface CentralDirectoryLocation {
 }
 
 async function locateCentralDirectory(source: ByteSource): Promise<CentralDirectoryLocation> {
-  if (source.size < EOCD_SIZE) throw new CheckpointError('not a zip archive (file too small); a PyTorch checkpoint saved by torch.save is a zip');
+  if (source.size < EOCD_SIZE)
+    throw new CheckpointError('not a zip archive (file too small); a PyTorch checkpoint saved by torch.save is a zip');
   const tailLength = Math.min(source.size, EOCD_SIZE + MAX_COMMENT + ZIP64_LOCATOR_SIZE);
   const tailStart = source.size - tailLength;
   const tail = await source.read(tailStart, tailLength);
@@ -140,7 +141,9 @@ async function locateCentralDirectory(source: ByteSource): Promise<CentralDirect
     }
   }
   if (eocd < 0) {
-    throw new CheckpointError('not a zip archive, or a truncated download (no end of central directory record); legacy non-zip torch checkpoints are not supported');
+    throw new CheckpointError(
+      'not a zip archive, or a truncated download (no end of central directory record); legacy non-zip torch checkpoints are not supported',
+    );
   }
   let count = readU16(tail, eocd + 10);
   let size = readU32(tail, eocd + 12);
@@ -215,7 +218,7 @@ function parseCentralDirectory(bytes: Uint8Array, count: number, fileSize: numbe
 }
 
 function findExtraField(extra: Uint8Array, id: number): Uint8Array | undefined {
-  for (let at = 0; at + 4 <= extra.byteLength; ) {
+  for (let at = 0; at + 4 <= extra.byteLength;) {
     const length = readU16(extra, at + 2);
     if (readU16(extra, at) === id) return extra.subarray(at + 4, Math.min(extra.byteLength, at + 4 + length));
     at += 4 + length;

@@ -154,7 +154,11 @@ export function runBytes(runs: RunLength): number {
  * everywhere), or null when there is none. Native indexOf skips empty slices and rows quickly:
  * model masks are mostly empty.
  */
-export function maskBounds(mask: Uint8Array, size: Vec3, within: VoxelBox = { min: [0, 0, 0], max: [size[0] - 1, size[1] - 1, size[2] - 1] }): VoxelBox | null {
+export function maskBounds(
+  mask: Uint8Array,
+  size: Vec3,
+  within: VoxelBox = { min: [0, 0, 0], max: [size[0] - 1, size[1] - 1, size[2] - 1] },
+): VoxelBox | null {
   const [nx, ny] = size;
   const [i0, j0, k0] = within.min;
   const [i1, j1, k1] = within.max;

@@ -121,7 +121,11 @@ export class Segmentation {
       visible: true,
       points: [],
     };
-    this.record('Add segment', [], [...this.table, segment].sort((a, b) => a.label - b.label));
+    this.record(
+      'Add segment',
+      [],
+      [...this.table, segment].sort((a, b) => a.label - b.label),
+    );
     return segment;
   }
 
@@ -138,7 +142,11 @@ export class Segmentation {
       this.emit(null, 'display');
     }
     if (Object.keys(data).length === 0) return;
-    this.commit(name, null, this.table.map((s) => (s.label === label ? { ...s, ...data } : s)));
+    this.commit(
+      name,
+      null,
+      this.table.map((s) => (s.label === label ? { ...s, ...data } : s)),
+    );
   }
 
   /** Removes the segment and clears its voxels, in one undoable step. */
@@ -156,7 +164,11 @@ export class Segmentation {
         for (let i = 0; i < nx; i++) if (row[i] === label) row[i] = 0;
       }
     }
-    this.commit('Delete segment', recorder.finish(), this.table.filter((s) => s.label !== label));
+    this.commit(
+      'Delete segment',
+      recorder.finish(),
+      this.table.filter((s) => s.label !== label),
+    );
   }
 
   /**
@@ -276,7 +288,11 @@ export class Segmentation {
         this.labels.set(labels.subarray(start, start + nx), start);
       }
     }
-    this.commit('Import', recorder.finish(), [...segments].sort((a, b) => a.label - b.label));
+    this.commit(
+      'Import',
+      recorder.finish(),
+      [...segments].sort((a, b) => a.label - b.label),
+    );
   }
 
   undo(): boolean {
@@ -362,7 +378,11 @@ export class Segmentation {
     this.history.push({ name, patches, segmentsBefore: this.table, segmentsAfter });
     const removed = this.table.filter((s) => !segmentsAfter.some((t) => t.label === s.label)).map((s) => s.label);
     this.table = segmentsAfter;
-    this.emit(patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null), 'edit', removed);
+    this.emit(
+      patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null),
+      'edit',
+      removed,
+    );
   }
 
   private applyCommand(command: EditCommand, side: 'before' | 'after'): void {
@@ -417,7 +437,13 @@ function addCounts(counts: Float64Array, values: BoxValues, sign: 1 | -1): void 
  * because model masks (noisy ones above all) defeat branch prediction. Returns the change of the
  * label's and the background's voxel counts, or null when no voxel changed.
  */
-function applyMaskRows(labels: Uint8Array, size: Vec3, box: VoxelBox, result: RegionMask, label: number): { label: number; free: number } | null {
+function applyMaskRows(
+  labels: Uint8Array,
+  size: Vec3,
+  box: VoxelBox,
+  result: RegionMask,
+  label: number,
+): { label: number; free: number } | null {
   const { region, mask } = result;
   const regionWidth = region.max[0] - region.min[0] + 1;
   const regionHeight = region.max[1] - region.min[1] + 1;

@@ -1,14 +1,5 @@
 import type { Vec3 } from '../types';
-import {
-  type RunLength,
-  type VoxelBox,
-  boxVoxelCount,
-  decodeRuns,
-  encodeRuns,
-  readBox,
-  runBytes,
-  writeBox,
-} from './region';
+import { type RunLength, type VoxelBox, boxVoxelCount, decodeRuns, encodeRuns, readBox, runBytes, writeBox } from './region';
 
 /**
  * A box's values: run-length coded, or raw (i-fastest in the box) until the history codes them

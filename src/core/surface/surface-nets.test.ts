@@ -19,13 +19,24 @@ const SHAPES: PhantomShape[] = [
   { kind: 'ellipsoid', center: [-8, 4, 3], radii: [14, 10, 18], value: 1 },
   { kind: 'box', center: [13, -7, -8], halfSize: [8, 10, 9], value: 1 },
   // Thin: one to two voxels across at this spacing, it must not vanish.
-  { kind: 'tube', points: [[-20, -20, -20], [0, -18, 20]], radius: 1.2, value: 1 },
+  {
+    kind: 'tube',
+    points: [
+      [-20, -20, -20],
+      [0, -18, 20],
+    ],
+    radius: 1.2,
+    value: 1,
+  },
 ];
 
 function segmentationOf(geometry: ImageGeometry): Segmentation {
   const segmentation = new Segmentation(geometry);
   const labels = makeShapeLabels(geometry, SHAPES).data;
-  segmentation.replaceAll(labels, [1, 2, 3].map((label) => ({ label, name: `S${label}`, color: [255, 0, 0], visible: true, points: [] })));
+  segmentation.replaceAll(
+    labels,
+    [1, 2, 3].map((label) => ({ label, name: `S${label}`, color: [255, 0, 0], visible: true, points: [] })),
+  );
   return segmentation;
 }
 

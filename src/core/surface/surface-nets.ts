@@ -322,7 +322,15 @@ class BlockGrid {
  * from `source` into `target` (through `scratch`, so source and target may be the same array).
  * Outside the grid counts as 0.
  */
-function blurAxis(source: Float32Array, scratch: Float32Array, dims: Vec3, axis: number, side: number, centre: number, target: Float32Array): void {
+function blurAxis(
+  source: Float32Array,
+  scratch: Float32Array,
+  dims: Vec3,
+  axis: number,
+  side: number,
+  centre: number,
+  target: Float32Array,
+): void {
   const stride = axis === 0 ? 1 : axis === 1 ? dims[0] : dims[0] * dims[1];
   const n = dims[axis];
   const lines = source.length / n;
@@ -344,15 +352,25 @@ function blurAxis(source: Float32Array, scratch: Float32Array, dims: Vec3, axis:
 
 function sameMesh(a: SurfaceMesh | undefined, b: SurfaceMesh | undefined): boolean {
   if (!a || !b) return a === b;
-  const sameArray = (x: ArrayLike<number>, y: ArrayLike<number>) => x.length === y.length && Array.prototype.every.call(x, (v: number, n: number) => v === y[n]);
+  const sameArray = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+    x.length === y.length && Array.prototype.every.call(x, (v: number, n: number) => v === y[n]);
   return sameArray(a.triangles, b.triangles) && sameArray(a.positions, b.positions);
 }
 
 /** The 12 edges of a cell as corner pairs (corner bits: 1 = +i, 2 = +j, 4 = +k). */
 const CELL_EDGES: [number, number][] = [
-  [0, 1], [2, 3], [4, 5], [6, 7],
-  [0, 2], [1, 3], [4, 6], [5, 7],
-  [0, 4], [1, 5], [2, 6], [3, 7],
+  [0, 1],
+  [2, 3],
+  [4, 5],
+  [6, 7],
+  [0, 2],
+  [1, 3],
+  [4, 6],
+  [5, 7],
+  [0, 4],
+  [1, 5],
+  [2, 6],
+  [3, 7],
 ];
 
 /**

@@ -17,10 +17,7 @@ import {
   type StudySummary,
 } from './dicom-json';
 
-export type Credential =
-  | { kind: 'none' }
-  | { kind: 'bearer'; token: string }
-  | { kind: 'basic'; user: string; password: string };
+export type Credential = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; user: string; password: string };
 
 export type DicomwebErrorKind = 'unreachable' | 'unauthorized' | 'not-found' | 'refused' | 'cancelled' | 'failed';
 
@@ -82,7 +79,11 @@ function requestError(error: unknown, action: string, { cancelled = false, stori
   const reason = serverReason(failure.response);
   const said = [`${status}${statusText ? ` ${statusText}` : ''}`, reason].filter(Boolean).join(': ');
   if (status === 0 || status === 502 || status === 503 || status === 504) {
-    return new DicomwebError('unreachable', `${action}: the PACS cannot be reached${status ? ` (${said})` : ''}. Check the address and that the server is running.`, status);
+    return new DicomwebError(
+      'unreachable',
+      `${action}: the PACS cannot be reached${status ? ` (${said})` : ''}. Check the address and that the server is running.`,
+      status,
+    );
   }
   if (storing && status !== 401) return new DicomwebError('refused', `${action}: the PACS refused it (${said}).`, status);
   if (status === 401 || status === 403) {
@@ -112,7 +113,8 @@ export function normalizeRoot(root: string, base: string = globalThis.location.h
   } catch {
     throw new DicomwebError('failed', 'The DICOMweb address is not a valid URL.');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DicomwebError('failed', 'The DICOMweb address must start with http:// or https://.');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new DicomwebError('failed', 'The DICOMweb address must start with http:// or https://.');
   if (url.username || url.password) {
     throw new DicomwebError('failed', 'Put the user name and password in the credential fields, not in the address.');
   }
@@ -141,7 +143,11 @@ export interface RetrievedSeries {
 interface ClientApi {
   searchForStudies(options: { queryParams: Record<string, string> }): Promise<unknown>;
   searchForSeries(options: { studyInstanceUID: string; queryParams: Record<string, string> }): Promise<unknown>;
-  searchForInstances(options: { studyInstanceUID: string; seriesInstanceUID: string; queryParams: Record<string, string> }): Promise<unknown>;
+  searchForInstances(options: {
+    studyInstanceUID: string;
+    seriesInstanceUID: string;
+    queryParams: Record<string, string>;
+  }): Promise<unknown>;
   retrieveInstance(options: {
     studyInstanceUID: string;
     seriesInstanceUID: string;
@@ -211,7 +217,11 @@ export class DicomwebServer {
   async retrieveSeries(
     studyInstanceUid: string,
     seriesInstanceUid: string,
-    { onProgress, signal, allObjects = false }: { onProgress?: (progress: RetrieveProgress) => void; signal?: AbortSignal; allObjects?: boolean } = {},
+    {
+      onProgress,
+      signal,
+      allObjects = false,
+    }: { onProgress?: (progress: RetrieveProgress) => void; signal?: AbortSignal; allObjects?: boolean } = {},
   ): Promise<RetrievedSeries> {
     const instances = await this.listInstances(studyInstanceUid, seriesInstanceUid);
     const images = allObjects ? instances : instances.filter((instance) => instance.isImage);

@@ -21,7 +21,13 @@ describe('DICOMweb query and answers', () => {
       '00080061': { vr: 'CS', Value: ['CT', 'SEG'] },
       '00201206': { vr: 'IS', Value: [3] },
     };
-    expect(studySummary(study)).toMatchObject({ studyInstanceUid: '1.2.3', patientName: 'Doe Jane', modalities: 'CT, SEG', seriesCount: 3, date: '' });
+    expect(studySummary(study)).toMatchObject({
+      studyInstanceUid: '1.2.3',
+      patientName: 'Doe Jane',
+      modalities: 'CT, SEG',
+      seriesCount: 3,
+      date: '',
+    });
     const seg = seriesSummary({ '00080060': { vr: 'CS', Value: ['SEG'] }, '00200011': { vr: 'IS', Value: [300] } });
     expect(seg).toMatchObject({ isSegmentation: true, number: 300, instances: null });
   });
@@ -41,8 +47,16 @@ describe('DICOMweb query and answers', () => {
   });
 
   it('parses OHIF-style deep links', () => {
-    expect(parseDeepLink('?dicomweb=/pacs&StudyInstanceUIDs=1.2&SeriesInstanceUIDs=1.2.3')).toEqual({ root: '/pacs', studyInstanceUid: '1.2', seriesInstanceUid: '1.2.3' });
-    expect(parseDeepLink('?dicomweb=/pacs&StudyInstanceUIDs=1.2')).toEqual({ root: '/pacs', studyInstanceUid: '1.2', seriesInstanceUid: undefined });
+    expect(parseDeepLink('?dicomweb=/pacs&StudyInstanceUIDs=1.2&SeriesInstanceUIDs=1.2.3')).toEqual({
+      root: '/pacs',
+      studyInstanceUid: '1.2',
+      seriesInstanceUid: '1.2.3',
+    });
+    expect(parseDeepLink('?dicomweb=/pacs&StudyInstanceUIDs=1.2')).toEqual({
+      root: '/pacs',
+      studyInstanceUid: '1.2',
+      seriesInstanceUid: undefined,
+    });
     expect(parseDeepLink('?StudyInstanceUIDs=1.2')).toBeNull();
   });
 

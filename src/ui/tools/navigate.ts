@@ -11,7 +11,14 @@ import { clampIndex, screenToIndex } from '../../viewer/planeViewport';
 import type { Gesture, ToolPointer, ToolView, ViewTool } from './tool';
 
 const PAGE_STEP = 10;
-const KEY_STEPS: Record<string, number> = { ArrowUp: 1, ArrowRight: 1, ArrowDown: -1, ArrowLeft: -1, PageUp: PAGE_STEP, PageDown: -PAGE_STEP };
+const KEY_STEPS: Record<string, number> = {
+  ArrowUp: 1,
+  ArrowRight: 1,
+  ArrowDown: -1,
+  ArrowLeft: -1,
+  PageUp: PAGE_STEP,
+  PageDown: -PAGE_STEP,
+};
 
 function moveCrosshair(pointer: ToolPointer, { volume, viewport }: ToolView): void {
   const { crosshair, setCrosshair } = useViewStore.getState();

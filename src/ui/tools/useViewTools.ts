@@ -13,7 +13,11 @@ import { navigateTool, readout, sliceKey, wheel } from './navigate';
 import { TOOLS } from './registry';
 import type { Gesture, ToolPointer, ToolView } from './tool';
 
-export function useViewTools(view: ViewName, elementRef: RefObject<HTMLElement | null>, viewportRef: RefObject<PlaneViewport | null>): void {
+export function useViewTools(
+  view: ViewName,
+  elementRef: RefObject<HTMLElement | null>,
+  viewportRef: RefObject<PlaneViewport | null>,
+): void {
   useEffect(() => {
     const element = elementRef.current;
     if (!element) return;
@@ -33,7 +37,13 @@ export function useViewTools(view: ViewName, elementRef: RefObject<HTMLElement |
     };
     const pointerOf = (event: MouseEvent, button = event.button): ToolPointer => {
       const box = element.getBoundingClientRect();
-      return { x: event.clientX - box.left, y: event.clientY - box.top, button, shift: event.shiftKey, command: event.ctrlKey || event.metaKey };
+      return {
+        x: event.clientX - box.left,
+        y: event.clientY - box.top,
+        button,
+        shift: event.shiftKey,
+        command: event.ctrlKey || event.metaKey,
+      };
     };
     const activeTool = () => TOOLS[useSegmentationStore.getState().tool];
 

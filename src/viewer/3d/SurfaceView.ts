@@ -87,7 +87,15 @@ export class SurfaceView {
     this.interactor.setInteractorStyle(vtkInteractorStyleTrackballCamera.newInstance());
 
     const cube = vtkAnnotatedCubeActor.newInstance();
-    cube.setDefaultStyle({ fontStyle: 'bold', fontFamily: 'Arial', fontColor: 'black', faceColor: '#c8ccd4', edgeThickness: 0.08, edgeColor: 'black', resolution: 200 });
+    cube.setDefaultStyle({
+      fontStyle: 'bold',
+      fontFamily: 'Arial',
+      fontColor: 'black',
+      faceColor: '#c8ccd4',
+      edgeThickness: 0.08,
+      edgeColor: 'black',
+      resolution: 200,
+    });
     // The scene is in LPS patient coordinates: +x is the patient's left, +y posterior, +z superior.
     cube.setXPlusFaceProperty({ text: 'L' });
     cube.setXMinusFaceProperty({ text: 'R' });
@@ -244,7 +252,8 @@ export class SurfaceView {
     this.marker.setEnabled(false);
     this.marker.delete();
     this.scan.dispose();
-    for (const label of [...this.surfaces.keys()]) this.setSurface(label, { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() });
+    for (const label of [...this.surfaces.keys()])
+      this.setSurface(label, { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() });
     this.interactor.unbindEvents();
     this.interactor.delete();
     this.renderer.delete();
