@@ -1,6 +1,6 @@
 import { useEffect, useState, type DragEvent } from 'react';
-import { openFiles } from './state/loadActions';
-import { openDeepLink } from './state/pacs';
+import { openFiles } from './services/load';
+import { openDeepLink } from './services/pacs';
 import { ImageInfo } from './ui/ImageInfo';
 import { Notices } from './ui/Notices';
 import { PacsPanel } from './ui/PacsPanel';

@@ -2,19 +2,8 @@ import { useState, type FormEvent } from 'react';
 import type { Credential } from '../io/dicomweb/client';
 import type { StudyQuery, StudySummary } from '../io/dicomweb/dicom-json';
 import { useLoadStore } from '../state/loadStore';
-import {
-  cancelRetrieval,
-  connect,
-  openSeries,
-  openStudy,
-  retrievalText,
-  searchStudies,
-  setPacsPanelOpen,
-  sortStudies,
-  storeSegmentation,
-  usePacsStore,
-  type StudySortKey,
-} from '../state/pacs';
+import { cancelRetrieval, connect, openSeries, openStudy, retrievalText, searchStudies, storeSegmentation } from '../services/pacs';
+import { setPacsPanelOpen, sortStudies, usePacsStore, type StudySortKey } from '../state/pacs';
 import { useVolumeStore } from '../state/volumeStore';
 
 type CredentialKind = Credential['kind'];

@@ -5,7 +5,7 @@ import { clearModelCache } from '../services/modelCache';
 import { addSegment, deleteSegment, redo, undo, updateSegment } from '../services/segmentation';
 import { MAX_PATCHES_RANGE, setMaxPatches, useInferenceStore } from '../state/inference';
 import { useSegmentationStore } from '../state/segmentation';
-import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../state/segmentationFiles';
+import { exportDicomSeg, exportNifti, exportSegNrrd, importLabelmap } from '../services/segmentationFiles';
 import { useVolumeStore } from '../state/volumeStore';
 import { CheckpointControls } from './CheckpointControls';
 import { RestorePrompt } from './RestorePrompt';

@@ -1,4 +1,4 @@
-import { chooseSeries } from '../state/loadActions';
+import { chooseSeries } from '../services/load';
 import { useLoadStore } from '../state/loadStore';
 
 /** Modal list of the DICOM series found in a folder. */

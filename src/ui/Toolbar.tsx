@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { loadDemo, openFiles } from '../state/loadActions';
+import { loadDemo, openFiles } from '../services/load';
 import { useLoadStore } from '../state/loadStore';
 import { setPacsPanelOpen, usePacsStore } from '../state/pacs';
 import { useViewStore } from '../state/viewStore';

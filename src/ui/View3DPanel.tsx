@@ -3,7 +3,7 @@ import { meshToObj, meshToStl, type MeshCoordinates } from '../core/export/mesh-
 import { indexToWorld, worldToIndex } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
 import { useSegmentationStore } from '../state/segmentation';
-import { baseName, save } from '../state/segmentationFiles';
+import { baseName, save } from '../services/segmentationFiles';
 import { useViewStore } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
 import { VOLUME_PRESETS, type VolumePreset } from '../viewer/3d/scanLayer';

@@ -8,9 +8,9 @@ import { segmentsForLabels } from '../core/segmentation/segments';
 import type { ImageGeometry } from '../core/types';
 import { dicomSeriesUid, isDicomSegFile, readDicomSeg, readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
 import { placeLabels, segMismatch, segmentsFromSegMeta } from '../io/dicom-seg';
-import { currentSegmentation } from '../services/segmentation';
-import { getDicomSource } from './volumeRegistry';
-import { useVolumeStore } from './volumeStore';
+import { currentSegmentation } from './segmentation';
+import { getDicomSource } from '../state/volumeRegistry';
+import { useVolumeStore } from '../state/volumeStore';
 
 export function baseName(): string {
   const name = useVolumeStore.getState().current?.name ?? 'scan';

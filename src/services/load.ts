@@ -9,12 +9,12 @@ import { isDicomSegFile, listDicomSeries, readDicomSeries, readImageFile } from 
 import { skippedSummary } from '../io/dicom-series';
 import type { DicomSeriesInfo, LoadedImage, LoadProgress, ProgressCallback } from '../io/types';
 import { exactRange, initialWindow, sampleIntensityStats } from '../viewer/windowLevel';
-import { useLoadStore } from './loadStore';
-import { useViewStore } from './viewStore';
-import { currentSegmentation } from '../services/segmentation';
+import { useLoadStore } from '../state/loadStore';
+import { useViewStore } from '../state/viewStore';
+import { currentSegmentation } from './segmentation';
 import { importLabelmap } from './segmentationFiles';
-import { registerVolume } from './volumeRegistry';
-import { useVolumeStore } from './volumeStore';
+import { registerVolume } from '../state/volumeRegistry';
+import { useVolumeStore } from '../state/volumeStore';
 
 /** Series found in the last opened folder, waiting for the user's choice (files stay out of the store). */
 let offeredSeries: DicomSeriesInfo[] = [];
