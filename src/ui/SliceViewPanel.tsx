@@ -10,6 +10,8 @@ import { SegmentationOverlay } from './SegmentationOverlay';
 import { useViewTools } from './tools/useViewTools';
 import { markFirstRender } from './firstRender';
 
+const EDGES = ['left', 'right', 'top', 'bottom'] as const;
+
 const TITLES: Record<ViewName, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
 
 /** The view whose slice plane is drawn as a line along index axis `axis` in another view. */
@@ -92,18 +94,11 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
           <line className={`line-${verticalLineView}`} x1={x} y1={0} x2={x} y2={size.height} />
           <line className={`line-${horizontalLineView}`} x1={0} y1={y} x2={size.width} y2={y} />
         </svg>
-        <div className="edge-letter left" data-testid="letter-left">
-          {layout.edgeLetters.left}
-        </div>
-        <div className="edge-letter right" data-testid="letter-right">
-          {layout.edgeLetters.right}
-        </div>
-        <div className="edge-letter top" data-testid="letter-top">
-          {layout.edgeLetters.top}
-        </div>
-        <div className="edge-letter bottom" data-testid="letter-bottom">
-          {layout.edgeLetters.bottom}
-        </div>
+        {EDGES.map((edge) => (
+          <div key={edge} className={`edge-letter ${edge}`} data-testid={`letter-${edge}`}>
+            {layout.edgeLetters[edge]}
+          </div>
+        ))}
         <div className="slice-number" data-testid="slice-number">
           {sliceIndex + 1} / {count}
         </div>
