@@ -77,7 +77,7 @@ export async function benchPhantom(size) {
   if (!phantoms.has(key)) {
     const { makeDemoPhantom } = await tsImport('../src/core/phantom.ts', import.meta.url);
     const { volume } = makeDemoPhantom({ size, spacing: [0.7, 0.7, 1.0] });
-    phantoms.set(key, { geometry: volume.geometry, data: Int16Array.from(volume.data, Math.round) });
+    phantoms.set(key, { geometry: volume.geometry, data: volume.data });
   }
   return phantoms.get(key);
 }
