@@ -7,24 +7,8 @@ import type { ImageGeometry, Mat3, Vec3 } from './types';
 
 export type IndexAxis = 0 | 1 | 2;
 /** 4x4 homogeneous matrix, column-major (gl-matrix / vtk.js layout): m[4 * c + r]. */
-export type Mat4 = [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
+// prettier-ignore
+export type Mat4 = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 // ---------------------------------------------------------------------------
 // Small matrix helpers (3x3, column-major)
