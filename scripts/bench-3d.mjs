@@ -10,7 +10,7 @@
  * - rotation: frames per second while dragging the 3D view with two segments of about 1M voxels
  *   each (49 mm spheres). Target 30 (software WebGL here).
  *
- *   APP_PORT=4305 npm run bench:3d     # Vite dev server on APP_PORT (default 4181)
+ *   APP_PORT=4305 npm run bench:3d     # a test build (window.__samApp) served on APP_PORT (default 4181)
  */
 import { execSync } from 'node:child_process';
 import { chromium } from '@playwright/test';
@@ -105,7 +105,7 @@ async function rotationFps(page) {
 
 async function main() {
   const file = await benchVolumePath();
-  const server = await startAppServer({ port: PORT });
+  const server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-3d-dist', testHooks: true });
   const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     console.log(`3D view on ${file} from ${server.url} (${load()})`);

@@ -113,7 +113,7 @@ async function main() {
   let browser;
   try {
     const series = await uploadCtSeries(orthanc);
-    server = await startAppServer({ build: true, port: PORT });
+    server = await startAppServer({ build: true, port: PORT, outDir: '.cache/bench-pacs-dist', testHooks: true });
     browser = await chromium.launch(chromiumLaunchOptions());
     const results = [];
     for (let run = 1; run <= RUNS; run++) {

@@ -53,8 +53,8 @@ export function View3DPanel({ active }: { active: boolean }) {
   const canvasHostRef = useRef<HTMLDivElement>(null);
   const viewRef = useRef<SurfaceView | null>(null);
   const feedRef = useRef<SurfaceFeed | null>(null);
-  /** Triangles per label now shown, for the readout and the tests. */
-  const [triangles, setTriangles] = useState<ReadonlyMap<number, number>>(new Map());
+  /** Triangles per label now shown (and before simplification for display), for the readout and the tests. */
+  const [triangles, setTriangles] = useState<ReadonlyMap<number, { shown: number; full: number }>>(new Map());
   const [opacity, setOpacity] = useState(1);
   const [coordinates, setCoordinates] = useState<MeshCoordinates>('LPS');
   const [exportLabel, setExportLabel] = useState<number | null>(null);
@@ -88,21 +88,40 @@ export function View3DPanel({ active }: { active: boolean }) {
   useEffect(() => {
     // Oldest change not yet on screen: the frame that shows it closes the 'surface-update' measure.
     let pendingSince: number | null = null;
-    const feed = new SurfaceFeed((label, mesh, changedAt) => {
-      viewRef.current?.setSurface(label, mesh);
-      pendingSince = Math.min(pendingSince ?? Infinity, changedAt);
-      setTriangles((current) => {
-        const next = new Map(current);
-        if (mesh.triangles.length > 0) next.set(label, mesh.triangles.length / 3);
-        else next.delete(label);
-        return next;
-      });
+    /** Triangles shown and before simplification, per label and chunk. */
+    const shown = new Map<number, Map<number, { triangles: number; full: number }>>();
+    const publish = () =>
+      setTriangles(
+        new Map(
+          [...shown].map(([label, chunks]) => {
+            const sum = (key: 'triangles' | 'full') => [...chunks.values()].reduce((n, c) => n + c[key], 0);
+            return [label, { shown: sum('triangles'), full: sum('full') }];
+          }),
+        ),
+      );
+    const feed = new SurfaceFeed({
+      chunks(chunks, changedAt) {
+        for (const { label, chunk, surface, coarse, fullTriangles } of chunks) {
+          viewRef.current?.setChunk(label, chunk, surface, coarse);
+          if (!shown.has(label)) shown.set(label, new Map());
+          if (surface.triangles.length > 0) shown.get(label)!.set(chunk, { triangles: surface.triangles.length / 3, full: fullTriangles });
+          else shown.get(label)!.delete(chunk);
+          if (shown.get(label)!.size === 0) shown.delete(label);
+        }
+        pendingSince = Math.min(pendingSince ?? Infinity, changedAt);
+        publish();
+      },
+      clear() {
+        viewRef.current?.clearSurfaces();
+        shown.clear();
+        publish();
+      },
     });
     feedRef.current = feed;
     const view = viewRef.current;
     if (view) {
       view.onRendered = () => {
-        if (pendingSince === null) return;
+        if (pendingSince === null || view.hasPendingSurfaces()) return;
         performance.measure('surface-update', { start: pendingSince, end: performance.now() });
         pendingSince = null;
       };
@@ -157,10 +176,12 @@ export function View3DPanel({ active }: { active: boolean }) {
     viewRef.current?.setSlicePlanes(planesShown, crosshair, windowLevel);
   }, [planesShown, crosshair, windowLevel, volume, viewGeneration]);
 
+  const totalShown = [...triangles.values()].reduce((n, t) => n + t.shown, 0);
+  const totalFull = [...triangles.values()].reduce((n, t) => n + t.full, 0);
   const exported = segments.find((s) => s.label === (exportLabel ?? activeLabel)) ?? segments[0];
-  const exportMesh = (format: 'stl' | 'obj') => {
-    const mesh = exported && feedRef.current?.surfaces().get(exported.label);
-    if (!exported || !mesh) return;
+  const exportMesh = async (format: 'stl' | 'obj') => {
+    const mesh = exported && (await feedRef.current?.fullSurface(exported.label));
+    if (!exported || !mesh || mesh.triangles.length === 0) return;
     const name = `${baseName()}_${exported.name.replace(/[^\w.-]+/g, '_')}_${coordinates}.${format}`;
     save(
       format === 'stl'
@@ -178,13 +199,19 @@ export function View3DPanel({ active }: { active: boolean }) {
     <div
       className="slice-view view-3d"
       data-testid="view-3d"
-      data-triangles={[...triangles].map(([label, count]) => `${label}:${count}`).join(' ')}
+      data-triangles={[...triangles].map(([label, { shown }]) => `${label}:${shown}`).join(' ')}
+      data-full-triangles={[...triangles].map(([label, { full }]) => `${label}:${full}`).join(' ')}
       data-picked={picked?.map((v) => v.toFixed(2)).join(',')}
       tabIndex={0}
       aria-label="3D view"
     >
       <div ref={canvasHostRef} className="canvas-host" data-testid="canvas-3d" />
       <div className="view-title">3D</div>
+      {totalShown < totalFull && (
+        <div className="view-3d-note" data-testid="3d-simplified" title="Exports (STL, OBJ) are always at full detail">
+          Simplified for display: {totalShown.toLocaleString()} of {totalFull.toLocaleString()} triangles
+        </div>
+      )}
       {volume && (
         <div className="view-3d-tools">
           <div className="tool-row">
@@ -251,7 +278,7 @@ export function View3DPanel({ active }: { active: boolean }) {
               type="button"
               data-testid="export-stl"
               disabled={!exported || !triangles.has(exported.label)}
-              onClick={() => exportMesh('stl')}
+              onClick={() => void exportMesh('stl')}
             >
               STL
             </button>
@@ -259,7 +286,7 @@ export function View3DPanel({ active }: { active: boolean }) {
               type="button"
               data-testid="export-obj"
               disabled={!exported || !triangles.has(exported.label)}
-              onClick={() => exportMesh('obj')}
+              onClick={() => void exportMesh('obj')}
             >
               OBJ
             </button>

@@ -2,17 +2,21 @@
  * Feeds the 3D view from the labelmap: the one place the 3D view meets the segmentation state.
  * Each labelmap change (its changed box) is sent to the surface worker in slabs of blocks, one
  * slab per main-thread task, with the labels those blocks read; the worker answers with the new
- * surfaces of the labels that changed. While the 3D view is hidden, changes only accumulate.
+ * surfaces of the chunks that changed (simplified for display where needed). While the 3D view is
+ * hidden, changes only accumulate. Exports ask the worker for a label's full surface.
  */
 import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import { blockInputBox, blocksTouchedBy, type BlockRange, type SurfaceMesh } from '../core/surface/surface-nets';
 import { currentSegmentation, onSegmentationReplaced } from '../services/segmentation';
-import type { SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
+import type { SurfaceChunk, SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
 
-export type SurfaceListener = (label: number, surface: SurfaceMesh, changedAt: number) => void;
-
-const EMPTY: SurfaceMesh = { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() };
+export interface SurfaceListener {
+  /** New surfaces of some chunks; `changedAt` is when the oldest change they show happened. */
+  chunks(chunks: readonly SurfaceChunk[], changedAt: number): void;
+  /** Every surface is gone (another labelmap). */
+  clear(): void;
+}
 
 export class SurfaceFeed {
   private readonly worker = new Worker(new URL('../workers/surface.worker.ts', import.meta.url), { type: 'module', name: 'surfaces' });
@@ -27,24 +31,28 @@ export class SurfaceFeed {
   /** Slabs of blocks waiting to be sent, one per task. */
   private slabs: { blocks: BlockRange; changedAt: number }[] = [];
   private sendTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly latest = new Map<number, SurfaceMesh>();
+  private readonly surfaceRequests = new Map<number, (surface: SurfaceMesh) => void>();
+  private nextRequest = 0;
 
   constructor(private readonly listener: SurfaceListener) {
     this.worker.onmessage = ({ data }: MessageEvent<SurfaceReply>) => {
-      if (data.generation !== this.generation) return;
-      for (const { label, surface } of data.surfaces) {
-        if (surface.triangles.length > 0) this.latest.set(label, surface);
-        else this.latest.delete(label);
-        this.listener(label, surface, data.changedAt);
+      if (data.type === 'surface') {
+        this.surfaceRequests.get(data.id)?.(data.surface);
+        this.surfaceRequests.delete(data.id);
+      } else if (data.generation === this.generation) {
+        this.listener.chunks(data.chunks, data.changedAt);
       }
     };
     this.stopReplaced = onSegmentationReplaced((segmentation) => this.attach(segmentation));
     this.attach(currentSegmentation());
   }
 
-  /** The current surface of every label that has one (to fill a rebuilt view). */
-  surfaces(): ReadonlyMap<number, SurfaceMesh> {
-    return this.latest;
+  /** The full-detail surface of a label as meshed so far (for an export; empty when it has none). */
+  fullSurface(label: number): Promise<SurfaceMesh> {
+    const id = this.nextRequest++;
+    const request: SurfaceRequest = { type: 'surface', label, id };
+    this.worker.postMessage(request);
+    return new Promise((resolve) => this.surfaceRequests.set(id, resolve));
   }
 
   /** An inactive feed (3D view hidden) only notes what changed, and sends it when activated. */
@@ -67,10 +75,7 @@ export class SurfaceFeed {
     this.generation++;
     this.dirty = null;
     this.slabs = [];
-    for (const label of [...this.latest.keys()]) {
-      this.latest.delete(label);
-      this.listener(label, EMPTY, performance.now());
-    }
+    this.listener.clear();
     if (!segmentation) return;
     const request: SurfaceRequest = { type: 'reset', geometry: segmentation.geometry, generation: this.generation };
     this.worker.postMessage(request);

@@ -1,17 +1,30 @@
 /** Messages between the main thread and the surface worker (surface.worker.ts). */
-import type { BlockRange, LabelRegion, SurfaceMesh } from '../core/surface/surface-nets';
+import type { BlockRange, ChunkKey, LabelRegion, SurfaceMesh } from '../core/surface/surface-nets';
 import type { ImageGeometry } from '../core/types';
 
 export type SurfaceRequest =
   /** A new labelmap (all surfaces dropped); `generation` tags the replies that belong to it. */
   | { type: 'reset'; geometry: ImageGeometry; generation: number }
   /** Re-mesh `blocks`; `region` holds the labels they read. */
-  | { type: 'update'; region: LabelRegion; blocks: BlockRange; generation: number; changedAt: number };
+  | { type: 'update'; region: LabelRegion; blocks: BlockRange; generation: number; changedAt: number }
+  /** The full-detail surface of a label (for an export), answered with the same `id`. */
+  | { type: 'surface'; label: number; id: number };
 
-export interface SurfaceReply {
-  generation: number;
-  /** The new surface of each label whose surface changed (an empty mesh: none left). */
-  surfaces: { label: number; surface: SurfaceMesh }[];
-  /** `changedAt` of the oldest change this reply includes (main-thread performance.now()). */
-  changedAt: number;
+/** A label's surface within one chunk as a view draws it (an empty mesh: none left there). */
+export interface SurfaceChunk extends ChunkKey {
+  surface: SurfaceMesh;
+  /** A coarser mesh drawn while the camera moves or surfaces are arriving; null: `surface` is coarse enough. */
+  coarse: SurfaceMesh | null;
+  /** Its triangles before simplification for display (more than the mesh has when simplified). */
+  fullTriangles: number;
 }
+
+export type SurfaceReply =
+  | {
+      type: 'chunks';
+      generation: number;
+      chunks: SurfaceChunk[];
+      /** `changedAt` of the oldest change this reply includes (main-thread performance.now()). */
+      changedAt: number;
+    }
+  | { type: 'surface'; id: number; surface: SurfaceMesh };

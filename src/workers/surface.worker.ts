@@ -1,30 +1,51 @@
 /// <reference lib="webworker" />
 /**
- * The surface worker: keeps the per-block meshes of the current labelmap and re-meshes the blocks
- * each change touches, then sends the new surfaces of the labels that changed. Updates that arrive
+ * The surface worker: keeps the per-block meshes of the current labelmap, re-meshes the blocks
+ * each change touches, then sends the new surfaces of the chunks that changed, simplified for
+ * display where a chunk has more triangles than a view draws smoothly. Updates that arrive
  * together are answered once.
  */
-import { BlockSurfaces } from '../core/surface/surface-nets';
+import { fitTriangleBudget } from '../core/surface/simplify';
+import { BlockSurfaces, type ChunkKey } from '../core/surface/surface-nets';
 import type { SurfaceReply, SurfaceRequest } from './surface-protocol';
+
+/**
+ * Triangles a chunk (128 voxels across) is drawn with at most, and at most while the camera moves
+ * or surfaces are arriving. A smooth organ across a chunk has a few tens of thousands; far more
+ * comes from noise. Software WebGL draws about a million triangles a second (npm run bench:3d),
+ * so the view must bound what it draws, and draw less while it moves.
+ */
+const CHUNK_TRIANGLES = 50_000;
+const CHUNK_TRIANGLES_MOVING = 5_000;
 
 let surfaces: BlockSurfaces | null = null;
 let generation = 0;
-const changedLabels = new Set<number>();
+const changedChunks = new Map<string, ChunkKey>();
 let oldestChangedAt = Infinity;
 let replyScheduled = false;
 
 function reply(): void {
   replyScheduled = false;
-  if (!surfaces || changedLabels.size === 0) return;
+  if (!surfaces || changedChunks.size === 0) return;
   const current = surfaces;
+  // Simplification starts from cubes of two voxels (the coarsest spacing).
+  const startCellMm = 2 * Math.max(...current.geometry.spacing);
   const message: SurfaceReply = {
+    type: 'chunks',
     generation,
     changedAt: oldestChangedAt,
-    surfaces: [...changedLabels].map((label) => ({ label, surface: current.surface(label) })),
+    chunks: [...changedChunks.values()].map((key) => {
+      const full = current.chunkSurface(key);
+      const surface = fitTriangleBudget(full, CHUNK_TRIANGLES, startCellMm);
+      const coarse = fitTriangleBudget(surface, CHUNK_TRIANGLES_MOVING, startCellMm);
+      return { ...key, surface, coarse: coarse === surface ? null : coarse, fullTriangles: full.triangles.length / 3 };
+    }),
   };
-  changedLabels.clear();
+  changedChunks.clear();
   oldestChangedAt = Infinity;
-  const buffers = message.surfaces.flatMap(({ surface }) => [surface.positions.buffer, surface.normals.buffer, surface.triangles.buffer]);
+  const buffers = message.chunks
+    .flatMap(({ surface, coarse }) => (coarse ? [surface, coarse] : [surface]))
+    .flatMap((mesh) => [mesh.positions.buffer, mesh.normals.buffer, mesh.triangles.buffer]);
   self.postMessage(message, { transfer: buffers });
 }
 
@@ -32,12 +53,22 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
   if (data.type === 'reset') {
     surfaces = new BlockSurfaces(data.geometry);
     generation = data.generation;
-    changedLabels.clear();
+    changedChunks.clear();
     oldestChangedAt = Infinity;
     return;
   }
+  if (data.type === 'surface') {
+    const surface = surfaces?.surface(data.label) ?? {
+      positions: new Float32Array(),
+      normals: new Float32Array(),
+      triangles: new Uint32Array(),
+    };
+    const message: SurfaceReply = { type: 'surface', id: data.id, surface };
+    self.postMessage(message, { transfer: [surface.positions.buffer, surface.normals.buffer, surface.triangles.buffer] });
+    return;
+  }
   if (!surfaces || data.generation !== generation) return;
-  for (const label of surfaces.update(data.region, data.blocks)) changedLabels.add(label);
+  for (const key of surfaces.update(data.region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
   oldestChangedAt = Math.min(oldestChangedAt, data.changedAt);
   if (!replyScheduled) {
     replyScheduled = true;

@@ -83,7 +83,8 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
       const segmentation = segmentationOf(geometry);
       const surfaces = new BlockSurfaces(geometry);
       const box = wholeImage(geometry);
-      expect([...surfaces.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size))].sort()).toEqual([1, 2, 3]);
+      const changed = surfaces.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
+      expect([...new Set(changed.map((key) => key.label))].sort()).toEqual([1, 2, 3]);
       for (const label of [1, 2]) {
         const mesh = surfaces.surface(label);
         expectSurfaceMatchesLabel(mesh, segmentation, label);
@@ -124,7 +125,7 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     const touched = blocksTouchedBy(changed!, geometry.size);
     const input = blockInputBox(touched, geometry.size);
     const region = { box: input, data: readBox(segmentation.labels, geometry.size, input) };
-    expect(incremental.update(region, touched)).toEqual(new Set([2]));
+    expect(new Set(incremental.update(region, touched).map((key) => key.label))).toEqual(new Set([2]));
 
     const fresh = new BlockSurfaces(geometry);
     fresh.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
@@ -133,5 +134,22 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     expect(after.triangles.length).toBe(fresh.surface(2).triangles.length);
     expect(enclosedVolume(after)).toBeCloseTo(enclosedVolume(fresh.surface(2)), 3);
     expectSurfaceMatchesLabel(after, segmentation, 2);
+  });
+
+  it('splits a surface into chunks that together are the whole surface', () => {
+    // 150 voxels along i: two chunks of 128 cells.
+    const geometry = centredGeometry([150, 40, 24], [0.5, 1, 2], OBLIQUE);
+    const segmentation = new Segmentation(geometry);
+    const labels = makeShapeLabels(geometry, [{ kind: 'ellipsoid', center: [0, 0, 0], radii: [34, 12, 16], value: 1 }]).data;
+    segmentation.replaceAll(labels, [{ label: 1, name: 'S1', color: [255, 0, 0], visible: true, points: [] }]);
+    const surfaces = new BlockSurfaces(geometry);
+    const box = wholeImage(geometry);
+    const changed = surfaces.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
+    expect(changed.map((key) => key.chunk).sort()).toEqual([0, 1]);
+    const chunks = changed.map((key) => surfaces.chunkSurface(key));
+    expect(chunks.every((mesh) => mesh.triangles.length > 0)).toBe(true);
+    const whole = surfaces.surface(1);
+    expect(chunks.reduce((n, mesh) => n + mesh.triangles.length, 0)).toBe(whole.triangles.length);
+    expect(chunks.reduce((v, mesh) => v + enclosedVolume(mesh), 0)).toBeCloseTo(enclosedVolume(whole), 0);
   });
 });

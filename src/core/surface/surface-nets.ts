@@ -373,39 +373,68 @@ const CELL_EDGES: [number, number][] = [
   [3, 7],
 ];
 
+/** Blocks per chunk along each axis: a chunk (128 cells across) is what a view draws as one piece. */
+export const CHUNK_BLOCKS = 4;
+
+/** A label's surface within one chunk. */
+export interface ChunkKey {
+  label: number;
+  chunk: number;
+}
+
 /**
  * The surfaces of a labelmap kept as per-block meshes: `update` re-meshes only the blocks an edit
- * touched, `surface` joins a label's blocks into one mesh.
+ * touched and says which chunks of which labels changed, `chunkSurface` joins a chunk's blocks
+ * (what a view redraws after an edit) and `surface` all blocks of a label (an export).
  */
 export class BlockSurfaces {
   private readonly blocks = new Map<number, Map<number, SurfaceMesh>>();
   private readonly grid: Vec3;
+  private readonly chunkGrid: Vec3;
 
   constructor(readonly geometry: ImageGeometry) {
     this.grid = blockGridSize(geometry.size);
+    this.chunkGrid = this.grid.map((n) => Math.ceil(n / CHUNK_BLOCKS)) as Vec3;
   }
 
   /**
    * Re-meshes a range of blocks (see blocksTouchedBy), reading their labels from `region` (which
-   * must cover blockInputBox of the range). Returns the labels whose surface changed.
+   * must cover blockInputBox of the range). Returns the chunks whose surface changed, per label.
    */
-  update(region: LabelRegion, touched: BlockRange): Set<number> {
-    const labels = new Set<number>();
+  update(region: LabelRegion, touched: BlockRange): ChunkKey[] {
+    const changed = new Map<string, ChunkKey>();
     for (let bk = touched.min[2]; bk <= touched.max[2]; bk++) {
       for (let bj = touched.min[1]; bj <= touched.max[1]; bj++) {
         for (let bi = touched.min[0]; bi <= touched.max[0]; bi++) {
-          const key = bi + this.grid[0] * (bj + this.grid[1] * bk);
+          const key = this.blockKey(bi, bj, bk);
           const before = this.blocks.get(key);
           const after = meshBlock(this.geometry, region, [bi, bj, bk]);
+          const chunk = this.chunkOf(bi, bj, bk);
           for (const label of new Set([...(before?.keys() ?? []), ...after.keys()])) {
-            if (!sameMesh(before?.get(label), after.get(label))) labels.add(label);
+            if (!sameMesh(before?.get(label), after.get(label))) changed.set(`${label}:${chunk}`, { label, chunk });
           }
           if (after.size > 0) this.blocks.set(key, after);
           else this.blocks.delete(key);
         }
       }
     }
-    return labels;
+    return [...changed.values()];
+  }
+
+  /** The surface of a label within one chunk (empty when it has none there). */
+  chunkSurface({ label, chunk }: ChunkKey): SurfaceMesh {
+    const [cx, cy] = this.chunkGrid;
+    const first = [chunk % cx, Math.floor(chunk / cx) % cy, Math.floor(chunk / (cx * cy))].map((c) => c * CHUNK_BLOCKS);
+    const parts: SurfaceMesh[] = [];
+    for (let bk = first[2]; bk < Math.min(first[2] + CHUNK_BLOCKS, this.grid[2]); bk++) {
+      for (let bj = first[1]; bj < Math.min(first[1] + CHUNK_BLOCKS, this.grid[1]); bj++) {
+        for (let bi = first[0]; bi < Math.min(first[0] + CHUNK_BLOCKS, this.grid[0]); bi++) {
+          const mesh = this.blocks.get(this.blockKey(bi, bj, bk))?.get(label);
+          if (mesh) parts.push(mesh);
+        }
+      }
+    }
+    return concatMeshes(parts);
   }
 
   /** The whole surface of a label (empty when it has no voxels). */
@@ -416,5 +445,15 @@ export class BlockSurfaces {
       if (mesh) parts.push(mesh);
     }
     return concatMeshes(parts);
+  }
+
+  private blockKey(bi: number, bj: number, bk: number): number {
+    return bi + this.grid[0] * (bj + this.grid[1] * bk);
+  }
+
+  private chunkOf(bi: number, bj: number, bk: number): number {
+    const [cx, cy] = this.chunkGrid;
+    const c = (b: number) => Math.floor(b / CHUNK_BLOCKS);
+    return c(bi) + cx * (c(bj) + cy * c(bk));
   }
 }

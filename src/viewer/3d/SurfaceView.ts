@@ -41,6 +41,27 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
   I: { towardsCamera: [0, 0, -1], up: [0, -1, 0] },
 };
 
+/**
+ * Triangles put in place per frame at most: vtk.js builds a piece's vertex buffers on the main
+ * thread when it is next drawn, in time proportional to its triangles.
+ */
+const FRAME_TRIANGLES = 150_000;
+
+/** Quiet time after the last surface arrived before the detailed meshes are drawn again. */
+const SETTLE_MS = 800;
+
+interface MeshLayer {
+  polyData: vtkPolyData;
+  mapper: vtkMapper;
+  actor: vtkActor;
+}
+
+/** A segment's surface within one chunk: detailed, and coarse for moving frames (null: the same). */
+interface SurfacePiece {
+  detailed: MeshLayer;
+  coarse: MeshLayer | null;
+}
+
 /** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
 const CLICK_SLOP_PX = 4;
 
@@ -57,7 +78,14 @@ export class SurfaceView {
   private readonly marker: vtkOrientationMarkerWidget;
   private readonly picker = vtkCellPicker.newInstance();
   private readonly scan = new ScanLayer(this.renderer);
-  private readonly surfaces = new Map<number, { polyData: vtkPolyData; mapper: vtkMapper; actor: vtkActor }>();
+  /** Each segment's surface as pieces, one per chunk (128 voxels across) it crosses. */
+  private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
+  /** New chunk meshes not yet in place, by "label:chunk". */
+  private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: SurfaceMesh; coarse: SurfaceMesh | null }>();
+  /** Coarse meshes are drawn while the camera moves and until surfaces stop arriving. */
+  private moving = false;
+  private arriving = false;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
   private active = true;
@@ -85,6 +113,15 @@ export class SurfaceView {
     this.interactor.initialize();
     this.interactor.bindEvents(container);
     this.interactor.setInteractorStyle(vtkInteractorStyleTrackballCamera.newInstance());
+    // While the camera moves, coarse meshes; the interactor draws once more after it stops.
+    this.interactor.onStartAnimation(() => {
+      this.moving = true;
+      this.showLevel();
+    });
+    this.interactor.onEndAnimation(() => {
+      this.moving = false;
+      this.showLevel();
+    });
 
     const cube = vtkAnnotatedCubeActor.newInstance();
     cube.setDefaultStyle({
@@ -117,48 +154,43 @@ export class SurfaceView {
     this.setStandardView('A');
   }
 
-  /** Replaces the surface of a segment (an empty one removes it). */
-  setSurface(label: number, mesh: SurfaceMesh): void {
-    let surface = this.surfaces.get(label);
-    if (mesh.triangles.length === 0) {
-      if (surface) {
-        this.renderer.removeActor(surface.actor);
-        this.picker.deletePickList(surface.actor);
-        surface.actor.delete();
-        surface.mapper.delete();
-        surface.polyData.delete();
-        this.surfaces.delete(label);
-      }
+  /**
+   * Replaces a segment's surface within one chunk (an empty mesh removes it). Pieces are put in
+   * place at the next frames, at most FRAME_TRIANGLES a frame, so no frame builds more than that.
+   */
+  setChunk(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+    this.pendingPieces.set(`${label}:${chunk}`, { label, chunk, mesh, coarse });
+    this.arriving = true;
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      this.arriving = false;
+      this.showLevel();
       this.requestRender();
-      return;
-    }
-    if (!surface) {
-      const polyData = vtkPolyData.newInstance();
-      const mapper = vtkMapper.newInstance({ scalarVisibility: false });
-      mapper.setInputData(polyData);
-      const actor = vtkActor.newInstance();
-      actor.setMapper(mapper);
-      actor.getProperty().setSpecular(0.2);
-      actor.getProperty().setSpecularPower(20);
-      surface = { polyData, mapper, actor };
-      this.surfaces.set(label, surface);
-      this.renderer.addActor(actor);
-      this.picker.addPickList(actor);
-    }
-    const { polyData } = surface;
-    polyData.getPoints().setData(mesh.positions, 3);
-    polyData.getPolys().setData(vtkPolygons(mesh.triangles));
-    polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
-    polyData.modified();
-    this.applyStyle(label);
-    if (!this.cameraMoved) this.resetCamera();
+    }, SETTLE_MS);
     this.requestRender();
+  }
+
+  /** Removes every surface. */
+  clearSurfaces(): void {
+    this.pendingPieces.clear();
+    for (const [label, pieces] of this.pieces) for (const chunk of [...pieces.keys()]) this.removePiece(label, chunk);
+    this.requestRender();
+  }
+
+  /** Whether surfaces wait to be put in place (the frame after the last of them shows them all). */
+  hasPendingSurfaces(): boolean {
+    return this.pendingPieces.size > 0;
   }
 
   /** Colour, visibility and opacity of each segment (segments not listed are hidden). */
   setStyles(styles: readonly SurfaceStyle[]): void {
     this.styles = new Map(styles.map((s) => [s.label, s]));
-    for (const label of this.surfaces.keys()) this.applyStyle(label);
+    for (const [label, pieces] of this.pieces) {
+      for (const piece of pieces.values())
+        for (const layer of [piece.detailed, piece.coarse]) if (layer) this.applyStyle(label, layer.actor);
+    }
+    this.showLevel();
     this.requestRender();
   }
 
@@ -198,9 +230,7 @@ export class SurfaceView {
 
   /** Frames the visible surfaces (or the scan) keeping the view direction. */
   resetCamera(): void {
-    const visible = [...this.surfaces.values()].filter((s) => s.actor.getVisibility());
-    if (visible.length > 0) this.renderer.resetCamera();
-    else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
+    this.frameVisible();
     this.requestRender();
   }
 
@@ -224,8 +254,10 @@ export class SurfaceView {
     this.frameRequest = requestAnimationFrame(() => {
       this.frameRequest = 0;
       if (!this.active) return;
+      this.placePendingPieces();
       this.renderWindow.render();
       this.onRendered?.();
+      if (this.pendingPieces.size > 0) this.requestRender();
     });
   }
 
@@ -238,6 +270,9 @@ export class SurfaceView {
 
   /** The LPS point of the surface under a CSS-pixel position in the view, or null. */
   pick(x: number, y: number): Vec3 | null {
+    // Picking reads the detailed meshes: show them now if surfaces were still arriving.
+    this.arriving = false;
+    this.showLevel();
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
@@ -247,13 +282,13 @@ export class SurfaceView {
 
   dispose(): void {
     cancelAnimationFrame(this.frameRequest);
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.container.removeEventListener('pointerdown', this.onPointerDown);
     this.container.removeEventListener('pointerup', this.onPointerUp);
     this.marker.setEnabled(false);
     this.marker.delete();
     this.scan.dispose();
-    for (const label of [...this.surfaces.keys()])
-      this.setSurface(label, { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() });
+    this.clearSurfaces();
     this.interactor.unbindEvents();
     this.interactor.delete();
     this.renderer.delete();
@@ -261,13 +296,93 @@ export class SurfaceView {
     this.renderWindow.delete();
   }
 
-  private applyStyle(label: number): void {
-    const surface = this.surfaces.get(label);
-    if (!surface) return;
+  private frameVisible(): void {
+    const visible = [...this.pieces.keys()].some((label) => this.styleVisible(label));
+    if (visible) this.renderer.resetCamera();
+    else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
+  }
+
+  /** Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES (at least one). */
+  private placePendingPieces(): void {
+    let triangles = 0;
+    for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
+      // Only the level drawn now builds its buffers in this frame.
+      const drawn = this.coarseShown() && coarse ? coarse : mesh;
+      if (triangles > 0 && triangles + drawn.triangles.length / 3 > FRAME_TRIANGLES) break;
+      triangles += drawn.triangles.length / 3;
+      this.pendingPieces.delete(key);
+      this.placePiece(label, chunk, mesh, coarse);
+    }
+  }
+
+  private coarseShown(): boolean {
+    return this.moving || this.arriving;
+  }
+
+  private placePiece(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+    this.removePiece(label, chunk);
+    if (mesh.triangles.length === 0) return;
+    let pieces = this.pieces.get(label);
+    if (!pieces) this.pieces.set(label, (pieces = new Map()));
+    const piece: SurfacePiece = { detailed: this.newLayer(label, mesh), coarse: coarse && this.newLayer(label, coarse) };
+    pieces.set(chunk, piece);
+    this.picker.addPickList(piece.detailed.actor);
+    this.showLevel(piece);
+    if (!this.cameraMoved) this.frameVisible();
+  }
+
+  private newLayer(label: number, mesh: SurfaceMesh): MeshLayer {
+    const polyData = vtkPolyData.newInstance();
+    polyData.getPoints().setData(mesh.positions, 3);
+    polyData.getPolys().setData(vtkPolygons(mesh.triangles));
+    polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
+    const mapper = vtkMapper.newInstance({ scalarVisibility: false });
+    mapper.setInputData(polyData);
+    const actor = vtkActor.newInstance();
+    actor.setMapper(mapper);
+    actor.getProperty().setSpecular(0.2);
+    actor.getProperty().setSpecularPower(20);
+    this.applyStyle(label, actor);
+    this.renderer.addActor(actor);
+    return { polyData, mapper, actor };
+  }
+
+  /** Draws each piece (or one) at the level for now: coarse while moving or arriving. */
+  private showLevel(only?: SurfacePiece): void {
+    const coarse = this.coarseShown();
+    for (const [label, pieces] of this.pieces) {
+      for (const piece of pieces.values()) {
+        if (only && piece !== only) continue;
+        const shown = this.styleVisible(label);
+        piece.detailed.actor.setVisibility(shown && !(coarse && piece.coarse));
+        piece.coarse?.actor.setVisibility(shown && coarse);
+      }
+    }
+  }
+
+  private removePiece(label: number, chunk: number): void {
+    const piece = this.pieces.get(label)?.get(chunk);
+    if (!piece) return;
+    this.picker.deletePickList(piece.detailed.actor);
+    for (const layer of piece.coarse ? [piece.detailed, piece.coarse] : [piece.detailed]) {
+      this.renderer.removeActor(layer.actor);
+      layer.actor.delete();
+      layer.mapper.delete();
+      layer.polyData.delete();
+    }
+    this.pieces.get(label)!.delete(chunk);
+    if (this.pieces.get(label)!.size === 0) this.pieces.delete(label);
+  }
+
+  private styleVisible(label: number): boolean {
     const style = this.styles.get(label);
-    surface.actor.setVisibility(!!style?.visible && (style?.opacity ?? 0) > 0);
+    return !!style?.visible && style.opacity > 0;
+  }
+
+  private applyStyle(label: number, actor: vtkActor): void {
+    const style = this.styles.get(label);
     if (!style) return;
-    const property = surface.actor.getProperty();
+    const property = actor.getProperty();
     property.setColor(style.color[0] / 255, style.color[1] / 255, style.color[2] / 255);
     property.setOpacity(style.opacity);
   }
