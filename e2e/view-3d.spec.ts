@@ -77,6 +77,26 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
   const crosshairWorld = indexToWorld(SCAN.geometry, crosshair);
   expect(Math.hypot(...crosshairWorld.map((v, a) => v - point[a]))).toBeLessThan(2);
 
+  // Its opacity (segments panel) applies to the 3D view and the slice overlays alike: at 0 both lose
+  // the colour. The crosshair is on the ball now, so the axial overlay shows it.
+  const axialOverlayPixels = () =>
+    page
+      .getByTestId('view-axial')
+      .getByTestId('segmentation-overlay')
+      .evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        let drawn = 0;
+        for (let p = 3; p < data.length; p += 4) if (data[p] > 0) drawn++;
+        return drawn;
+      });
+  const opacity = page.getByTestId('segment-opacity-1');
+  await expect.poll(axialOverlayPixels).toBeGreaterThan(100);
+  await opacity.fill('0');
+  await expect.poll(() => colourFraction(page, segment.color)).toBeLessThan(0.001);
+  await expect.poll(axialOverlayPixels).toBe(0);
+  await opacity.fill('1');
+  await expect.poll(() => colourFraction(page, segment.color)).toBeGreaterThan(0.005);
+
   // A lost WebGL context, once restored, rebuilds the view on a new canvas with the surface.
   const canvasElement = page.getByTestId('canvas-3d').locator('canvas');
   await canvasElement.evaluate((element: HTMLCanvasElement) => {

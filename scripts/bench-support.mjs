@@ -56,7 +56,14 @@ export async function startAppServer({ port: defaultPort, build = false, outDir,
   // Detached: its own process group, so stop() also ends the vite process that npx starts.
   const server = spawn('npx', [...command, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
   const url = `http://localhost:${port}`;
-  const stop = () => process.kill(-server.pid);
+  const stop = () => {
+    try {
+      process.kill(-server.pid);
+    } catch (error) {
+      // Already gone (e.g. ended with the terminal's process group).
+      if (error.code !== 'ESRCH') throw error;
+    }
+  };
   try {
     await waitForServer(url);
   } catch (error) {

@@ -68,7 +68,7 @@ describe('boxes', () => {
 });
 
 describe('segment table', () => {
-  it('adds, renames and deletes segments as undo steps; colour and visibility are display state, outside undo', () => {
+  it('adds, renames and deletes segments as undo steps; colour, visibility and opacity are display state, outside undo', () => {
     const seg = new Segmentation(geometry([8, 8, 8]));
     const changes: SegmentationChange[] = [];
     seg.subscribe((change) => changes.push(change));
@@ -77,8 +77,8 @@ describe('segment table', () => {
     expect([liver.label, kidney.label]).toEqual([1, 2]);
     expect(kidney.name).toBe('Segment 2');
     expect(liver.color).not.toEqual(kidney.color);
-    seg.updateSegment(2, { name: 'Kidney', color: [10, 20, 30], visible: false });
-    expect(seg.segment(2)).toMatchObject({ name: 'Kidney', color: [10, 20, 30], visible: false });
+    seg.updateSegment(2, { name: 'Kidney', color: [10, 20, 30], visible: false, opacity: 0.4 });
+    expect(seg.segment(2)).toMatchObject({ name: 'Kidney', color: [10, 20, 30], visible: false, opacity: 0.4 });
     expect(changes.map((c) => c.reason)).toEqual(['edit', 'edit', 'display', 'edit']);
     seg.deleteSegment(1);
     expect(changes.at(-1)).toMatchObject({ reason: 'edit', removed: [1] });
@@ -88,9 +88,12 @@ describe('segment table', () => {
     seg.undo();
     seg.undo();
     expect(seg.segments.map((s) => s.name)).toEqual(['Liver', 'Kidney']);
-    // Undoing the rename keeps the colour and visibility as they are now.
+    // Undoing the rename keeps the colour, visibility and opacity as they are now.
     seg.undo();
-    expect(seg.segment(2)).toMatchObject({ name: 'Segment 2', color: [10, 20, 30], visible: false });
+    expect(seg.segment(2)).toMatchObject({ name: 'Segment 2', color: [10, 20, 30], visible: false, opacity: 0.4 });
+    // Opacity stays within 0..1.
+    seg.updateSegment(2, { opacity: 3 });
+    expect(seg.segment(2)?.opacity).toBe(1);
     seg.updateSegment(2, { visible: true });
     expect(seg.canRedo).toBe(true);
     expect(seg.redo()).toBe(true);

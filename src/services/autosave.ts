@@ -73,7 +73,7 @@ async function save(): Promise<void> {
   while (!encoder.done && encoder.bytes < segmentation.labels.length) {
     encoder.encode(CODING_SLICE_BYTES);
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (segmentation.version !== version || watched !== target) return;
+    if (segmentation.version !== version || watched !== target || segmentation.inTransaction) return;
   }
   const session: SavedSession = {
     key: target.key,
@@ -102,7 +102,8 @@ export async function watchForAutosave(segmentation: Segmentation | null): Promi
     key,
     unsubscribe: segmentation.subscribe(() => {
       window.clearTimeout(saveTimer);
-      saveTimer = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+      // A click's parts are not saved one by one: its commit (or rollback) is the next change.
+      if (!segmentation.inTransaction) saveTimer = window.setTimeout(() => void save(), SAVE_DELAY_MS);
     }),
   };
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(key)).catch(() => undefined);

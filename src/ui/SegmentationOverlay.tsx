@@ -26,9 +26,9 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
     () => currentSegmentation()?.subscribe((change) => changeTouchesSlice(change.box, normalAxis, sliceIndex) && redraw()),
     [labelmapOf, normalAxis, sliceIndex],
   );
-  // What this view shows of the table: colours of visible segments (volumes changing does not redraw it).
-  const colorKey = JSON.stringify(segments.filter((s) => s.visible).map((s) => [s.label, s.color]));
-  const colors = useMemo(() => new Map<number, Rgb>(JSON.parse(colorKey) as [number, Rgb][]), [colorKey]);
+  // What this view shows of the table: colours and opacities of visible segments (volumes changing does not redraw it).
+  const colorKey = JSON.stringify(segments.filter((s) => s.visible).map((s) => [s.label, { rgb: s.color, opacity: s.opacity ?? 1 }]));
+  const colors = useMemo(() => new Map(JSON.parse(colorKey) as [number, { rgb: Rgb; opacity: number }][]), [colorKey]);
   const active = segments.find((s) => s.label === activeLabel);
   const points = active && (pending?.label === active.label ? pending.points : active.points);
   const ringColor = active?.color;

@@ -170,6 +170,18 @@ function SegmentList() {
               onChange={(e) => updateSegment(segment.label, { visible: e.target.checked })}
             />
           </label>
+          <input
+            type="range"
+            className="segment-opacity"
+            min={0}
+            max={1}
+            step={0.05}
+            value={segment.opacity ?? 1}
+            aria-label={`Opacity of ${segment.name}`}
+            title="Opacity in the slice views and the 3D view"
+            data-testid={`segment-opacity-${segment.label}`}
+            onChange={(e) => updateSegment(segment.label, { opacity: Number(e.target.value) })}
+          />
           <button type="button" aria-label={`Delete ${segment.name}`} onClick={() => deleteSegment(segment.label)}>
             ✕
           </button>

@@ -7,7 +7,7 @@ import { baseName, save } from '../services/segmentationFiles';
 import { useViewStore } from '../state/viewStore';
 import { useVolumeStore } from '../state/volumeStore';
 import { VOLUME_PRESETS, type VolumePreset } from '../viewer/3d/scanLayer';
-import { SurfaceView, type Bounds, type StandardView } from '../viewer/3d/SurfaceView';
+import { DETAILED_TRIANGLES_MAX, SurfaceView, type Bounds, type StandardView } from '../viewer/3d/SurfaceView';
 import { vtkImageFor } from '../viewer/vtkImage';
 import { getVolume } from '../state/volumeRegistry';
 import { SurfaceFeed } from './surfaceFeed';
@@ -55,7 +55,6 @@ export function View3DPanel({ active }: { active: boolean }) {
   const feedRef = useRef<SurfaceFeed | null>(null);
   /** Triangles per label now shown (and before simplification for display), for the readout and the tests. */
   const [triangles, setTriangles] = useState<ReadonlyMap<number, { shown: number; full: number }>>(new Map());
-  const [opacity, setOpacity] = useState(1);
   const [coordinates, setCoordinates] = useState<MeshCoordinates>('LPS');
   const [exportLabel, setExportLabel] = useState<number | null>(null);
   const [picked, setPicked] = useState<Vec3 | null>(null);
@@ -88,23 +87,28 @@ export function View3DPanel({ active }: { active: boolean }) {
   useEffect(() => {
     // Oldest change not yet on screen: the frame that shows it closes the 'surface-update' measure.
     let pendingSince: number | null = null;
-    /** Triangles shown and before simplification, per label and chunk. */
-    const shown = new Map<number, Map<number, { triangles: number; full: number }>>();
-    const publish = () =>
-      setTriangles(
-        new Map(
-          [...shown].map(([label, chunks]) => {
-            const sum = (key: 'triangles' | 'full') => [...chunks.values()].reduce((n, c) => n + c[key], 0);
-            return [label, { shown: sum('triangles'), full: sum('full') }];
-          }),
-        ),
-      );
+    /** Triangles of the detailed and coarse meshes and before simplification, per label and chunk. */
+    const shown = new Map<number, Map<number, { detailed: number; coarse: number; full: number }>>();
+    const publish = () => {
+      const sums = [...shown].map(([label, chunks]) => {
+        const sum = (key: 'detailed' | 'coarse' | 'full') => [...chunks.values()].reduce((n, c) => n + c[key], 0);
+        return { label, detailed: sum('detailed'), coarse: sum('coarse'), full: sum('full') };
+      });
+      // What a still view draws: the detailed meshes unless there are too many (see SurfaceView).
+      const detailed = sums.reduce((n, s) => n + s.detailed, 0) <= DETAILED_TRIANGLES_MAX;
+      setTriangles(new Map(sums.map((s) => [s.label, { shown: detailed ? s.detailed : s.coarse, full: s.full }])));
+    };
     const feed = new SurfaceFeed({
       chunks(chunks, changedAt) {
         for (const { label, chunk, surface, coarse, fullTriangles } of chunks) {
           viewRef.current?.setChunk(label, chunk, surface, coarse);
           if (!shown.has(label)) shown.set(label, new Map());
-          if (surface.triangles.length > 0) shown.get(label)!.set(chunk, { triangles: surface.triangles.length / 3, full: fullTriangles });
+          const triangles = {
+            detailed: surface.triangles.length / 3,
+            coarse: (coarse ?? surface).triangles.length / 3,
+            full: fullTriangles,
+          };
+          if (surface.triangles.length > 0) shown.get(label)!.set(chunk, triangles);
           else shown.get(label)!.delete(chunk);
           if (shown.get(label)!.size === 0) shown.delete(label);
         }
@@ -139,8 +143,8 @@ export function View3DPanel({ active }: { active: boolean }) {
   }, [active, viewGeneration]);
 
   useEffect(() => {
-    viewRef.current?.setStyles(segments.map((s) => ({ label: s.label, color: s.color, visible: s.visible, opacity })));
-  }, [segments, opacity, viewGeneration]);
+    viewRef.current?.setStyles(segments.map((s) => ({ label: s.label, color: s.color, visible: s.visible, opacity: s.opacity ?? 1 })));
+  }, [segments, viewGeneration]);
 
   useEffect(() => {
     const view = viewRef.current;
@@ -229,16 +233,6 @@ export function View3DPanel({ active }: { active: boolean }) {
                 {view}
               </button>
             ))}
-            <input
-              type="range"
-              min={0}
-              max={1}
-              step={0.05}
-              value={opacity}
-              aria-label="Surface opacity"
-              title="Surface opacity"
-              onChange={(e) => setOpacity(Number(e.target.value))}
-            />
           </div>
           <div className="tool-row">
             <select

@@ -12,8 +12,9 @@ import type { ImageGeometry } from '../core/types';
 import { indexToScreen, type PlaneViewport } from './planeViewport';
 
 export interface OverlayLayer {
-  /** Opaque RGB per label; labels not in the map (hidden segments) are not drawn. */
-  colors: Map<number, [number, number, number]>;
+  /** RGB and opacity (0..1) per label; labels not in the map (hidden segments) are not drawn. */
+  colors: Map<number, { rgb: [number, number, number]; opacity: number }>;
+  /** Opacity of the whole layer, times each label's. */
   opacity: number;
 }
 
@@ -45,8 +46,10 @@ export class LabelOverlayPainter {
     const height = g.size[up.indexAxis];
     if (sliceIndex < 0 || sliceIndex >= g.size[normalAxis]) return;
     const lut = new Uint32Array(256);
-    const alpha = Math.round(255 * layer.opacity);
-    for (const [label, [r, gr, b]] of layer.colors) lut[label] = packRgba(r, gr, b, alpha);
+    for (const [label, { rgb, opacity }] of layer.colors) {
+      const alpha = Math.round(255 * layer.opacity * opacity);
+      if (alpha > 0) lut[label] = packRgba(rgb[0], rgb[1], rgb[2], alpha);
+    }
 
     const strides = voxelStrides(g.size);
     const base = sliceIndex * strides[normalAxis];

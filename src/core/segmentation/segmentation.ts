@@ -29,8 +29,8 @@ export interface SegmentationChange {
 
 /** Segment data, inside undo: the name and the prompt points. */
 export type SegmentDataUpdate = Partial<Pick<Segment, 'name' | 'points'>>;
-/** Display state, outside undo: colour and visibility. */
-export type SegmentDisplayUpdate = Partial<Pick<Segment, 'color' | 'visible'>>;
+/** Display state, outside undo: colour, visibility and opacity. */
+export type SegmentDisplayUpdate = Partial<Pick<Segment, 'color' | 'visible' | 'opacity'>>;
 export type SegmentUpdate = SegmentDataUpdate & SegmentDisplayUpdate;
 
 /**
@@ -130,14 +130,19 @@ export class Segmentation {
   }
 
   /**
-   * Rename or replace the points of a segment (one undo step), recolour or show/hide it (display
-   * state: applied at once, not undoable).
+   * Rename or replace the points of a segment (one undo step), recolour, show/hide it or set its
+   * opacity (display state: applied at once, not undoable).
    */
   updateSegment(label: number, update: SegmentUpdate, name = 'Edit segment'): void {
-    const { color, visible, ...data } = update;
+    const { color, visible, opacity, ...data } = update;
     const current = this.requireSegment(label);
-    if (color !== undefined || visible !== undefined) {
-      const display = { ...current, ...(color && { color }), ...(visible !== undefined && { visible }) };
+    if (color !== undefined || visible !== undefined || opacity !== undefined) {
+      const display = {
+        ...current,
+        ...(color && { color }),
+        ...(visible !== undefined && { visible }),
+        ...(opacity !== undefined && { opacity: Math.min(1, Math.max(0, opacity)) }),
+      };
       this.table = this.table.map((s) => (s === current ? display : s));
       this.emit(null, 'display');
     }
@@ -169,6 +174,11 @@ export class Segmentation {
       recorder.finish(),
       this.table.filter((s) => s.label !== label),
     );
+  }
+
+  /** Whether a transaction is open (its writes may still be rolled back). */
+  get inTransaction(): boolean {
+    return this.transaction !== null;
   }
 
   /**
@@ -392,11 +402,13 @@ export class Segmentation {
       applyPatch(this.labels, this.geometry.size, patch, side);
       this.countPatch(patch, side);
     }
-    // Display state is not undone: rows that stay keep their current colour and visibility.
+    // Display state is not undone: rows that stay keep their current colour, visibility and opacity.
     const restored = side === 'before' ? command.segmentsBefore : command.segmentsAfter;
     const table = restored.map((row) => {
       const now = this.segment(row.label);
-      return now && (now.color !== row.color || now.visible !== row.visible) ? { ...row, color: now.color, visible: now.visible } : row;
+      return now && (now.color !== row.color || now.visible !== row.visible || now.opacity !== row.opacity)
+        ? { ...row, color: now.color, visible: now.visible, opacity: now.opacity }
+        : row;
     });
     const removed = this.table.filter((s) => !table.some((t) => t.label === s.label)).map((s) => s.label);
     this.table = table;

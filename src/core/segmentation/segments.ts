@@ -16,6 +16,8 @@ export interface Segment {
   /** sRGB, 0..255 per channel. */
   readonly color: Rgb;
   readonly visible: boolean;
+  /** 0..1 in the slice overlays and the 3D view; 1 when absent. */
+  readonly opacity?: number;
   readonly points: readonly SegmentPoint[];
 }
 

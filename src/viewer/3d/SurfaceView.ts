@@ -47,6 +47,13 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
  */
 const FRAME_TRIANGLES = 150_000;
 
+/**
+ * Detailed triangles the view draws at most: above it, the coarse meshes stay drawn. Software
+ * WebGL draws about a million triangles a second, and a frame's buffers go to it at once (the
+ * page's main thread waits meanwhile); a noisy mask can have millions even after simplification.
+ */
+export const DETAILED_TRIANGLES_MAX = 400_000;
+
 /** Quiet time after the last surface arrived before the detailed meshes are drawn again. */
 const SETTLE_MS = 800;
 
@@ -85,6 +92,8 @@ export class SurfaceView {
   /** Coarse meshes are drawn while the camera moves and until surfaces stop arriving. */
   private moving = false;
   private arriving = false;
+  /** Triangles of all detailed meshes in place. */
+  private detailedTriangles = 0;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
@@ -270,9 +279,13 @@ export class SurfaceView {
 
   /** The LPS point of the surface under a CSS-pixel position in the view, or null. */
   pick(x: number, y: number): Vec3 | null {
-    // Picking reads the detailed meshes: show them now if surfaces were still arriving.
-    this.arriving = false;
-    this.showLevel();
+    // The picker reads the meshes drawn: a pick ends the wait for more surfaces, so the detailed
+    // ones are drawn (and picked) unless there are too many.
+    if (this.arriving) {
+      this.arriving = false;
+      this.showLevel();
+      this.requestRender();
+    }
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
@@ -316,7 +329,7 @@ export class SurfaceView {
   }
 
   private coarseShown(): boolean {
-    return this.moving || this.arriving;
+    return this.moving || this.arriving || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
   }
 
   private placePiece(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
@@ -326,7 +339,8 @@ export class SurfaceView {
     if (!pieces) this.pieces.set(label, (pieces = new Map()));
     const piece: SurfacePiece = { detailed: this.newLayer(label, mesh), coarse: coarse && this.newLayer(label, coarse) };
     pieces.set(chunk, piece);
-    this.picker.addPickList(piece.detailed.actor);
+    this.detailedTriangles += mesh.triangles.length / 3;
+    for (const layer of this.layers(piece)) this.picker.addPickList(layer.actor);
     this.showLevel(piece);
     if (!this.cameraMoved) this.frameVisible();
   }
@@ -360,11 +374,16 @@ export class SurfaceView {
     }
   }
 
+  private layers(piece: SurfacePiece): MeshLayer[] {
+    return piece.coarse ? [piece.detailed, piece.coarse] : [piece.detailed];
+  }
+
   private removePiece(label: number, chunk: number): void {
     const piece = this.pieces.get(label)?.get(chunk);
     if (!piece) return;
-    this.picker.deletePickList(piece.detailed.actor);
-    for (const layer of piece.coarse ? [piece.detailed, piece.coarse] : [piece.detailed]) {
+    this.detailedTriangles -= piece.detailed.polyData.getNumberOfPolys();
+    for (const layer of this.layers(piece)) {
+      this.picker.deletePickList(layer.actor);
       this.renderer.removeActor(layer.actor);
       layer.actor.delete();
       layer.mapper.delete();
