@@ -50,6 +50,10 @@ test('click, negative click, undo/redo, export NIfTI and seg.nrrd with the oracl
   const truth = [ballTruth(0), ballTruth(1)];
   const first = await exportNifti(page, 'after-click.nii.gz');
   expect(recall(first.labels, truth[1])).toBeGreaterThan(0.8);
+  // The page is cross-origin isolated: the worker reads the page's shared voxels, no copy of its own.
+  const memory = await page.evaluate(() => window.__samSegmentation!.memory());
+  expect(memory.worker).toMatchObject({ volumeShared: true, volumeBytes: 0 });
+  expect(memory.page.volumeBytes).toBeGreaterThan(0);
 
   // A negative (Shift) click on the neck cuts ball 1 off.
   await clickVoxel(page, 'axial', SCAN.neckPoint, { modifiers: ['Shift'] });

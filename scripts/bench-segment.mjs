@@ -97,7 +97,8 @@ async function printMemory(page) {
   const workerBuffers = worker.volumeBytes + worker.patchBytes + worker.embeddingBytes;
   console.log(`tab memory at the end: ${mb(measured.bytes)} (measureUserAgentSpecificMemory, page + workers; target <= 1229 MB)`);
   console.log(
-    `  breakdown: inference worker ${mb(measured.workerBytes)} = ORT heap and code ~${mb(measured.workerBytes - workerBuffers)} + volume copy ${mb(worker.volumeBytes)} + ` +
+    `  breakdown: inference worker ${mb(measured.workerBytes)} = ORT heap and code ~${mb(measured.workerBytes - workerBuffers)} + ` +
+      `${worker.volumeShared ? 'volume shared with the page (no copy)' : `volume copy ${mb(worker.volumeBytes)}`} + ` +
       `per-object masks (patch predictions, ${worker.patches} patches) ${mb(worker.patchBytes)} + embeddings ${mb(worker.embeddingBytes)}; ` +
       `page: volume ${mb(app.page.volumeBytes)}, labelmap ${mb(app.page.labelmapBytes)}, undo history ${mb(app.page.historyBytes)}`,
   );

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Segmentation } from '../core/segmentation/segmentation';
+import { isShared } from '../core/shared-voxels';
 import type { Vec3 } from '../core/types';
 import { useInferenceStore } from '../state/inference';
 import { getVolume } from '../state/volumeRegistry';
@@ -40,12 +41,16 @@ function showClick(state: ClickState): void {
   useInferenceStore.setState({ pendingPoints: null, progress: null, ...(state.error !== null && { message: state.error }) });
 }
 
-/** Gives the worker the current volume's voxels (a copy: the views keep theirs), once per volume. */
+/**
+ * Gives the worker the current volume's voxels, once per volume: the shared voxels themselves
+ * (see volumeRegistry), or a copy where the page is not cross-origin isolated (the views keep theirs).
+ */
 export async function sendVolume(): Promise<void> {
   const volume = useVolumeStore.getState().current;
   const voxels = volume && getVolume(volume.id);
   if (!worker || !volume || !voxels || volumeSent === volume.id) return;
   volumeSent = volume.id;
+  if (isShared(voxels.data)) return worker.client.setVolume(volume.id, volume.geometry, voxels.data);
   const copy = voxels.data.slice();
   await worker.client.setVolume(volume.id, volume.geometry, Comlink.transfer(copy, [copy.buffer]));
 }

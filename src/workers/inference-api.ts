@@ -79,7 +79,9 @@ export type SegmentResult =
 
 /** What the worker holds besides the ONNX sessions, in bytes. */
 export interface WorkerMemory {
+  /** The worker's own copy of the volume: 0 when it reads the page's shared voxels. */
   volumeBytes: number;
+  volumeShared: boolean;
   /** Patch predictions (each object's 128^3 masks and logits): the per-object masks. */
   patches: number;
   patchBytes: number;

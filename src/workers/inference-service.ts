@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import { type PatchProgress, SegmentationSession } from '../core/engine/session';
 import { type VoxelBox, boxSize, boxVoxelCount, intersectBox, maskBounds, readBox, shiftBox, unionBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
+import { isShared } from '../core/shared-voxels';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadModelGraphs } from '../inference/model-loader';
 import { type Backend, type BackendInfo, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
@@ -197,7 +198,8 @@ export class InferenceService implements InferenceApi {
 
   memoryReport(): WorkerMemory {
     const engine = this.session?.memory() ?? { patches: 0, patchBytes: 0, embeddingBytes: 0 };
-    return { volumeBytes: this.volume?.data.byteLength ?? 0, ...engine };
+    const volumeShared = this.volume !== null && isShared(this.volume.data);
+    return { volumeBytes: volumeShared ? 0 : (this.volume?.data.byteLength ?? 0), volumeShared, ...engine };
   }
 
   resync(objectId: string): void {
