@@ -148,6 +148,25 @@ export function meshBounds(mesh: SurfaceMesh): { min: Vec3; max: Vec3 } | null {
 const INSIDE_FLOOR = 0.5 + 1 / 64;
 const OUTSIDE_CEILING = 0.5 - 1 / 64;
 
+/** Voxels of a block's local grid along each axis: its cells' corners and the margins. */
+const GRID_DIM = BLOCK + MARGIN_BELOW + MARGIN_ABOVE + 1;
+
+/**
+ * The local grid's arrays, made once and reused by every block: meshing is synchronous, and
+ * allocating them per block (650 KB) cost as much as the meshing in garbage collection.
+ */
+let gridBuffers: { labels: Uint8Array; field: Float32Array; smooth: Float32Array } | null = null;
+
+function reusedGridBuffers(): NonNullable<typeof gridBuffers> {
+  const length = GRID_DIM ** 3;
+  gridBuffers ??= {
+    labels: new Uint8Array(length),
+    field: new Float32Array(length),
+    smooth: new Float32Array(length),
+  };
+  return gridBuffers;
+}
+
 /** The labels around one block, on a local grid with the block's margin. */
 class BlockGrid {
   /** First voxel of the local grid (may be -1 or -2: outside the image). */
@@ -157,16 +176,13 @@ class BlockGrid {
   private readonly field: Float32Array;
   /** A smoother (unclamped) blur of the indicator, whose gradient gives the normals. */
   private readonly smooth: Float32Array;
-  private readonly scratch: Float32Array;
 
   constructor(size: Vec3, region: LabelRegion, block: BlockIndex) {
     this.origin = block.map((b) => firstCell(b) - MARGIN_BELOW) as Vec3;
-    this.dims = [0, 1, 2].map(() => BLOCK + MARGIN_BELOW + MARGIN_ABOVE + 1) as Vec3;
-    const [dx, dy, dz] = this.dims;
-    this.labels = new Uint8Array(dx * dy * dz);
-    this.field = new Float32Array(this.labels.length);
-    this.smooth = new Float32Array(this.labels.length);
-    this.scratch = new Float32Array(this.labels.length);
+    this.dims = [GRID_DIM, GRID_DIM, GRID_DIM];
+    const [dx, dy] = this.dims;
+    ({ labels: this.labels, field: this.field, smooth: this.smooth } = reusedGridBuffers());
+    this.labels.fill(0);
     // Copy the labels inside both the image and the region; the rest stays background.
     const { box, data } = region;
     const rx = box.max[0] - box.min[0] + 1;
@@ -206,16 +222,16 @@ class BlockGrid {
    * that the weak blur of the positions leaves.
    */
   private computeField(label: number): void {
-    const { labels, field, smooth, scratch, dims } = this;
+    const { labels, field, smooth, dims } = this;
     for (let n = 0; n < labels.length; n++) smooth[n] = labels[n] === label ? 1 : 0;
     field.set(smooth);
-    for (let axis = 0; axis < 3; axis++) blurAxis(field, scratch, dims, axis, 1 / 6, 4 / 6, field);
+    for (let axis = 0; axis < 3; axis++) blurAxis(field, dims, axis, 1 / 6, 4 / 6);
     for (let n = 0; n < labels.length; n++) {
       const value = field[n];
       field[n] = labels[n] === label ? Math.max(value, INSIDE_FLOOR) : Math.min(value, OUTSIDE_CEILING);
     }
     for (let pass = 0; pass < 2; pass++) {
-      for (let axis = 0; axis < 3; axis++) blurAxis(smooth, scratch, dims, axis, 1 / 4, 1 / 2, smooth);
+      for (let axis = 0; axis < 3; axis++) blurAxis(smooth, dims, axis, 1 / 4, 1 / 2);
     }
   }
 
@@ -318,36 +334,27 @@ class BlockGrid {
 }
 
 /**
- * One pass of a symmetric 3-tap kernel (side, centre, side) along an axis of a dims-sized grid,
- * from `source` into `target` (through `scratch`, so source and target may be the same array).
+ * One pass of a symmetric 3-tap kernel (side, centre, side) along an axis of a dims-sized grid, in
+ * place: each line keeps the two original values it still needs, so no second array is needed.
  * Outside the grid counts as 0.
  */
-function blurAxis(
-  source: Float32Array,
-  scratch: Float32Array,
-  dims: Vec3,
-  axis: number,
-  side: number,
-  centre: number,
-  target: Float32Array,
-): void {
+function blurAxis(values: Float32Array, dims: Vec3, axis: number, side: number, centre: number): void {
   const stride = axis === 0 ? 1 : axis === 1 ? dims[0] : dims[0] * dims[1];
   const n = dims[axis];
-  const lines = source.length / n;
+  const lines = values.length / n;
   for (let line = 0; line < lines; line++) {
     // The first element of the line: lines run over all index pairs of the other two axes.
     const start = axis === 0 ? line * n : axis === 1 ? (line % dims[0]) + Math.floor(line / dims[0]) * dims[0] * dims[1] : line;
     let previous = 0;
-    let current = source[start];
+    let current = values[start];
     for (let p = 0; p < n; p++) {
       const offset = start + p * stride;
-      const next = p < n - 1 ? source[offset + stride] : 0;
-      scratch[offset] = side * (previous + next) + centre * current;
+      const next = p < n - 1 ? values[offset + stride] : 0;
+      values[offset] = side * (previous + next) + centre * current;
       previous = current;
       current = next;
     }
   }
-  target.set(scratch);
 }
 
 function sameMesh(a: SurfaceMesh | undefined, b: SurfaceMesh | undefined): boolean {
