@@ -17,3 +17,16 @@ export function shareVoxels<T extends VoxelArray>(data: T): T {
   (shared as unknown as { set(source: ArrayLike<number>): void }).set(data);
   return shared;
 }
+
+/** A zeroed byte grid, in a SharedArrayBuffer where the platform has one (see shareVoxels). */
+export function sharedZeros(length: number): Uint8Array {
+  return typeof SharedArrayBuffer === 'undefined' ? new Uint8Array(length) : new Uint8Array(new SharedArrayBuffer(length));
+}
+
+/**
+ * The voxels in a plain ArrayBuffer: a copy when they are shared. Blob, File, IndexedDB and
+ * transfers refuse views of shared memory.
+ */
+export function plainVoxels<T extends VoxelArray>(data: T): T {
+  return isShared(data) ? (data.slice() as T) : data;
+}

@@ -8,6 +8,7 @@ import { metaReadImage, metaWriteImage, niftiReadImage, niftiWriteImage, nrrdRea
 import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, isGzip, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
+import { isShared, plainVoxels } from '../core/shared-voxels';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { inspectDicom, type DicomHeader } from './dicom-header';
@@ -34,16 +35,12 @@ export function configureItkWasm(baseUrl: string = import.meta.env.BASE_URL): vo
 
 /**
  * itk-wasm's workers hand back buffers on a SharedArrayBuffer when the page is cross-origin
- * isolated; Blob, File and several APIs refuse views of shared memory, so callers get plain ones.
+ * isolated: like plainVoxels for a whole volume, copied in chunks that yield so the UI never
+ * freezes on a large scan.
  */
-function plainBytes<T extends VoxelArray>(data: T): T {
-  return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer ? (data.slice() as T) : data;
-}
-
-/** Like plainBytes for a whole volume, copied in chunks that yield so the UI never freezes on a large scan. */
 async function unshared(volume: Volume): Promise<Volume> {
   const source = volume.data;
-  if (typeof SharedArrayBuffer === 'undefined' || !(source.buffer instanceof SharedArrayBuffer)) return volume;
+  if (!isShared(source)) return volume;
   const copy = new (source.constructor as new (n: number) => VoxelArray)(source.length);
   const chunk = 1 << 22;
   for (let start = 0; start < source.length; start += chunk) {
@@ -232,7 +229,7 @@ export async function writeImageFile(volume: Volume, fileName: string): Promise<
   const useCompression = !/\.nii$/i.test(fileName);
   const result = await writer(volumeToItkImage(copy, fileName), fileName, { useCompression });
   if (!result.couldWrite) throw new LoadError(fileName, 'the image could not be written');
-  return plainBytes(result.serializedImage.data);
+  return plainVoxels(result.serializedImage.data);
 }
 
 /**
@@ -251,7 +248,7 @@ export async function writeDicomSeg(
     const { outputDicomFile } = await writeSegmentation(labelmapToDicomSegImage(labelmap, fileName), metaInfo, fileName, {
       refDicomSeries,
     });
-    return plainBytes(outputDicomFile.data);
+    return plainVoxels(outputDicomFile.data);
   } catch (error) {
     throw new Error(`The DICOM SEG could not be written: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -4,6 +4,7 @@
  * sampled voxels) offers to restore them; until the user answers, nothing is overwritten.
  */
 import { RunEncoder } from '../core/segmentation/region';
+import { plainVoxels } from '../core/shared-voxels';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import type { Segment } from '../core/segmentation/segments';
 import { type BoxValues, rawValues } from '../core/segmentation/voxel-patch';
@@ -79,7 +80,7 @@ async function save(): Promise<void> {
     key: target.key,
     savedAt: Date.now(),
     segments: [...segmentation.segments],
-    labels: encoder.done && encoder.bytes < segmentation.labels.length ? encoder.result() : segmentation.labels,
+    labels: encoder.done && encoder.bytes < segmentation.labels.length ? encoder.result() : plainVoxels(segmentation.labels),
   };
   try {
     await withStore('readwrite', (store) => store.put(session));

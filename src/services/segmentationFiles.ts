@@ -5,6 +5,7 @@
 import { buildDicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import { readSegNrrd, writeSegNrrd, type LabelmapDocument } from '../core/export/seg-nrrd';
 import { segmentsForLabels } from '../core/segmentation/segments';
+import { plainVoxels } from '../core/shared-voxels';
 import type { ImageGeometry } from '../core/types';
 import { dicomSeriesUid, isDicomSegFile, readDicomSeg, readImageFile, writeDicomSeg, writeImageFile } from '../io/browser';
 import { placeLabels, segMismatch, segmentsFromSegMeta } from '../io/dicom-seg';
@@ -29,7 +30,7 @@ export function save(bytes: Uint8Array, fileName: string): void {
 function currentDocument(): LabelmapDocument {
   const segmentation = currentSegmentation();
   if (!segmentation) throw new Error('Nothing to export: open a scan first.');
-  return { geometry: segmentation.geometry, labels: segmentation.labels, segments: [...segmentation.segments] };
+  return { geometry: segmentation.geometry, labels: plainVoxels(segmentation.labels), segments: [...segmentation.segments] };
 }
 
 export async function exportNifti(): Promise<void> {

@@ -1,12 +1,14 @@
 /**
  * Feeds the 3D view from the labelmap: the one place the 3D view meets the segmentation state.
- * Each labelmap change (its changed box) is sent to the surface worker in slabs of blocks, one
- * slab per main-thread task, with the labels those blocks read; the worker answers with the new
- * surfaces of the chunks that changed (simplified for display where needed). While the 3D view is
+ * Each labelmap change (its changed box) is sent to the surface worker. Where the labelmap is
+ * shared memory (cross-origin isolated page) the worker reads it directly and a change is one
+ * message; otherwise it goes in slabs of blocks, one slab per main-thread task, with a copy of the
+ * labels those blocks read. The worker answers with the new surfaces of the chunks that changed (simplified for display where needed). While the 3D view is
  * hidden, changes only accumulate. Exports ask the worker for a label's full surface.
  */
 import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';
+import { isShared } from '../core/shared-voxels';
 import { blockInputBox, blocksTouchedBy, type BlockRange, type SurfaceMesh } from '../core/surface/surface-nets';
 import { currentSegmentation, onSegmentationReplaced } from '../services/segmentation';
 import type { SurfaceChunk, SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
@@ -77,7 +79,8 @@ export class SurfaceFeed {
     this.slabs = [];
     this.listener.clear();
     if (!segmentation) return;
-    const request: SurfaceRequest = { type: 'reset', geometry: segmentation.geometry, generation: this.generation };
+    const labels = isShared(segmentation.labels) ? segmentation.labels : null;
+    const request: SurfaceRequest = { type: 'reset', geometry: segmentation.geometry, generation: this.generation, labels };
     this.worker.postMessage(request);
     this.unsubscribe = segmentation.subscribe((change) => change.box && this.noteChange(change.box));
     if (segmentation.segments.some((s) => segmentation.voxelCount(s.label) > 0)) {
@@ -101,12 +104,21 @@ export class SurfaceFeed {
     }, 0);
   }
 
-  /** Sends one slab of blocks (one block deep along k): a bounded copy per main-thread task. */
+  /**
+   * Sends the changed blocks: all at once when the worker reads the shared labelmap, otherwise one
+   * slab (one block deep along k) with a copy of its labels, a bounded copy per main-thread task.
+   */
   private sendNextSlab(): void {
     const segmentation = this.segmentation;
     if (!segmentation || !this.active) return;
     if (this.slabs.length === 0 && this.dirty) {
       const blocks = blocksTouchedBy(this.dirty, segmentation.geometry.size);
+      if (isShared(segmentation.labels)) {
+        const request: SurfaceRequest = { type: 'update', region: null, blocks, generation: this.generation, changedAt: this.dirtySince };
+        this.dirty = null;
+        this.worker.postMessage(request);
+        return;
+      }
       for (let k = blocks.min[2]; k <= blocks.max[2]; k++) {
         this.slabs.push({
           blocks: { min: [blocks.min[0], blocks.min[1], k], max: [blocks.max[0], blocks.max[1], k] },

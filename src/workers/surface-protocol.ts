@@ -3,10 +3,13 @@ import type { BlockRange, ChunkKey, LabelRegion, SurfaceMesh } from '../core/sur
 import type { ImageGeometry } from '../core/types';
 
 export type SurfaceRequest =
-  /** A new labelmap (all surfaces dropped); `generation` tags the replies that belong to it. */
-  | { type: 'reset'; geometry: ImageGeometry; generation: number }
-  /** Re-mesh `blocks`; `region` holds the labels they read. */
-  | { type: 'update'; region: LabelRegion; blocks: BlockRange; generation: number; changedAt: number }
+  /**
+   * A new labelmap (all surfaces dropped); `generation` tags the replies that belong to it.
+   * `labels`: the labelmap itself where it is shared memory (updates then carry no labels).
+   */
+  | { type: 'reset'; geometry: ImageGeometry; generation: number; labels: Uint8Array | null }
+  /** Re-mesh `blocks`; `region` holds the labels they read (null: read the shared labelmap). */
+  | { type: 'update'; region: LabelRegion | null; blocks: BlockRange; generation: number; changedAt: number }
   /** The full-detail surface of a label (for an export), answered with the same `id`. */
   | { type: 'surface'; label: number; id: number };
 

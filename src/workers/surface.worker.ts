@@ -6,7 +6,7 @@
  * together are answered once.
  */
 import { fitTriangleBudget } from '../core/surface/simplify';
-import { BlockSurfaces, type ChunkKey } from '../core/surface/surface-nets';
+import { BlockSurfaces, type ChunkKey, type LabelRegion } from '../core/surface/surface-nets';
 import type { SurfaceReply, SurfaceRequest } from './surface-protocol';
 
 /**
@@ -19,6 +19,8 @@ const CHUNK_TRIANGLES = 50_000;
 const CHUNK_TRIANGLES_MOVING = 5_000;
 
 let surfaces: BlockSurfaces | null = null;
+/** The whole labelmap, when the page shares it (see SurfaceRequest 'reset'). */
+let sharedLabels: LabelRegion | null = null;
 let generation = 0;
 const changedChunks = new Map<string, ChunkKey>();
 let oldestChangedAt = Infinity;
@@ -52,6 +54,8 @@ function reply(): void {
 self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
   if (data.type === 'reset') {
     surfaces = new BlockSurfaces(data.geometry);
+    const [nx, ny, nz] = data.geometry.size;
+    sharedLabels = data.labels && { box: { min: [0, 0, 0], max: [nx - 1, ny - 1, nz - 1] }, data: data.labels };
     generation = data.generation;
     changedChunks.clear();
     oldestChangedAt = Infinity;
@@ -68,7 +72,9 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
     return;
   }
   if (!surfaces || data.generation !== generation) return;
-  for (const key of surfaces.update(data.region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
+  const region = data.region ?? sharedLabels;
+  if (!region) return;
+  for (const key of surfaces.update(region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
   oldestChangedAt = Math.min(oldestChangedAt, data.changedAt);
   if (!replyScheduled) {
     replyScheduled = true;

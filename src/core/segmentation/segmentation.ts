@@ -1,4 +1,5 @@
 import type { ImageGeometry, Vec3 } from '../types';
+import { sharedZeros } from '../shared-voxels';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
 import { type VoxelBox, clipBox, readBox, unionBox } from './region';
@@ -74,7 +75,8 @@ export class Segmentation {
     options: { historyBudgetBytes?: number } = {},
   ) {
     const [nx, ny, nz] = geometry.size;
-    this.labels = new Uint8Array(nx * ny * nz);
+    // Shared: the surface worker reads it without copies.
+    this.labels = sharedZeros(nx * ny * nz);
     this.counts[0] = this.labels.length;
     this.history = new EditHistory(options.historyBudgetBytes);
   }
