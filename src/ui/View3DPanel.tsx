@@ -100,6 +100,8 @@ export function View3DPanel({ active }: { active: boolean }) {
     };
     const feed = new SurfaceFeed({
       chunks(chunks, changedAt) {
+        // For the benchmark: when surfaces arrive, against when the frame shows them.
+        performance.mark('sam:surface-chunks');
         for (const { label, chunk, surface, coarse, fullTriangles } of chunks) {
           viewRef.current?.setChunk(label, chunk, surface, coarse);
           if (!shown.has(label)) shown.set(label, new Map());

@@ -12,11 +12,13 @@ import type { SurfaceReply, SurfaceRequest } from './surface-protocol';
 /**
  * Triangles a chunk (128 voxels across) is drawn with at most, and at most while the camera moves
  * or surfaces are arriving. A smooth organ across a chunk has a few tens of thousands; far more
- * comes from noise. Software WebGL draws about a million triangles a second (npm run bench:3d),
- * so the view must bound what it draws, and draw less while it moves.
+ * comes from noise. Software WebGL draws well under a million triangles a second, so the view
+ * must bound what it draws, and draw much less while it moves: dragging two 1M-voxel segments
+ * (16 chunks) ran at 13, 23, 29 and 41 frames/s with 5000, 1500, 1000 and 500 triangles a chunk
+ * (npm run bench:3d; the empty view 60).
  */
 const CHUNK_TRIANGLES = 50_000;
-const CHUNK_TRIANGLES_MOVING = 5_000;
+const CHUNK_TRIANGLES_MOVING = 1_000;
 
 let surfaces: BlockSurfaces | null = null;
 /** The whole labelmap, when the page shares it (see SurfaceRequest 'reset'). */
