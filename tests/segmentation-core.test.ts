@@ -168,6 +168,9 @@ describe('model masks and undo/redo', () => {
     transaction.commit({ label: a, points });
     expect(transaction.open).toBe(false);
     expect(seg.segment(a)?.points).toEqual(points);
+    // The commit changes no voxel: its event names none, so views do not redraw the parts again.
+    expect(boxes).toHaveLength(3);
+    expect(boxes[2]).toBeNull();
     while (seg.compactHistory(50));
     const done = seg.labels.slice();
     const count = seg.voxelCount(a);
@@ -318,9 +321,15 @@ describe('brush and eraser', () => {
     const seg = new Segmentation(geometry(size, spacing));
     const a = seg.addSegment().label;
     const b = seg.addSegment().label;
+    const boxes: (VoxelBox | null)[] = [];
+    seg.subscribe((change) => boxes.push(change.box));
     seg.beginStroke(b, false);
     seg.dab({ center: [20, 20, 10], radiusMm: 5, shape: { kind: 'sphere' } });
     seg.endStroke();
+    // The dab is announced as it is painted; the end of the stroke changes no voxel.
+    expect(boxes).toHaveLength(2);
+    expect(boxes[0]).not.toBeNull();
+    expect(boxes[1]).toBeNull();
     const afterB = seg.labels.slice();
     seg.beginStroke(a, false);
     for (let x = 10; x <= 40; x += 2) seg.dab({ center: [x, 30, 10], radiusMm: 4, shape: { kind: 'disc', normalAxis: 2 } });

@@ -127,6 +127,7 @@ export class Segmentation {
       'Add segment',
       [],
       [...this.table, segment].sort((a, b) => a.label - b.label),
+      null,
     );
     return segment;
   }
@@ -212,7 +213,8 @@ export class Segmentation {
           points && this.segment(points.label)
             ? this.table.map((s) => (s.label === points.label ? { ...s, points: points.points } : s))
             : this.table;
-        this.record(name, state.patches, table);
+        // Its parts were announced as they were written: the commit changes no voxel.
+        this.record(name, state.patches, table, null);
       },
       rollback: () => {
         if (isOpen()) this.rollbackTransaction();
@@ -285,7 +287,8 @@ export class Segmentation {
     if (!stroke) return;
     this.stroke = null;
     const patch = stroke.recorder.finish();
-    if (patch) this.commit(stroke.name, patch, this.table);
+    // Its dabs were announced as they were painted: the end of the stroke changes no voxel.
+    if (patch) this.commit(stroke.name, patch, this.table, { announced: true });
   }
 
   /** Replaces labelmap and table (import of a labelmap file), as one undoable step. */
@@ -378,23 +381,25 @@ export class Segmentation {
     return { box, before, after: readBox(this.labels, size, box) };
   }
 
-  /** Records a change whose voxels are already written (`patch.after` is current) and updates the table. */
-  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[]): void {
+  /**
+   * Records a change whose voxels are already written (`patch.after` is current) and updates the
+   * table; `announced`: its voxels were already in change events.
+   */
+  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[], { announced = false } = {}): void {
     if (patch) this.countPatch(patch, 'after');
-    this.record(name, patch ? [patch] : [], segmentsAfter);
+    this.record(name, patch ? [patch] : [], segmentsAfter, announced ? null : (patch?.box ?? null));
   }
 
-  /** Pushes a step whose voxels are written and counted, and switches to its table. */
-  private record(name: string, patches: VoxelPatch[], segmentsAfter: readonly Segment[]): void {
+  /**
+   * Pushes a step whose voxels are written and counted, and switches to its table; the change
+   * event carries `changedBox`, the voxels not yet announced (views redraw only those).
+   */
+  private record(name: string, patches: VoxelPatch[], segmentsAfter: readonly Segment[], changedBox: VoxelBox | null): void {
     if (patches.length === 0 && segmentsAfter === this.table) return;
     this.history.push({ name, patches, segmentsBefore: this.table, segmentsAfter });
     const removed = this.table.filter((s) => !segmentsAfter.some((t) => t.label === s.label)).map((s) => s.label);
     this.table = segmentsAfter;
-    this.emit(
-      patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null),
-      'edit',
-      removed,
-    );
+    this.emit(changedBox, 'edit', removed);
   }
 
   private applyCommand(command: EditCommand, side: 'before' | 'after'): void {
