@@ -90,6 +90,13 @@ export class SurfaceFeed {
   }
 
   private noteChange(box: VoxelBox): void {
+    const segmentation = this.segmentation;
+    // The worker reads the shared labelmap: tell it at once, so it meshes while this task goes on
+    // (the views draw the same change).
+    if (segmentation && this.active && isShared(segmentation.labels)) {
+      this.postBlocks(blocksTouchedBy(box, segmentation.geometry.size), performance.now());
+      return;
+    }
     if (!this.dirty) this.dirtySince = performance.now();
     this.dirty = unionBox(this.dirty, box);
     this.scheduleSend();
@@ -114,9 +121,8 @@ export class SurfaceFeed {
     if (this.slabs.length === 0 && this.dirty) {
       const blocks = blocksTouchedBy(this.dirty, segmentation.geometry.size);
       if (isShared(segmentation.labels)) {
-        const request: SurfaceRequest = { type: 'update', region: null, blocks, generation: this.generation, changedAt: this.dirtySince };
+        this.postBlocks(blocks, this.dirtySince);
         this.dirty = null;
-        this.worker.postMessage(request);
         return;
       }
       for (let k = blocks.min[2]; k <= blocks.max[2]; k++) {
@@ -139,5 +145,11 @@ export class SurfaceFeed {
       changedAt: slab.changedAt,
     };
     this.worker.postMessage(request, [data.buffer]);
+  }
+
+  /** Asks the worker to re-mesh `blocks` from the shared labelmap. */
+  private postBlocks(blocks: BlockRange, changedAt: number): void {
+    const request: SurfaceRequest = { type: 'update', region: null, blocks, generation: this.generation, changedAt };
+    this.worker.postMessage(request);
   }
 }
