@@ -16,10 +16,11 @@
  * app, the InferenceService itself in Node tests). Timings go to performance.mark/measure
  * ('sam:click', 'sam:click-first-part', 'sam:click-commit') for the benchmark.
  */
+import { slabsNearest } from '../core/segmentation/region';
 import type { LabelTransaction, Segmentation } from '../core/segmentation/segmentation';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
-import type { MaskPart, SegmentProgress, SegmentRequest, SegmentResult } from '../workers/inference-api';
+import { type MaskPart, PART_SLAB_VOXELS, type SegmentProgress, type SegmentRequest, type SegmentResult } from '../workers/inference-api';
 
 export type ClickPhase = 'idle' | 'encoding' | 'decoding' | 'done' | 'cancelled' | 'superseded' | 'failed';
 
@@ -46,13 +47,6 @@ export interface ClickOutcome {
   result?: Extract<SegmentResult, { status: 'done' }>;
   error?: Error;
 }
-
-/**
- * Voxels of a part written per main-thread task: a large target's part (millions of voxels) is
- * written slab by slab, the slabs nearest the click first, so no task runs long and the views
- * update around the click first.
- */
-const SLAB_VOXELS = 1 << 21;
 
 interface RunningClick {
   serial: number;
@@ -188,23 +182,18 @@ export class ClickSession {
     }
   }
 
-  /** Queues a part's writes into the click's transaction, slab by slab (k ranges), each in a task of its own. */
+  /**
+   * Queues a part's writes into the click's transaction, slab by slab (k ranges, nearest the click
+   * first; the worker's parts are one slab already, a replayed object's result may be larger), each
+   * in a task of its own, so the views can draw between slabs.
+   */
   private write(click: RunningClick, part: MaskPart): void {
     const { region, mask } = part;
     const sliceVoxels = (region.max[0] - region.min[0] + 1) * (region.max[1] - region.min[1] + 1);
-    const depth = Math.max(1, Math.floor(SLAB_VOXELS / sliceVoxels));
-    const clickK = click.points.at(-1)!.index[2];
-    const slabs: MaskPart[] = [];
-    for (let k = region.min[2]; k <= region.max[2]; k += depth) {
-      const last = Math.min(region.max[2], k + depth - 1);
-      const start = (k - region.min[2]) * sliceVoxels;
-      slabs.push({
-        region: { min: [region.min[0], region.min[1], k], max: [region.max[0], region.max[1], last] },
-        mask: mask.subarray(start, start + (last - k + 1) * sliceVoxels),
-      });
-    }
-    const distance = (slab: MaskPart) => Math.max(0, slab.region.min[2] - clickK, clickK - slab.region.max[2]);
-    slabs.sort((a, b) => distance(a) - distance(b));
+    const slabs = slabsNearest(region, click.points.at(-1)!.index[2], PART_SLAB_VOXELS).map((box) => {
+      const start = (box.min[2] - region.min[2]) * sliceVoxels;
+      return { region: box, mask: mask.subarray(start, start + (box.max[2] - box.min[2] + 1) * sliceVoxels) };
+    });
     for (const slab of slabs) {
       click.writes = click.writes.then(async () => {
         // A task of its own, so the views can draw between slabs.

@@ -30,6 +30,13 @@ export interface MaskPart {
   mask: Uint8Array;
 }
 
+/**
+ * Voxels of one part at most: a patch's footprint (millions of voxels on a fine grid) comes as
+ * several parts, k slabs nearest the click first (see slabsNearest), so the clicked slice shows
+ * after composing one slab rather than the whole footprint, and each write is a short task.
+ */
+export const PART_SLAB_VOXELS = 1 << 21;
+
 export interface SegmentProgress {
   /** Patches of the 128^3 model window run so far for this request. */
   patchesDone: number;
@@ -37,8 +44,8 @@ export interface SegmentProgress {
   /** Whether the patch just run needed the encoder. */
   encoded: boolean;
   /**
-   * The object's mask where the patch just run may have changed it, to show at once (a target
-   * followed across patches grows part by part). Null when nothing there can have changed.
+   * The object's mask in one slab of where the patch just run may have changed it, to show at once
+   * (a target followed across patches grows part by part). Null when nothing there can have changed.
    */
   part: MaskPart | null;
 }

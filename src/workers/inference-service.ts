@@ -10,22 +10,33 @@
  */
 import * as Comlink from 'comlink';
 import { type PatchProgress, SegmentationSession } from '../core/engine/session';
-import { type VoxelBox, boxSize, boxVoxelCount, intersectBox, maskBounds, readBox, shiftBox, unionBox } from '../core/segmentation/region';
+import {
+  type VoxelBox,
+  boxSize,
+  boxVoxelCount,
+  intersectBox,
+  maskBounds,
+  readBox,
+  shiftBox,
+  slabsNearest,
+  unionBox,
+} from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import { isShared } from '../core/shared-voxels';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadModelGraphs } from '../inference/model-loader';
 import { type Backend, type BackendInfo, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
-import type {
-  InferenceApi,
-  MaskPart,
-  LoadModelProgress,
-  LoadedModel,
-  ModelSource,
-  SegmentProgress,
-  SegmentRequest,
-  SegmentResult,
-  WorkerMemory,
+import {
+  type InferenceApi,
+  type MaskPart,
+  type LoadModelProgress,
+  type LoadedModel,
+  type ModelSource,
+  PART_SLAB_VOXELS,
+  type SegmentProgress,
+  type SegmentRequest,
+  type SegmentResult,
+  type WorkerMemory,
 } from './inference-api';
 
 interface ObjectState {
@@ -124,20 +135,26 @@ export class InferenceService implements InferenceApi {
     let iou = 0;
     // Parts the UI is still taking: all must be in before the result (they come on another channel).
     const delivered: Promise<unknown>[] = [];
+    // The slice of the point being run: its slab of each patch's footprint goes first.
+    let clickK = 0;
     const sendPart = (p: PatchProgress) => {
-      // A newer request wins: nothing of this one may reach the UI any more.
-      if (isStale()) return;
-      const part = this.maskPart(session, request.objectId, tracked, p.changed);
-      // The part's mask is a fresh copy: move it to the UI instead of cloning it. The next patch
-      // runs while the UI draws this part.
-      const message: SegmentProgress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
-      delivered.push(Promise.resolve(onProgress?.(part ? Comlink.transfer(message, [part.mask.buffer]) : message)));
+      const slabs = p.changed ? slabsNearest(p.changed, clickK, PART_SLAB_VOXELS) : [null];
+      for (const slab of slabs) {
+        // A newer request wins: nothing of this one may reach the UI any more.
+        if (isStale()) return;
+        const part = slab && this.maskPart(session, request.objectId, tracked, slab);
+        // The part's mask is a fresh copy: move it to the UI instead of cloning it. The next slab
+        // and patch run while the UI draws this one.
+        const message: SegmentProgress = { patchesDone: p.patchesDone, maxPatches: p.maxPatches, encoded: p.encoded, part };
+        delivered.push(Promise.resolve(onProgress?.(part ? Comlink.transfer(message, [part.mask.buffer]) : message)));
+      }
     };
     let patchesRun = 0;
     let patchesEncoded = 0;
     let decoderMs = 0;
     try {
       for (const point of pending) {
+        clickK = Math.round(point.index[2]);
         const result = await session.addClick(request.objectId, point.index.map(Math.round) as Vec3, point.positive, {
           signal: controller.signal,
           maxPatches: request.maxPatches,

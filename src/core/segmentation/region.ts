@@ -62,6 +62,22 @@ export function writeBox(grid: Uint8Array, size: Vec3, box: VoxelBox, values: Ui
 }
 
 /**
+ * The box cut into slabs along k of at most `maxVoxels` voxels (at least one slice each), the
+ * slabs nearest slice `k` first: a large part is composed, sent and written slab by slab so that
+ * the clicked slice shows first and no single step runs long.
+ */
+export function slabsNearest(box: VoxelBox, k: number, maxVoxels: number): VoxelBox[] {
+  const sliceVoxels = (box.max[0] - box.min[0] + 1) * (box.max[1] - box.min[1] + 1);
+  const depth = Math.max(1, Math.floor(maxVoxels / sliceVoxels));
+  const slabs: VoxelBox[] = [];
+  for (let k0 = box.min[2]; k0 <= box.max[2]; k0 += depth) {
+    slabs.push({ min: [box.min[0], box.min[1], k0], max: [box.max[0], box.max[1], Math.min(box.max[2], k0 + depth - 1)] });
+  }
+  const distance = (slab: VoxelBox) => Math.max(0, slab.min[2] - k, k - slab.max[2]);
+  return slabs.sort((a, b) => distance(a) - distance(b));
+}
+
+/**
  * Run-length encoding of a byte buffer: labelmaps are made of long constant runs, so an edit's
  * before/after values usually shrink by orders of magnitude.
  */
