@@ -8,6 +8,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import type { DecodeInput, DecodeOutput, ModelRunner } from '../core/model-runner';
 import { EMBEDDING_GRID, LOW_RES_VOXELS } from '../core/model-runner';
 import { createOrtRunner } from '../core/engine/ort-runner';
+import { externalizeWeights } from './onnx-external-data';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -39,7 +40,9 @@ export type GraphBytes = Uint8Array | { model: Uint8Array; weights: { path: stri
 export type GraphInput = GraphBytes | (() => Promise<GraphBytes>);
 
 async function createSession(ort: OrtModule, input: GraphInput, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
-  const graph = typeof input === 'function' ? await input() : input;
+  const bytes = typeof input === 'function' ? await input() : input;
+  // Weights inside the model become external data: used in place, not copied again in the heap.
+  const graph = bytes instanceof Uint8Array ? (externalizeWeights(bytes) ?? bytes) : bytes;
   if (graph instanceof Uint8Array) return ort.InferenceSession.create(graph, options);
   return ort.InferenceSession.create(graph.model, { ...options, externalData: [graph.weights] });
 }
