@@ -89,6 +89,8 @@ describe.skipIf(!haveOracle)('model loading', () => {
     expect(model.verified).toBe(true);
     expect(model.manifest?.name).toBe('oracle');
     expect(sha256(model.decoder)).toBe(sha256(readFileSync(join(ORACLE_DIR, 'decoder.onnx'))));
+    // Node has no model store (OPFS, Cache Storage): nothing to read again from, the bytes are kept.
+    expect(model.reread.decoder).toBeUndefined();
     expect(progress).toContain('download:encoder.onnx');
     expect(progress).toContain('verify:decoder.onnx');
   });
@@ -119,6 +121,10 @@ describe.skipIf(!haveOracle)('model loading', () => {
     const manifest = new Blob([JSON.stringify({ encoder: { sha256: sha256(encoder) }, decoder: { sha256: sha256(decoder) } })]);
     const model = await loadModelFromFiles({ encoder: new Blob([encoder]), decoder: new Blob([decoder]), manifest });
     expect(model.verified).toBe(true);
+    // The picked file is read again for a later session instead of keeping its bytes.
+    const again = await model.reread.encoder!();
+    expect(again).not.toBe(model.encoder);
+    expect(sha256(again!)).toBe(sha256(encoder));
     await expect(loadModelFromFiles({ encoder: new Blob([decoder]), decoder: new Blob([decoder]), manifest })).rejects.toThrow(
       /encoder\.onnx does not match/,
     );

@@ -23,6 +23,8 @@ export interface ModelBytes {
   source: string;
   /** Whether the manifest held digests and they matched. */
   verified: boolean;
+  /** Reads a graph again from where it is kept (the picked file, the model store), where it is. */
+  reread: Partial<Record<GraphName, () => Promise<Uint8Array | null>>>;
 }
 
 export interface ModelLoadProgress {
@@ -52,7 +54,15 @@ export async function loadModelFromFiles(files: LocalModelFiles, onProgress?: Mo
   const encoder = await read(files.encoder, 'encoder.onnx');
   const decoder = await read(files.decoder, 'decoder.onnx');
   const verified = await verifyAll(manifest, { encoder, decoder }, onProgress);
-  return { encoder, decoder, manifest, source: 'files', verified };
+  const reread = (blob: Blob) => async () => new Uint8Array(await blob.arrayBuffer());
+  return {
+    encoder,
+    decoder,
+    manifest,
+    source: 'files',
+    verified,
+    reread: { encoder: reread(files.encoder), decoder: reread(files.decoder) },
+  };
 }
 
 /**
@@ -67,6 +77,7 @@ export async function loadModelFromUrl(
   const store = await openModelStore();
   const manifest = await fetchManifest(`${base}model.json`, options.signal);
   const bytes: Partial<Record<GraphName, Uint8Array>> = {};
+  const reread: ModelBytes['reread'] = {};
   for (const graph of GRAPHS) {
     const file = graphFile(manifest, graph);
     const url = new URL(file, new URL(base, globalThis.location?.href)).href;
@@ -78,6 +89,7 @@ export async function loadModelFromUrl(
       options.onProgress?.({ phase: 'download', file, loadedBytes: stored.length, totalBytes: stored.length, fromCache: true });
       if (!expected || (await sha256Hex(stored)) === expected) {
         bytes[graph] = stored;
+        reread[graph] = () => store.read(path);
         continue;
       }
     }
@@ -85,7 +97,13 @@ export async function loadModelFromUrl(
     const data = await readWithProgress(response, file, options.onProgress);
     if (expected) await verify(file, data, expected, options.onProgress);
     // The model works without the store: a failed write (storage full...) only costs the next visit a download.
-    await store.write(path, data).catch(() => undefined);
+    if (
+      await store.write(path, data).then(
+        () => true,
+        () => false,
+      )
+    )
+      reread[graph] = () => store.read(path);
     bytes[graph] = data;
   }
   return {
@@ -94,6 +112,7 @@ export async function loadModelFromUrl(
     manifest,
     source: base,
     verified: GRAPHS.every((graph) => expectedDigest(manifest, graph)),
+    reread,
   };
 }
 

@@ -42,5 +42,23 @@ export async function loadModelGraphs(source: ModelSource, onProgress?: (progres
   const model = source.kind === 'url' ? await loadModelFromUrl(source.url, { onProgress }) : await loadModelFromFiles(source, onProgress);
   const manifest = model.manifest;
   const name = manifest?.name ?? (manifest?.graph ? `SAM-Med3D (${manifest.graph})` : 'SAM-Med3D');
-  return { encoder: model.encoder, decoder: model.decoder, name, source: model.source, verified: model.verified };
+  const encoder = readOnceThenAgain(model.encoder, model.reread.encoder);
+  const decoder = readOnceThenAgain(model.decoder, model.reread.decoder);
+  return { encoder, decoder, name, source: model.source, verified: model.verified };
+}
+
+/**
+ * A graph's bytes for its first session, then read again from where they are kept for a later one
+ * (backend switch, device loss): the worker does not hold the weights in JS beside the session's
+ * copy (about 370 MB for ViT-B). Without a place to read them again, the bytes are kept.
+ */
+function readOnceThenAgain(bytes: Uint8Array, reread: (() => Promise<Uint8Array | null>) | undefined): GraphInput {
+  if (!reread) return bytes;
+  let first: Uint8Array | null = bytes;
+  return async () => {
+    const graph = first ?? (await reread());
+    first = null;
+    if (!graph) throw new Error('The model file can no longer be read: load the model again.');
+    return graph;
+  };
 }
