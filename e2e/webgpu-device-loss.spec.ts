@@ -138,7 +138,7 @@ test('a WebGPU device loss mid-click falls back to WASM and keeps the session', 
     // The crash lost the views' WebGL contexts too: once restored, every view draws the scan again
     // (neutral grey pixels are the image). The random-weight masks cover most of the views, so their
     // overlays (2D canvases of their own, above the WebGL views) are hidden while the scan is measured.
-    const hideOverlays = await app.addStyleTag({ content: '[data-testid="segmentation-overlay"] { visibility: hidden; }' });
+    const hideOverlays = await app.addStyleTag({ content: '.segmentation-overlay { visibility: hidden; }' });
     for (const view of ['axial', 'coronal', 'sagittal']) {
       await expect
         .poll(async () => (await pixelStats(app, app.getByTestId(`canvas-${view}`))).imageSize[0], { timeout: 30_000 })

@@ -4,8 +4,8 @@
  * on a 512 x 512 x 300 CT. Prints, in one run: model load; first click without pre-encoding
  * (encoder + decoder); clicks with a cached embedding with the default patch limit (8) and with 1
  * patch, each with the worker's decoder-only time, the time from the click to the updated overlay
- * (the first part drawn; target <= decoder + 50 ms) and to the whole mask drawn (target at patch
- * limit 1 <= 250 ms); the longest main-thread task during the clicks (target none over 100 ms);
+ * (the first part drawn; target <= decoder + 50 ms) and to the whole mask drawn (the commit or the
+ * last part's drawing, whichever is later; target at patch limit 1 <= 250 ms); the longest main-thread task during the clicks (target none over 100 ms);
  * the first click after pre-encoding; and the tab's memory with a breakdown (target <= 1.2 GB).
  *
  * Timings come from the app's performance marks ('sam:click', 'sam:click-first-part',
@@ -36,15 +36,10 @@ async function click(page, index) {
   const box = await page.getByTestId('view-axial').boundingBox();
   const commits = await page.evaluate(() => performance.getEntriesByName('sam:click-commit').length);
   await page.mouse.click(box.x + x, box.y + y);
-  // Committed, and an overlay drawn after the commit.
-  await page.waitForFunction(
-    (n) => {
-      const commit = performance.getEntriesByName('sam:click-commit')[n];
-      return commit && performance.getEntriesByName('sam:overlay-drawn').some((d) => d.startTime >= commit.startTime);
-    },
-    commits,
-    { timeout: 600_000, polling: 20 },
-  );
+  // Committed: every part is on the labelmap; then a moment for the last part's drawing (a commit
+  // itself changes no voxel, so nothing is drawn after it).
+  await page.waitForFunction((n) => performance.getEntriesByName('sam:click-commit')[n], commits, { timeout: 600_000, polling: 20 });
+  await page.waitForTimeout(200);
   return page.evaluate((n) => {
     const at = (name) => performance.getEntriesByName(name);
     const commit = at('sam:click-commit')[n];
@@ -52,8 +47,12 @@ async function click(page, index) {
       .filter((m) => m.startTime <= commit.startTime)
       .at(-1);
     const firstPart = at('sam:click-first-part').find((m) => m.detail.serial === clicked.detail.serial);
-    const drawnAfter = (mark) => at('sam:overlay-drawn').find((d) => d.startTime >= mark.startTime).startTime;
-    const wholeAt = drawnAfter(commit);
+    const drawnAfter = (mark) => at('sam:overlay-drawn').find((d) => d.startTime >= mark.startTime)?.startTime ?? commit.startTime;
+    const lastDrawn =
+      at('sam:overlay-drawn')
+        .filter((d) => d.startTime >= clicked.startTime)
+        .at(-1)?.startTime ?? 0;
+    const wholeAt = Math.max(commit.startTime, lastDrawn);
     const longest = Math.max(
       0,
       ...window.__longTasks.filter((t) => t.start + t.duration >= clicked.startTime && t.start <= wholeAt).map((t) => t.duration),

@@ -9,9 +9,13 @@ import type { PlaneViewport } from '../viewer/planeViewport';
 
 const MASK_OPACITY = 0.45;
 
-/** The labelmap (segment colours) and prompt points of the active segment over one slice view. */
+/**
+ * The labelmap (segment colours) and prompt points of the active segment over one slice view, on
+ * two canvases: a click changes the points at once and the labels later, each redrawn alone.
+ */
 export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneViewport; sliceIndex: number }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const pointsRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef(new LabelOverlayPainter());
   const volume = useVolumeStore((s) => s.current);
   const labelmapOf = useSegmentationStore((s) => s.volumeId);
@@ -34,28 +38,39 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   const ringColor = active?.color;
 
   useEffect(() => {
-    const canvas = canvasRef.current;
+    const ctx = clearedContext(canvasRef.current, viewport);
     const segmentation = currentSegmentation();
-    if (!canvas || !volume || !segmentation) return;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(viewport.width * dpr);
-    canvas.height = Math.round(viewport.height * dpr);
-    const ctx = canvas.getContext('2d')!;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (!ctx || !volume || !segmentation) return;
     // With no visible segment there is nothing to draw: scanning a slice of a fresh labelmap
     // touches its untouched memory (over a second on a 512 x 512 x 300 scan while it opens).
     if (colors.size > 0) {
+      const dpr = window.devicePixelRatio || 1;
       painter.current.drawLabels(ctx, segmentation.labels, volume.geometry, viewport, sliceIndex, { colors, opacity: MASK_OPACITY }, dpr);
     }
-    if (points && ringColor) drawPoints(ctx, points, volume.geometry, viewport, sliceIndex, ringColor, dpr);
-  }, [volume, viewport, sliceIndex, changes, colors, points, ringColor]);
+  }, [volume, viewport, sliceIndex, changes, colors]);
 
+  useEffect(() => {
+    const ctx = clearedContext(pointsRef.current, viewport);
+    if (!ctx || !volume || !points || !ringColor) return;
+    drawPoints(ctx, points, volume.geometry, viewport, sliceIndex, ringColor, window.devicePixelRatio || 1);
+  }, [volume, viewport, sliceIndex, points, ringColor]);
+
+  const style = { position: 'absolute', inset: 0, width: viewport.width, height: viewport.height, pointerEvents: 'none' } as const;
   return (
-    <canvas
-      ref={canvasRef}
-      className="segmentation-overlay"
-      data-testid="segmentation-overlay"
-      style={{ position: 'absolute', inset: 0, width: viewport.width, height: viewport.height, pointerEvents: 'none' }}
-    />
+    <>
+      <canvas ref={canvasRef} className="segmentation-overlay" data-testid="segmentation-overlay" style={style} />
+      <canvas ref={pointsRef} className="segmentation-overlay" data-testid="point-overlay" style={style} />
+    </>
   );
+}
+
+/** The canvas sized to the viewport at device resolution and cleared, or null before it exists. */
+function clearedContext(canvas: HTMLCanvasElement | null, viewport: PlaneViewport): CanvasRenderingContext2D | null {
+  if (!canvas) return null;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(viewport.width * dpr);
+  canvas.height = Math.round(viewport.height * dpr);
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  return ctx;
 }
