@@ -12,6 +12,7 @@ import { isShared, plainVoxels } from '../core/shared-voxels';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { inspectDicom, type DicomHeader } from './dicom-header';
+import { readNativeSeries } from './dicom-native';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { readNiftiInWorker } from './nifti-fast';
@@ -139,7 +140,8 @@ async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
 }
 
 /**
- * Reads the files of one DICOM series (itk-wasm sorts the slices spatially). Truncated files,
+ * Reads the files of one DICOM series (uncompressed ones directly, readNativeSeries; others with
+ * itk-wasm, which sorts the slices spatially). Truncated files,
  * mosaics and objects without an image are refused by name; missing slices and gantry tilt are
  * resampled, with a warning.
  */
@@ -152,19 +154,36 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
     onProgress?.({ phase: 'reading', fraction: index / files.length });
     inputImages.push(await uniquelyNamed(file, index));
   }
-  const decoded = checkDicomSeriesFiles(
-    files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data })),
-    options,
-  );
+  const named = files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data }));
+  const decoded = checkDicomSeriesFiles(named, options);
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
   onProgress?.({ phase: 'decoding' });
+  const headers = decoded.map((d) => d.header);
+  const read = readNativeSeries(named, decoded);
+  const { volume, warnings } = correctDicomVolume(
+    read ??
+      (await decodeDicomSeries(
+        decoded.map((d) => inputImages[d.index]),
+        name,
+        options,
+      )),
+    headers,
+    options.maxVoxels,
+  );
+  // A DICOM SEG export references the series' slices: not possible once they were resampled.
+  const dicomFiles = warnings.length === 0 ? decoded.map((d) => files[d.index]) : undefined;
+  return { volume, name, modality: first?.modality || undefined, dicomFiles, warnings };
+}
+
+/** A series decoded by ITK (compressed, multi-frame, colour...: what readNativeSeries leaves to it). */
+async function decodeDicomSeries(inputImages: BinaryFile[], name: string, options: ValidationOptions): Promise<Volume> {
   let image: Image;
-  const bytes = decoded.reduce((n, d) => n + inputImages[d.index].data.length, 0);
+  const bytes = inputImages.reduce((n, file) => n + file.data.length, 0);
   try {
     const result = await withDeadline(
-      readImageDicomFileSeries({ inputImages: decoded.map((d) => inputImages[d.index]) }),
+      readImageDicomFileSeries({ inputImages }),
       DECODER_DEADLINE_MS + (bytes / 1e6) * DECODER_MS_PER_MB,
       () => new LoadError(name, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
     );
@@ -173,12 +192,7 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   } catch (error) {
     throw decodeError(name, 'dicom', error);
   }
-  onProgress?.({ phase: 'converting' });
-  const headers = decoded.map((d) => d.header);
-  const { volume, warnings } = correctDicomVolume(await unshared(itkImageToVolume(image, name, options)), headers, options.maxVoxels);
-  // A DICOM SEG export references the series' slices: not possible once they were resampled.
-  const dicomFiles = warnings.length === 0 ? decoded.map((d) => files[d.index]) : undefined;
-  return { volume, name, modality: first?.modality || undefined, dicomFiles, warnings };
+  return unshared(itkImageToVolume(image, name, options));
 }
 
 /** Whether a file is a DICOM SEG (read from its header). */

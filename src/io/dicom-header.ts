@@ -31,7 +31,27 @@ export interface DicomHeader {
   gantryTilt: number;
   /** Series a DICOM SEG refers to (ReferencedSeriesSequence). */
   referencedSeriesUids: string[];
+  /** Where its pixels lie when they can be read without a decoder (see NativePixels). */
+  nativePixels?: NativePixels;
 }
+
+/**
+ * The pixels of a single-frame greyscale image stored uncompressed little-endian (the common CT and
+ * MR series), read straight from the file's bytes instead of through ITK (dicom-native.ts).
+ */
+export interface NativePixels {
+  /** Offset of the pixel data in the file's bytes. */
+  offset: number;
+  bitsAllocated: 8 | 16;
+  signed: boolean;
+  /** RescaleSlope and RescaleIntercept (1 and 0 when absent). */
+  slope: number;
+  intercept: number;
+  /** PixelSpacing: between rows, then between columns (mm). */
+  pixelSpacing: [number, number];
+}
+
+const LITTLE_ENDIAN_NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
 export type DicomObject =
   | { kind: 'image'; header: DicomHeader }
@@ -216,7 +236,32 @@ function classify(bytes: Uint8Array): DicomObject {
   const pixels = data.elements.x7fe00010 ?? data.elements.x7fe00008 ?? data.elements.x7fe00009;
   if (!pixels || header.rows === 0 || header.columns === 0) return { kind: 'no-image', header, ...describeObject(header) };
   const reason = imageProblem(data, header, pixels);
-  return reason ? { kind: 'unusable', reason } : { kind: 'image', header };
+  return reason ? { kind: 'unusable', reason } : { kind: 'image', header: { ...header, nativePixels: nativePixels(data, header, pixels) } };
+}
+
+/** The image's NativePixels when it is one the native reader takes, otherwise undefined. */
+function nativePixels(data: DataSet, header: DicomHeader, pixels: Element): NativePixels | undefined {
+  const bits = data.uint16('x00280100');
+  const spacing = numbers(data, 'x00280030', 2);
+  const native =
+    !pixels.encapsulatedPixelData &&
+    LITTLE_ENDIAN_NATIVE.has(text(data, 'x00020010')) &&
+    header.frames === 1 &&
+    (data.uint16('x00280002') ?? 1) === 1 &&
+    text(data, 'x00280004') === 'MONOCHROME2' &&
+    (bits === 8 || bits === 16) &&
+    pixels.length >= header.rows * header.columns * (bits / 8) &&
+    spacing !== null &&
+    spacing.every((v) => v > 0);
+  if (!native) return undefined;
+  return {
+    offset: pixels.dataOffset,
+    bitsAllocated: bits,
+    signed: data.uint16('x00280103') === 1,
+    slope: data.floatString('x00281053') ?? 1,
+    intercept: data.floatString('x00281052') ?? 0,
+    pixelSpacing: spacing as [number, number],
+  };
 }
 
 /** The user-facing reason an object that is not an image cannot be opened as a scan. */

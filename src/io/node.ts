@@ -20,6 +20,7 @@ import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
 import { inspectDicom } from './dicom-header';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind, skippedSummary } from './dicom-series';
+import { readNativeSeries } from './dicom-native';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
 import { assertReadableFile } from './preflight';
 import { decodeError, unreadableError, unsupportedFormatError } from './read-errors';
@@ -128,13 +129,17 @@ export async function readDicomSeriesNode(filePaths: string[], options: NodeRead
   const files = await Promise.all(absolute.map(async (p) => ({ name: path.basename(p), bytes: await readFile(p) })));
   const decoded = checkDicomSeriesFiles(files, options);
   const headers = decoded.map((d) => d.header);
-  let image: Image;
-  try {
-    ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: decoded.map((d) => absolute[d.index]) }));
-  } catch (error) {
-    throw decodeError(name, 'dicom', error);
+  let read = readNativeSeries(files, decoded);
+  if (!read) {
+    let image: Image;
+    try {
+      ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: decoded.map((d) => absolute[d.index]) }));
+    } catch (error) {
+      throw decodeError(name, 'dicom', error);
+    }
+    read = itkImageToVolume(image, name, options);
   }
-  const { volume, warnings } = correctDicomVolume(itkImageToVolume(image, name, options), headers, options.maxVoxels);
+  const { volume, warnings } = correctDicomVolume(read, headers, options.maxVoxels);
   for (const warning of warnings) options.onWarning?.(warning);
   return volume;
 }

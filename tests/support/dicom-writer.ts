@@ -109,6 +109,8 @@ export interface DicomSeriesOptions {
   gantryTiltDegrees?: number;
   /** Derive every UID from this root (reproducible bytes, e.g. fuzz seeds) instead of fresh ones. */
   uidRoot?: string;
+  /** RescaleSlope and RescaleIntercept (1 and 0 by default): the stored values are the volume's. */
+  rescale?: { slope: number; intercept: number };
 }
 
 let uidCounter = 0;
@@ -152,7 +154,7 @@ function planeElements(geometry: ImageGeometry): { orientation: string; pixelSpa
 }
 
 /** Image pixel module of 16-bit signed grey-level frames. */
-function pixelModule(columns: number, rows: number, pixels: Uint8Array, frames?: number): Element[] {
+function pixelModule(columns: number, rows: number, pixels: Uint8Array, frames?: number, rescale = { slope: 1, intercept: 0 }): Element[] {
   return [
     uint16(0x0028, 0x0002, 1),
     text(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
@@ -163,8 +165,8 @@ function pixelModule(columns: number, rows: number, pixels: Uint8Array, frames?:
     uint16(0x0028, 0x0101, 16),
     uint16(0x0028, 0x0102, 15),
     uint16(0x0028, 0x0103, 1),
-    text(0x0028, 0x1052, 'DS', '0'),
-    text(0x0028, 0x1053, 'DS', '1'),
+    text(0x0028, 0x1052, 'DS', ds(rescale.intercept)),
+    text(0x0028, 0x1053, 'DS', ds(rescale.slope)),
     { tag: [0x7fe0, 0x0010], vr: 'OW', value: pixels },
   ];
 }
@@ -211,7 +213,7 @@ export function encodeDicomSeries(geometry: ImageGeometry, data: Int16Array, opt
       text(0x0020, 0x0037, 'DS', orientation),
       text(0x0020, 0x0052, 'UI', frameUid),
       text(0x0028, 0x0030, 'DS', pixelSpacing),
-      ...pixelModule(columns, rows, bytesOf(data.subarray(k * sliceVoxels, (k + 1) * sliceVoxels))),
+      ...pixelModule(columns, rows, bytesOf(data.subarray(k * sliceVoxels, (k + 1) * sliceVoxels)), undefined, options.rescale),
     ];
     files.push(part10File(CT_IMAGE_STORAGE, sopUid, dataset));
   }

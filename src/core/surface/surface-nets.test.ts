@@ -3,7 +3,7 @@ import { indexToWorldMatrix, voxelIndex } from '../geometry';
 import { centredGeometry, makeShapeLabels, type PhantomShape } from '../phantom';
 import { Segmentation } from '../segmentation/segmentation';
 import type { ImageGeometry, Mat3, Vec3 } from '../types';
-import { readBox } from '../segmentation/region';
+import { readBox, unionBox } from '../segmentation/region';
 import { BlockSurfaces, blockInputBox, blocksTouchedBy, enclosedVolume, meshBounds, type SurfaceMesh } from './surface-nets';
 
 /** 25 degrees about z then 15 about x: no index axis lies along a world axis. */
@@ -114,9 +114,9 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     incremental.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
     const before = incremental.surface(2);
 
-    // A brush stroke grows the box segment; only the stroke's box goes to the update.
+    // A brush stroke grows the box segment; only the boxes its dabs announce go to the update.
     let changed: { min: Vec3; max: Vec3 } | null = null;
-    segmentation.subscribe((change) => (changed = change.box));
+    segmentation.subscribe((change) => (changed = unionBox(changed, change.box)));
     segmentation.beginStroke(2, false);
     segmentation.dab({ center: [20, 20, 10], radiusMm: 4, shape: { kind: 'sphere' } });
     segmentation.endStroke();
