@@ -51,6 +51,9 @@ const DEFLATED_TRANSFER_SYNTAX = '1.2.840.10008.1.2.1.99';
 /** Transfer syntaxes with native (uncompressed) pixel data, whose length can be checked. */
 const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', DEFLATED_TRANSFER_SYNTAX]);
 
+/** A UID: dot-separated numbers (PS3.5 9.1). */
+const UID = /^\d+(\.\d+)*$/;
+
 /** Names of common DICOM objects that hold no image (SOP class UID prefixes, PS3.4 B.5). */
 const OBJECT_NAMES: [string, string][] = [
   ['1.2.840.10008.1.3.10', 'a DICOMDIR (a media directory)'],
@@ -142,6 +145,12 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
   if (bits !== undefined && ![1, 8, 16, 32, 64].includes(bits)) return `invalid header: BitsAllocated is ${bits}`;
   const samples = data.uint16('x00280002');
   if (samples !== undefined && ![1, 3, 4].includes(samples)) return `invalid header: SamplesPerPixel is ${samples}`;
+  // ITK reads an image only under a SOP class it knows; the browser's decoder stops without an
+  // answer on a damaged one, so a file whose stated SOP classes are none of them a UID is refused.
+  const sopClasses = [text(data, 'x00080016'), text(data, 'x00020002')].filter(Boolean);
+  if (sopClasses.length > 0 && !sopClasses.some((uid) => UID.test(uid))) {
+    return `invalid header: its SOP Class UID ${JSON.stringify(sopClasses[0])} is not a UID`;
+  }
   if (header.imageType.includes('MOSAIC')) {
     return `it is a Siemens mosaic (ImageType ${header.imageType.join('\\')}): its ${header.columns} x ${header.rows} image holds many slices side by side, which cannot be shown as anatomy; convert the series with dcm2niix first`;
   }
