@@ -51,6 +51,11 @@ const DEFLATED_TRANSFER_SYNTAX = '1.2.840.10008.1.2.1.99';
 /** Transfer syntaxes with native (uncompressed) pixel data, whose length can be checked. */
 const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', DEFLATED_TRANSFER_SYNTAX]);
 
+/** The value representations of PS3.5 6.2; a reader takes any other as 4-byte-length UN. */
+const VALUE_REPRESENTATIONS = new Set(
+  'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+);
+
 /** A UID: dot-separated numbers (PS3.5 9.1). */
 const UID = /^\d+(\.\d+)*$/;
 
@@ -151,6 +156,8 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
   if (sopClasses.length > 0 && !sopClasses.some((uid) => UID.test(uid))) {
     return `invalid header: its SOP Class UID ${JSON.stringify(sopClasses[0])} is not a UID`;
   }
+  const damaged = unknownVr(data);
+  if (damaged) return `invalid header: element ${tagText(damaged.tag)} has no valid value representation (${JSON.stringify(damaged.vr)})`;
   if (header.imageType.includes('MOSAIC')) {
     return `it is a Siemens mosaic (ImageType ${header.imageType.join('\\')}): its ${header.columns} x ${header.rows} image holds many slices side by side, which cannot be shown as anatomy; convert the series with dcm2niix first`;
   }
@@ -162,6 +169,22 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
     }
   }
   return null;
+}
+
+/**
+ * The first explicit-VR element (items included) whose VR is none of DICOM's. dicom-parser reads
+ * its length from 2 bytes, ITK's decoder from the next 4 as the standard says for an unknown VR,
+ * and then tries to read that many bytes (a flipped bit in "PN" meant ~2 GB and 5 s).
+ */
+function unknownVr(data: DataSet): Element | undefined {
+  for (const element of Object.values(data.elements)) {
+    if (element.vr !== undefined && !VALUE_REPRESENTATIONS.has(element.vr)) return element;
+    for (const item of element.items ?? []) {
+      const inner = item.dataSet && unknownVr(item.dataSet);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 /** Error thrown by dicom-parser, carrying what it had parsed. */
