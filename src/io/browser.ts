@@ -159,6 +159,8 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
+  // A refused single file is named as the user picked it (as in Node); a series by its description.
+  const errorName = files.length === 1 ? files[0].name : name;
   onProgress?.({ phase: 'decoding' });
   let image: Image;
   const bytes = decoded.reduce((n, d) => n + inputImages[d.index].data.length, 0);
@@ -166,12 +168,12 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
     const result = await withDeadline(
       readImageDicomFileSeries({ inputImages: decoded.map((d) => inputImages[d.index]) }),
       DECODER_DEADLINE_MS + (bytes / 1e6) * DECODER_MS_PER_MB,
-      () => new LoadError(name, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
+      () => new LoadError(errorName, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
     );
     result.webWorkerPool?.terminateWorkers();
     image = result.outputImage;
   } catch (error) {
-    throw decodeError(name, 'dicom', error);
+    throw decodeError(errorName, 'dicom', error);
   }
   onProgress?.({ phase: 'converting' });
   const headers = decoded.map((d) => d.header);
