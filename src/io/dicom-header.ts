@@ -10,7 +10,8 @@ import type { DataSet, Element } from 'dicom-parser';
 import { inflateSync } from 'fflate';
 
 // A UMD bundle: Node's ESM loader exposes it as the default export only, bundlers as both.
-const { parseDicom } = (dicomParserModule as unknown as { default?: typeof dicomParserModule }).default ?? dicomParserModule;
+const { parseDicom, readPart10Header } =
+  (dicomParserModule as unknown as { default?: typeof dicomParserModule }).default ?? dicomParserModule;
 
 export interface DicomHeader {
   sopClassUid: string;
@@ -234,7 +235,27 @@ export function inspectDicom(bytes: Uint8Array): DicomObject {
   }
 }
 
+/**
+ * Why a Part 10 file's Transfer Syntax UID, as its bytes stand, cannot be read, or null. A damaged
+ * length makes the UID swallow the next element: dicom-parser stops at the padding and parses on
+ * misaligned, ITK's decoder spends seconds and a gigabyte before giving up.
+ */
+function transferSyntaxProblem(bytes: Uint8Array): string | null {
+  if (bytes.length <= 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') return null;
+  let element: Element | undefined;
+  try {
+    element = readPart10Header(bytes).elements.x00020010;
+  } catch {
+    return null;
+  }
+  if (!element) return null;
+  const uid = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(/[\0 ]+$/, '');
+  return UID.test(uid) ? null : `invalid header: its Transfer Syntax UID ${JSON.stringify(uid)} is not a UID`;
+}
+
 function classify(bytes: Uint8Array): DicomObject {
+  const syntaxProblem = transferSyntaxProblem(bytes);
+  if (syntaxProblem) return { kind: 'unusable', reason: syntaxProblem };
   let data: DataSet;
   try {
     data = parseDicom(bytes, { inflater: inflater as never });
