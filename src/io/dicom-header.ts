@@ -179,7 +179,8 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
  */
 function unknownVr(data: DataSet): Element | undefined {
   for (const element of Object.values(data.elements)) {
-    if (element.vr !== undefined && !VALUE_REPRESENTATIONS.has(element.vr)) return element;
+    // Item and delimitation tags (FFFE,xxxx) carry no VR, and an inflated dataset may end in zero padding (VR "").
+    if (element.vr?.length === 2 && !element.tag.startsWith('xfffe') && !VALUE_REPRESENTATIONS.has(element.vr)) return element;
     for (const item of element.items ?? []) {
       const inner = item.dataSet && unknownVr(item.dataSet);
       if (inner) return inner;
