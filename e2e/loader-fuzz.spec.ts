@@ -1,5 +1,5 @@
 /**
- * 50 fuzzed files (tests/support/fuzz.ts, fixed seed) through the app's file input in Chromium:
+ * 51 fuzzed files (tests/support/fuzz.ts, fixed seed) through the app's file input in Chromium:
  * no page error, each file either opens or gets a message naming it, and a refused file leaves
  * the scan on screen as it was.
  */
@@ -9,16 +9,8 @@ import { geometry, loadedVolume, niftiFile, openFiles, pixelStats } from './app-
 
 const SEED = 20261204;
 const CASES = 51;
-/**
- * Open bug: this case (seed.dcm with 10 bit flips; Node refuses it in under a second) leaves the
- * page loading for over 60 s in Chromium, even past the DICOM decoder's deadline. Skipped here,
- * named, until it is fixed.
- */
-const KNOWN_STALLS = new Set([40]);
 
-test('50 fuzzed files (one known stall skipped): each opens or is refused by name, no page error, the previous scan stays', async ({
-  page,
-}) => {
+test('51 fuzzed files: each opens or is refused by name, no page error, the previous scan stays', async ({ page }) => {
   test.setTimeout(600_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -27,7 +19,6 @@ test('50 fuzzed files (one known stall skipped): each opens or is refused by nam
   let previous = await loadedVolume(page);
   const outcomes = { loaded: 0, refused: 0 };
   for (let index = 0; index < CASES; index++) {
-    if (KNOWN_STALLS.has(index)) continue;
     const fuzzCase = makeCase(SEED, index);
     const label = `case ${index} (${fuzzCase.mutation})`;
     await page
@@ -56,7 +47,7 @@ test('50 fuzzed files (one known stall skipped): each opens or is refused by nam
       ).toBe(true);
     }
   }
-  console.log(`${CASES - KNOWN_STALLS.size} fuzzed files in Chromium: ${outcomes.loaded} opened, ${outcomes.refused} refused by name`);
+  console.log(`${CASES} fuzzed files in Chromium: ${outcomes.loaded} opened, ${outcomes.refused} refused by name`);
   expect(pageErrors).toEqual([]);
   expect(outcomes.refused).toBeGreaterThan(20);
   expect((await pixelStats(page, page.getByTestId('canvas-axial'))).std).toBeGreaterThan(0);

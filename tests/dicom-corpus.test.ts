@@ -295,6 +295,27 @@ describe('generated DICOM for each real-world case', () => {
     );
   });
 
+  it('refuses a file whose SOP class UIDs are both damaged, naming it (the browser decoder never answered on it)', async () => {
+    const bytes = encodeEnhancedDicom(straight.geometry, straight.data);
+    const latin1 = new TextDecoder('latin1').decode(bytes);
+    const uid = '1.2.840.10008.5.1.4.1.1.2.1';
+    // The meta header's (0002,0002) comes first, the dataset's (0008,0016) second.
+    const [meta, dataset] = [latin1.indexOf(uid), latin1.indexOf(uid, latin1.indexOf(uid) + 1)];
+    const damage = (...at: number[]) => {
+      const copy = bytes.slice();
+      for (const n of at) copy[n + 13] = '>'.charCodeAt(0);
+      return copy;
+    };
+    writeFileSync(dir('sop-both.dcm'), damage(meta, dataset));
+    const both = await outcome(dir('sop-both.dcm'));
+    expect('refused' in both && both.refused.message).toBe(
+      'sop-both.dcm: invalid header: its SOP Class UID "1.2.840.10008>5.1.4.1.1.2.1" is not a UID',
+    );
+    // One intact SOP class is enough for ITK: such a file still opens.
+    writeFileSync(dir('sop-dataset.dcm'), damage(dataset));
+    expect(await outcome(dir('sop-dataset.dcm'))).toMatchObject({ loaded: { size: [32, 28, 12] } });
+  });
+
   it.each([
     ['in order', undefined],
     ['stored in reverse', [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]],

@@ -159,6 +159,8 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
+  // A refused single file is named as the user picked it (as in Node); a series by its description.
+  const errorName = files.length === 1 ? files[0].name : name;
   onProgress?.({ phase: 'decoding' });
   const headers = decoded.map((d) => d.header);
   const read = readNativeSeries(named, decoded);
@@ -166,7 +168,7 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
     read ??
       (await decodeDicomSeries(
         decoded.map((d) => inputImages[d.index]),
-        name,
+        { name, errorName },
         options,
       )),
     headers,
@@ -178,19 +180,23 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
 }
 
 /** A series decoded by ITK (compressed, multi-frame, colour...: what readNativeSeries leaves to it). */
-async function decodeDicomSeries(inputImages: BinaryFile[], name: string, options: ValidationOptions): Promise<Volume> {
+async function decodeDicomSeries(
+  inputImages: BinaryFile[],
+  { name, errorName }: { name: string; errorName: string },
+  options: ValidationOptions,
+): Promise<Volume> {
   let image: Image;
   const bytes = inputImages.reduce((n, file) => n + file.data.length, 0);
   try {
     const result = await withDeadline(
       readImageDicomFileSeries({ inputImages }),
       DECODER_DEADLINE_MS + (bytes / 1e6) * DECODER_MS_PER_MB,
-      () => new LoadError(name, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
+      () => new LoadError(errorName, 'the DICOM decoder stopped answering: the data is damaged in a way it cannot report'),
     );
     result.webWorkerPool?.terminateWorkers();
     image = result.outputImage;
   } catch (error) {
-    throw decodeError(name, 'dicom', error);
+    throw decodeError(errorName, 'dicom', error);
   }
   return unshared(itkImageToVolume(image, name, options));
 }

@@ -10,7 +10,8 @@ import type { DataSet, Element } from 'dicom-parser';
 import { inflateSync } from 'fflate';
 
 // A UMD bundle: Node's ESM loader exposes it as the default export only, bundlers as both.
-const { parseDicom } = (dicomParserModule as unknown as { default?: typeof dicomParserModule }).default ?? dicomParserModule;
+const { parseDicom, readPart10Header } =
+  (dicomParserModule as unknown as { default?: typeof dicomParserModule }).default ?? dicomParserModule;
 
 export interface DicomHeader {
   sopClassUid: string;
@@ -70,6 +71,14 @@ const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 const DEFLATED_TRANSFER_SYNTAX = '1.2.840.10008.1.2.1.99';
 /** Transfer syntaxes with native (uncompressed) pixel data, whose length can be checked. */
 const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', DEFLATED_TRANSFER_SYNTAX]);
+
+/** The value representations of PS3.5 6.2; a reader takes any other as 4-byte-length UN. */
+const VALUE_REPRESENTATIONS = new Set(
+  'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+);
+
+/** A UID: dot-separated numbers (PS3.5 9.1). */
+const UID = /^\d+(\.\d+)*$/;
 
 /** Names of common DICOM objects that hold no image (SOP class UID prefixes, PS3.4 B.5). */
 const OBJECT_NAMES: [string, string][] = [
@@ -162,6 +171,14 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
   if (bits !== undefined && ![1, 8, 16, 32, 64].includes(bits)) return `invalid header: BitsAllocated is ${bits}`;
   const samples = data.uint16('x00280002');
   if (samples !== undefined && ![1, 3, 4].includes(samples)) return `invalid header: SamplesPerPixel is ${samples}`;
+  // ITK reads an image only under a SOP class it knows; the browser's decoder stops without an
+  // answer on a damaged one, so a file whose stated SOP classes are none of them a UID is refused.
+  const sopClasses = [text(data, 'x00080016'), text(data, 'x00020002')].filter(Boolean);
+  if (sopClasses.length > 0 && !sopClasses.some((uid) => UID.test(uid))) {
+    return `invalid header: its SOP Class UID ${JSON.stringify(sopClasses[0])} is not a UID`;
+  }
+  const damaged = unknownVr(data);
+  if (damaged) return `invalid header: element ${tagText(damaged.tag)} has no valid value representation (${JSON.stringify(damaged.vr)})`;
   if (header.imageType.includes('MOSAIC')) {
     return `it is a Siemens mosaic (ImageType ${header.imageType.join('\\')}): its ${header.columns} x ${header.rows} image holds many slices side by side, which cannot be shown as anatomy; convert the series with dcm2niix first`;
   }
@@ -173,6 +190,23 @@ function imageProblem(data: DataSet, header: DicomHeader, pixels: Element): stri
     }
   }
   return null;
+}
+
+/**
+ * The first explicit-VR element (items included) whose VR is none of DICOM's. dicom-parser reads
+ * its length from 2 bytes, ITK's decoder from the next 4 as the standard says for an unknown VR,
+ * and then tries to read that many bytes (a flipped bit in "PN" meant ~2 GB and 5 s).
+ */
+function unknownVr(data: DataSet): Element | undefined {
+  for (const element of Object.values(data.elements)) {
+    // Item and delimitation tags (FFFE,xxxx) carry no VR, and an inflated dataset may end in zero padding (VR "").
+    if (element.vr?.length === 2 && !element.tag.startsWith('xfffe') && !VALUE_REPRESENTATIONS.has(element.vr)) return element;
+    for (const item of element.items ?? []) {
+      const inner = item.dataSet && unknownVr(item.dataSet);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 /** Error thrown by dicom-parser, carrying what it had parsed. */
@@ -222,7 +256,27 @@ export function inspectDicom(bytes: Uint8Array): DicomObject {
   }
 }
 
+/**
+ * Why a Part 10 file's Transfer Syntax UID, as its bytes stand, cannot be read, or null. A damaged
+ * length makes the UID swallow the next element: dicom-parser stops at the padding and parses on
+ * misaligned, ITK's decoder spends seconds and a gigabyte before giving up.
+ */
+function transferSyntaxProblem(bytes: Uint8Array): string | null {
+  if (bytes.length <= 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') return null;
+  let element: Element | undefined;
+  try {
+    element = readPart10Header(bytes).elements.x00020010;
+  } catch {
+    return null;
+  }
+  if (!element) return null;
+  const uid = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(/[\0 ]+$/, '');
+  return UID.test(uid) ? null : `invalid header: its Transfer Syntax UID ${JSON.stringify(uid)} is not a UID`;
+}
+
 function classify(bytes: Uint8Array): DicomObject {
+  const syntaxProblem = transferSyntaxProblem(bytes);
+  if (syntaxProblem) return { kind: 'unusable', reason: syntaxProblem };
   let data: DataSet;
   try {
     data = parseDicom(bytes, { inflater: inflater as never });
