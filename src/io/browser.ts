@@ -11,7 +11,7 @@ import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
 import { isShared, plainVoxels } from '../core/shared-voxels';
 import type { Volume, VoxelArray } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
-import { inspectDicom, type DicomHeader } from './dicom-header';
+import { inspectDicom, type DicomHeader, type DicomObject } from './dicom-header';
 import { readNativeSeries } from './dicom-native';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
@@ -106,16 +106,53 @@ export async function listDicomSeries(
   files: File[],
   onProgress?: ProgressCallback,
 ): Promise<{ series: DicomSeriesInfo[]; skipped: Map<string, number> }> {
-  const entries = [];
+  const entries: { file: File; key: ReturnType<typeof seriesKey> }[] = [];
   const skipped = new Map<string, number>();
-  for (const [index, file] of files.entries()) {
-    onProgress?.({ phase: 'reading', fraction: index / files.length });
-    const object = isDicomPart10(await fileBytes(file, 0, 132)) ? inspectDicom(new Uint8Array(await file.arrayBuffer())) : null;
-    if (object?.kind === 'image') entries.push({ file, key: seriesKey(object.header) });
+  const read = await readDicomFiles(files, onProgress);
+  read.forEach(({ object }, index) => {
+    if (object?.kind === 'image') entries.push({ file: files[index], key: seriesKey(object.header) });
     else skipped.set(skipKind(object), (skipped.get(skipKind(object)) ?? 0) + 1);
-  }
-  onProgress?.({ phase: 'reading', fraction: 1 });
-  return { series: groupDicomSeries(entries), skipped };
+  });
+  const series = groupDicomSeries(entries);
+  // The one series is read next: its files are not read and parsed a second time.
+  readAhead.clear();
+  if (series.length === 1) for (const [index, file] of files.entries()) if (read[index].object) readAhead.set(file, read[index]);
+  return { series, skipped };
+}
+
+/** A file's bytes and what its header says, when it is a DICOM Part 10 file (null otherwise). */
+interface ReadDicomFile {
+  bytes: Uint8Array | null;
+  object: DicomObject | null;
+}
+
+/** Files of a DICOM series read at the same time. */
+const PARALLEL_FILE_READS = 8;
+
+/** Files listDicomSeries read for the series it found alone, for readDicomSeries to take. */
+const readAhead = new Map<File, ReadDicomFile>();
+
+/**
+ * Reads files several at a time, parsing each DICOM header as its file arrives, in tasks of a few
+ * milliseconds (hundreds of headers parsed in one go froze the page for seconds).
+ */
+async function readDicomFiles(files: File[], onProgress?: ProgressCallback): Promise<ReadDicomFile[]> {
+  const results: ReadDicomFile[] = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  const readNext = async (): Promise<void> => {
+    for (let index = next++; index < files.length; index = next++) {
+      const file = files[index];
+      const ahead = readAhead.get(file);
+      readAhead.delete(file);
+      const bytes = ahead?.bytes ?? (isDicomPart10(await fileBytes(file, 0, 132)) ? new Uint8Array(await file.arrayBuffer()) : null);
+      if (!ahead) await new Promise((resolve) => setTimeout(resolve, 0));
+      results[index] = ahead ?? { bytes, object: bytes && inspectDicom(bytes) };
+      onProgress?.({ phase: 'reading', fraction: ++done / files.length });
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_FILE_READS }, readNext));
+  return results;
 }
 
 /**
@@ -135,8 +172,8 @@ function withDeadline<T>(task: Promise<T>, ms: number, error: () => Error): Prom
 }
 
 /** A file's bytes under a unique virtual path: folders often reuse names such as IM0001 in sub-folders. */
-async function uniquelyNamed(file: File, index: number): Promise<BinaryFile> {
-  return { path: `${index}-${file.name}`, data: new Uint8Array(await file.arrayBuffer()) };
+async function uniquelyNamed(file: File, index: number, bytes: Uint8Array | null = null): Promise<BinaryFile> {
+  return { path: `${index}-${file.name}`, data: bytes ?? new Uint8Array(await file.arrayBuffer()) };
 }
 
 /**
@@ -149,13 +186,12 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   configureItkWasm();
   const fallbackName = files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`;
   if (files.length === 0) throw new LoadError(fallbackName, 'no DICOM files given');
-  const inputImages: BinaryFile[] = [];
-  for (const [index, file] of files.entries()) {
-    onProgress?.({ phase: 'reading', fraction: index / files.length });
-    inputImages.push(await uniquelyNamed(file, index));
-  }
+  const picked = await readDicomFiles(files, onProgress);
+  // Files without the Part 10 preamble are left to ITK (bare datasets of old archives).
+  const inputImages = await Promise.all(files.map((file, index) => uniquelyNamed(file, index, picked[index].bytes)));
   const named = files.map((file, n) => ({ name: file.name, bytes: inputImages[n].data }));
-  const decoded = checkDicomSeriesFiles(named, options);
+  const objects = picked.map(({ object }, n) => object ?? inspectDicom(named[n].bytes));
+  const decoded = checkDicomSeriesFiles(named, options, objects);
   // The series image carries no tags: name and modality come from the first image's header.
   const first = decoded.find((d) => d.header)?.header;
   const name = first ? seriesKey(first).description : fallbackName;
@@ -263,7 +299,7 @@ export async function writeDicomSeg(
   fileName: string,
 ): Promise<Uint8Array> {
   configureItkWasm();
-  const refDicomSeries = await Promise.all(seriesFiles.map(uniquelyNamed));
+  const refDicomSeries = await Promise.all(seriesFiles.map((file, index) => uniquelyNamed(file, index)));
   try {
     const { outputDicomFile } = await writeSegmentation(labelmapToDicomSegImage(labelmap, fileName), metaInfo, fileName, {
       refDicomSeries,

@@ -76,13 +76,15 @@ function stackPixels(slices: NativeSlice[], plane: number): VoxelArray {
     return new Stored(bytes.slice(p.offset, p.offset + plane * Stored.BYTES_PER_ELEMENT).buffer, 0, plane);
   });
   const rescales = slices.some(({ header: { nativePixels: p } }) => p.slope !== 1 || p.intercept !== 0);
-  const fitsInt16 = slices.every(({ header: { nativePixels: p } }, k) => {
-    if (!Number.isInteger(p.slope) || !Number.isInteger(p.intercept)) return false;
-    let [min, max] = [Infinity, -Infinity];
-    for (const v of stored[k]) [min, max] = [Math.min(min, v), Math.max(max, v)];
-    const ends = [min * p.slope + p.intercept, max * p.slope + p.intercept];
-    return Math.min(...ends) >= -32768 && Math.max(...ends) <= 32767;
-  });
+  const fitsInt16 =
+    rescales &&
+    slices.every(({ header: { nativePixels: p } }, k) => {
+      if (!Number.isInteger(p.slope) || !Number.isInteger(p.intercept)) return false;
+      let [min, max] = [Infinity, -Infinity];
+      for (const v of stored[k]) [min, max] = [Math.min(min, v), Math.max(max, v)];
+      const ends = [min * p.slope + p.intercept, max * p.slope + p.intercept];
+      return Math.min(...ends) >= -32768 && Math.max(...ends) <= 32767;
+    });
   const Output = !rescales ? Stored : fitsInt16 ? Int16Array : Float32Array;
   const out = new Output(plane * slices.length);
   slices.forEach(({ header: { nativePixels: p } }, k) => {

@@ -66,15 +66,16 @@ export interface NamedBytes {
 /**
  * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data and
  * shows a mosaic as one slice). Throws a LoadError naming the file for a file that must be
- * refused, or when no file holds an image. Returns the files to decode (by index) with their
+ * refused, or when no file holds an image (`objects`: their inspectDicom results, when the caller
+ * has them already). Returns the files to decode (by index) with their
  * headers; objects without an image are left out, files our parser cannot read are left to ITK
  * (their header is null).
  */
 export function checkDicomSeriesFiles(
   files: NamedBytes[],
   options: ValidationOptions = {},
+  objects: DicomObject[] = files.map((file) => inspectDicom(file.bytes)),
 ): { index: number; header: DicomHeader | null }[] {
-  const objects = files.map((file) => inspectDicom(file.bytes));
   for (const [n, object] of objects.entries()) {
     if (object.kind === 'unusable') throw new LoadError(files[n].name, object.reason);
   }
