@@ -6,9 +6,15 @@
  * onnxruntime-node and onnxruntime-web WASM in Chromium (selftest.html), 2 threads each.
  * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch,
  * --decoder-only (the optimized decoder alone on random embeddings: no encoder pass, no PyTorch).
+ * BENCH_PROFILE=1 adds, for the optimized encoder: onnxruntime-node's op-by-op profile of one patch
+ * (top ops and their share), its MatMul GFLOP count, the browser's GFLOP/s against a 128-bit SIMD
+ * peak, the Chromium/Node ratio, and onnxruntime-node at 1 thread beside 2. onnxruntime-web 1.30
+ * cannot give the browser's op profile: its WASM build writes the profile into the module's private
+ * in-memory file system and `endProfiling()` only frees the file name.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +26,7 @@ const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
 const decoderOnly = argv.includes('--decoder-only');
 const skipTorch = argv.includes('--skip-torch') || decoderOnly;
+const profile = process.env.BENCH_PROFILE === '1' && !decoderOnly;
 const GRAPHS = decoderOnly ? ['optimized'] : ['plain', 'optimized'];
 const PARTS = decoderOnly ? ['decoder'] : ['encoder', 'decoder'];
 const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
@@ -99,6 +106,67 @@ async function benchNode(graph) {
   await encoder?.release();
   await decoder.release();
   return result;
+}
+
+const MATMULS = new Set(['MatMul', 'Gemm', 'FusedMatMul']);
+
+/**
+ * One profiled encoder pass in onnxruntime-node (after a warm-up pass): time per op type and the
+ * FLOPs of its MatMuls (2 * output elements * the first input's last dimension; weights are
+ * prepacked, so the profile lists only the first input's shape).
+ */
+async function profileNodeEncoder(graph, threads) {
+  const prefix = path.join(os.tmpdir(), `bench-model-profile-${process.pid}`);
+  const session = await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+  });
+  const image = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5),
+    [1, 1, 128, 128, 128],
+  );
+  await session.run({ image });
+  await session.run({ image });
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(os.tmpdir()).find((f) => f.startsWith(path.basename(prefix)));
+  const events = JSON.parse(readFileSync(path.join(os.tmpdir(), file), 'utf8'));
+  rmSync(path.join(os.tmpdir(), file));
+  const run = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').pop();
+  const byOp = new Map();
+  let flops = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < run.ts || e.ts > run.ts + run.dur) continue;
+    const op = e.args.op_name;
+    const entry = byOp.get(op) ?? { op, count: 0, us: 0 };
+    entry.count += 1;
+    entry.us += e.dur;
+    byOp.set(op, entry);
+    if (MATMULS.has(op)) {
+      const out = Object.values(e.args.output_type_shape[0])[0];
+      const a = Object.values(e.args.input_type_shape[0])[0];
+      flops += 2 * out.reduce((x, y) => x * y, 1) * a[a.length - 1];
+    }
+  }
+  return { runMs: run.dur / 1000, ops: [...byOp.values()].sort((x, y) => y.us - x.us), flops };
+}
+
+/** 128-bit WASM SIMD peak of this machine: cores * clock * 4 f32 lanes * 2 (mul + add) * 2 SIMD pipes. */
+function simdPeakGflops() {
+  const cpus = os.cpus();
+  return cpus.length * (cpus[0].speed / 1000) * 4 * 2 * 2;
+}
+
+function printProfile(title, { runMs, ops }) {
+  const total = ops.reduce((sum, o) => sum + o.us, 0);
+  console.log(`${title}: one encoder pass ${formatMs(runMs)}, kernels ${formatMs(total / 1000)}`);
+  for (const o of ops.slice(0, 12))
+    console.log(
+      `  ${o.op.padEnd(24)} ${String(o.count).padStart(4)} nodes ${formatMs(o.us / 1000).padStart(10)} ${((100 * o.us) / total).toFixed(1).padStart(5)}%`,
+    );
 }
 
 /** Serves the graph being measured at /selftest-data/models/ (streamed: the ViT-B encoder is ~370 MB). */
@@ -203,7 +271,9 @@ async function main() {
     record('onnxruntime-node', graph, await benchNode(graph));
   }
   const state = { graph: GRAPHS[0] };
-  const server = await createServer({ server: { port: 4179 }, plugins: [modelFiles(state)], logLevel: 'error' });
+  // node_modules may be a symlink (a git worktree's): let Vite serve its real path too (the WASM files)
+  const allow = [process.cwd(), realpathSync('node_modules')];
+  const server = await createServer({ server: { port: 4179, fs: { allow } }, plugins: [modelFiles(state)], logLevel: 'error' });
   await server.listen();
   try {
     for (const graph of GRAPHS)
@@ -236,6 +306,28 @@ async function main() {
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
   console.log('Targets (Chromium WASM, optimized): encoder <= 3.0 s, decoder <= 50 ms');
+  if (profile) {
+    const node2 = await profileNodeEncoder('optimized', THREADS);
+    const node1 = await profileNodeEncoder('optimized', 1);
+    printProfile(`onnxruntime-node op profile, optimized encoder, ${THREADS} threads`, node2);
+    printProfile('onnxruntime-node op profile, optimized encoder, 1 thread', node1);
+    const browserMs = median(results['Chromium WASM'].optimized.encoderMs);
+    const nodeMs = median(results['onnxruntime-node'].optimized.encoderMs);
+    const gflop = node2.flops / 1e9;
+    const cpus = os.cpus();
+    console.log(`Encoder MatMul work: ${gflop.toFixed(1)} GFLOP per 128^3 patch`);
+    console.log(
+      `Chromium WASM encoder ${formatMs(browserMs)}, onnxruntime-node ${formatMs(nodeMs)}: ratio ${(browserMs / nodeMs).toFixed(2)}x (target <= 3x)`,
+    );
+    console.log(
+      `Browser ${(gflop / (browserMs / 1000)).toFixed(1)} GFLOP/s against a 128-bit SIMD peak of ${simdPeakGflops().toFixed(0)} GFLOP/s ` +
+        `(${cpus.length} cores * ${(cpus[0].speed / 1000).toFixed(2)} GHz nominal * 4 f32 lanes * 2 for mul+add * 2 SIMD pipes); ` +
+        `node ${(gflop / (nodeMs / 1000)).toFixed(1)} GFLOP/s`,
+    );
+    console.log(
+      `onnxruntime-node profiled pass: 1 thread ${formatMs(node1.runMs)}, ${THREADS} threads ${formatMs(node2.runMs)}: ${(node1.runMs / node2.runMs).toFixed(2)}x`,
+    );
+  }
   const blas = results['PyTorch eager']?.plain?.blas;
   if (blas) console.log(`PyTorch's BLAS: ${blas.join(', ')}`);
 }
