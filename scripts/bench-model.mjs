@@ -342,7 +342,11 @@ async function main() {
   let browserProfile;
   // node_modules may be a symlink (a git worktree's): let Vite serve its real path too (the WASM files)
   const allow = [process.cwd(), realpathSync('node_modules')];
-  const server = await createServer({ server: { port: 4179, fs: { allow } }, plugins: [modelFiles(state)], logLevel: 'error' });
+  const server = await createServer({
+    server: { port: Number(process.env.APP_PORT ?? 4179), fs: { allow } },
+    plugins: [modelFiles(state)],
+    logLevel: 'error',
+  });
   await server.listen();
   try {
     for (const graph of GRAPHS)
