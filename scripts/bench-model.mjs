@@ -162,6 +162,14 @@ function summarizeProfile(events) {
   return { runMs: run.dur / 1000, ops: [...byOp.values()].sort((x, y) => y.us - x.us), flops };
 }
 
+/** Nominal clock in GHz: os.cpus() reports 0 on some VMs, /proc/cpuinfo still has it. */
+function clockGhz() {
+  const speed = os.cpus()[0].speed;
+  if (speed > 0) return speed / 1000;
+  const mhz = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+  return mhz ? Number(mhz[1]) / 1000 : NaN;
+}
+
 /** 128-bit WASM SIMD peak of this machine: cores * clock * 4 f32 lanes * 2 (mul + add) * 2 SIMD pipes. */
 function simdPeakGflops() {
   return os.cpus().length * clockGhz() * 4 * 2 * 2;
