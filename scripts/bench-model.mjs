@@ -6,9 +6,15 @@
  * onnxruntime-node and onnxruntime-web WASM in Chromium (selftest.html), 2 threads each.
  * Prints a table of medians and ratios. Options: --runs N (encoder runs; decoder 5N), --skip-torch,
  * --decoder-only (the optimized decoder alone on random embeddings: no encoder pass, no PyTorch).
+ * BENCH_PROFILE=1 adds, for the optimized encoder: onnxruntime-node's op-by-op profile of one patch
+ * (top ops and their share), its MatMul GFLOP count, the browser's GFLOP/s against a 128-bit SIMD
+ * peak, the Chromium/Node ratio, the browser's op profile (onnxruntime-web prints it to the console
+ * on endProfiling()), and 1 thread beside 2 in Chromium (the app's encoder session options) and in
+ * onnxruntime-node.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +26,7 @@ const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
 const decoderOnly = argv.includes('--decoder-only');
 const skipTorch = argv.includes('--skip-torch') || decoderOnly;
+const profile = process.env.BENCH_PROFILE === '1' && !decoderOnly;
 const GRAPHS = decoderOnly ? ['optimized'] : ['plain', 'optimized'];
 const PARTS = decoderOnly ? ['decoder'] : ['encoder', 'decoder'];
 const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
@@ -99,6 +106,82 @@ async function benchNode(graph) {
   await encoder?.release();
   await decoder.release();
   return result;
+}
+
+const MATMULS = new Set(['MatMul', 'Gemm', 'FusedMatMul']);
+
+/**
+ * One profiled encoder pass in onnxruntime-node (after a warm-up pass): time per op type and the
+ * FLOPs of its MatMuls.
+ */
+async function profileNodeEncoder(graph, threads) {
+  const prefix = path.join(os.tmpdir(), `bench-model-profile-${process.pid}`);
+  const session = await ort.InferenceSession.create(path.join(modelDir(graph), 'encoder.onnx'), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+  });
+  const image = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5),
+    [1, 1, 128, 128, 128],
+  );
+  await session.run({ image });
+  await session.run({ image });
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(os.tmpdir()).find((f) => f.startsWith(path.basename(prefix)));
+  const events = JSON.parse(readFileSync(path.join(os.tmpdir(), file), 'utf8'));
+  rmSync(path.join(os.tmpdir(), file));
+  return summarizeProfile(events);
+}
+
+/**
+ * An onnxruntime profile (Chrome trace events) of the last model run: time per op type, and the
+ * FLOPs of its MatMuls (2 * output elements * the first input's last dimension, which holds with
+ * or without prepacked weights: prepacked ones are left out of the listed input shapes).
+ */
+function summarizeProfile(events) {
+  const run = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').pop();
+  const byOp = new Map();
+  let flops = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < run.ts || e.ts > run.ts + run.dur) continue;
+    const op = e.args.op_name;
+    const entry = byOp.get(op) ?? { op, count: 0, us: 0 };
+    entry.count += 1;
+    entry.us += e.dur;
+    byOp.set(op, entry);
+    if (MATMULS.has(op)) {
+      const out = Object.values(e.args.output_type_shape[0])[0];
+      const a = Object.values(e.args.input_type_shape[0])[0];
+      flops += 2 * out.reduce((x, y) => x * y, 1) * a[a.length - 1];
+    }
+  }
+  return { runMs: run.dur / 1000, ops: [...byOp.values()].sort((x, y) => y.us - x.us), flops };
+}
+
+/** Nominal clock in GHz: os.cpus() reports 0 on some VMs, /proc/cpuinfo still has it. */
+function clockGhz() {
+  const speed = os.cpus()[0].speed;
+  if (speed > 0) return speed / 1000;
+  const mhz = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+  return mhz ? Number(mhz[1]) / 1000 : NaN;
+}
+
+/** 128-bit WASM SIMD peak of this machine: cores * clock * 4 f32 lanes * 2 (mul + add) * 2 SIMD pipes. */
+function simdPeakGflops() {
+  return os.cpus().length * clockGhz() * 4 * 2 * 2;
+}
+
+function printProfile(title, { runMs, ops }) {
+  const total = ops.reduce((sum, o) => sum + o.us, 0);
+  console.log(`${title}: one encoder pass ${formatMs(runMs)}, kernels ${formatMs(total / 1000)}`);
+  for (const o of ops.slice(0, 10))
+    console.log(
+      `  ${o.op.padEnd(24)} ${String(o.count).padStart(4)} nodes ${formatMs(o.us / 1000).padStart(10)} ${((100 * o.us) / total).toFixed(1).padStart(5)}%`,
+    );
 }
 
 /** Serves the graph being measured at /selftest-data/models/ (streamed: the ViT-B encoder is ~370 MB). */
@@ -187,6 +270,66 @@ async function benchChromiumDecoder(server, state, graph) {
   }
 }
 
+/**
+ * The optimized encoder alone in onnxruntime-web WASM at `threads`, with the app's encoder session
+ * options (src/inference/ort-web-runner.ts): `count` timed passes after one warm-up. With `profile`,
+ * one profiled pass instead: onnxruntime-web's WASM build prints the profile's trace events to the
+ * console (one console.log per line) when endProfiling() is called.
+ */
+async function chromiumEncoder(server, state, { threads, count, profile = false }) {
+  state.graph = 'optimized';
+  const browser = await chromium.launch(chromiumLaunchOptions(['--disable-sync']));
+  try {
+    const page = await browser.newPage();
+    const events = [];
+    let traceEnded;
+    const traceDone = new Promise((resolve) => (traceEnded = resolve));
+    page.on('console', (message) => {
+      const text = message.text().trim();
+      if (text.startsWith('{"cat"')) events.push(JSON.parse(text.replace(/,$/, '')));
+      else if (text === ']') traceEnded();
+    });
+    await page.goto(`${server.resolvedUrls.local[0]}selftest-data/models/blank.html`);
+    const result = await page.evaluate(
+      async ({ threads, count, profile }) => {
+        const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs');
+        ort.env.wasm.numThreads = threads;
+        const model = new Uint8Array(await (await fetch('/selftest-data/models/encoder.onnx')).arrayBuffer());
+        const encoder = await ort.InferenceSession.create(model, {
+          executionProviders: ['wasm'],
+          graphOptimizationLevel: 'all',
+          extra: { session: { disable_prepacking: '1' } },
+          enableProfiling: profile,
+        });
+        const image = new ort.Tensor(
+          'float32',
+          Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5),
+          [1, 1, 128, 128, 128],
+        );
+        await encoder.run({ image });
+        const encoderMs = [];
+        for (let i = 0; i < count; i++) {
+          const start = performance.now();
+          await encoder.run({ image });
+          encoderMs.push(performance.now() - start);
+        }
+        if (profile) encoder.endProfiling();
+        await encoder.release();
+        return { encoderMs, isolated: crossOriginIsolated };
+      },
+      { threads, count, profile },
+    );
+    if (!result.isolated) throw new Error('the encoder benchmark page is not cross-origin isolated: WASM would run on 1 thread');
+    if (profile) {
+      await Promise.race([traceDone, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+      return summarizeProfile(events);
+    }
+    return result;
+  } finally {
+    await browser.close();
+  }
+}
+
 function formatMs(ms) {
   return ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
@@ -203,11 +346,26 @@ async function main() {
     record('onnxruntime-node', graph, await benchNode(graph));
   }
   const state = { graph: GRAPHS[0] };
-  const server = await createServer({ server: { port: 4179 }, plugins: [modelFiles(state)], logLevel: 'error' });
+  const browserByThreads = {}; // BENCH_PROFILE: the optimized encoder's median ms in Chromium at the app's options
+  let browserProfile;
+  // node_modules may be a symlink (a git worktree's): let Vite serve its real path too (the WASM files)
+  const allow = [process.cwd(), realpathSync('node_modules')];
+  const server = await createServer({
+    server: { port: Number(process.env.APP_PORT ?? 4179), fs: { allow } },
+    plugins: [modelFiles(state)],
+    logLevel: 'error',
+  });
   await server.listen();
   try {
     for (const graph of GRAPHS)
       record('Chromium WASM', graph, await (decoderOnly ? benchChromiumDecoder : benchChromium)(server, state, graph));
+    if (profile) {
+      for (const threads of [1, THREADS]) {
+        const { encoderMs } = await chromiumEncoder(server, state, { threads, count: runs });
+        browserByThreads[threads] = median(encoderMs);
+      }
+      browserProfile = await chromiumEncoder(server, state, { threads: THREADS, count: 1, profile: true });
+    }
   } finally {
     await server.close();
   }
@@ -236,6 +394,35 @@ async function main() {
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
   console.log('Targets (Chromium WASM, optimized): encoder <= 3.0 s, decoder <= 50 ms');
+  if (profile) {
+    const node2 = await profileNodeEncoder('optimized', THREADS);
+    const node1 = await profileNodeEncoder('optimized', 1);
+    printProfile(`onnxruntime-node op profile, optimized encoder, ${THREADS} threads`, node2);
+    printProfile('onnxruntime-node op profile, optimized encoder, 1 thread', node1);
+    printProfile(`Chromium WASM op profile, optimized encoder, ${THREADS} threads`, browserProfile);
+    const browserMs = median(results['Chromium WASM'].optimized.encoderMs);
+    const nodeMs = median(results['onnxruntime-node'].optimized.encoderMs);
+    const gflop = node2.flops / 1e9;
+    console.log(
+      `Encoder MatMul work: ${gflop.toFixed(1)} GFLOP per 128^3 patch (2 * output elements * inner dimension of every MatMul/Gemm ` +
+        `in the profiled pass: node ${gflop.toFixed(1)}, Chromium ${(browserProfile.flops / 1e9).toFixed(1)}; Conv and elementwise ops not counted)`,
+    );
+    console.log(
+      `Chromium WASM encoder ${formatMs(browserMs)}, onnxruntime-node ${formatMs(nodeMs)}: ratio ${(browserMs / nodeMs).toFixed(2)}x (target <= 3x)`,
+    );
+    console.log(
+      `Browser ${(gflop / (browserMs / 1000)).toFixed(1)} GFLOP/s against a 128-bit SIMD peak of ${simdPeakGflops().toFixed(0)} GFLOP/s ` +
+        `(${os.cpus().length} cores * ${clockGhz().toFixed(2)} GHz nominal * 4 f32 lanes * 2 for mul+add * 2 SIMD pipes); ` +
+        `node ${(gflop / (nodeMs / 1000)).toFixed(1)} GFLOP/s`,
+    );
+    console.log(
+      `Chromium WASM encoder with the app's session options (no MatMul prepacking): 1 thread ${formatMs(browserByThreads[1])}, ` +
+        `${THREADS} threads ${formatMs(browserByThreads[THREADS])}: ${(browserByThreads[1] / browserByThreads[THREADS]).toFixed(2)}x`,
+    );
+    console.log(
+      `onnxruntime-node profiled pass: 1 thread ${formatMs(node1.runMs)}, ${THREADS} threads ${formatMs(node2.runMs)}: ${(node1.runMs / node2.runMs).toFixed(2)}x`,
+    );
+  }
   const blas = results['PyTorch eager']?.plain?.blas;
   if (blas) console.log(`PyTorch's BLAS: ${blas.join(', ')}`);
 }
