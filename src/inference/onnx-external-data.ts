@@ -13,6 +13,8 @@
  * as it is.
  */
 
+import { concatBytes } from '../core/bytes';
+
 /** The external data file name the rewritten model refers to. */
 export const EMBEDDED_WEIGHTS_PATH = 'embedded-weights.bin';
 
@@ -70,16 +72,16 @@ function externalTensor(bytes: Uint8Array, tensor: Field): Uint8Array | null {
     ['location', EMBEDDED_WEIGHTS_PATH],
     ['offset', String(raw.valueStart)],
     ['length', String(raw.end - raw.valueStart)],
-  ].map(([key, value]) => lengthDelimited(TENSOR_EXTERNAL_DATA, concat([stringField(1, key), stringField(2, value)])));
+  ].map(([key, value]) => lengthDelimited(TENSOR_EXTERNAL_DATA, concatBytes([stringField(1, key), stringField(2, value)])));
   const kept = rewriteFields(bytes, tensor.valueStart, tensor.end, (f) => (f.number === TENSOR_RAW_DATA ? new Uint8Array(0) : null));
-  return concat([kept, ...reference, varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL)]);
+  return concatBytes([kept, ...reference, varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL)]);
 }
 
 /** The fields of a message in bytes [start, end), each copied or replaced by what `replace` returns. */
 function rewriteFields(bytes: Uint8Array, start: number, end: number, replace: (field: Field) => Uint8Array | null): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const field of fields(bytes, start, end)) parts.push(replace(field) ?? bytes.subarray(field.start, field.end));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function fields(bytes: Uint8Array, start: number, end: number): Field[] {
@@ -130,7 +132,7 @@ function varint(value: number): number[] {
 }
 
 function lengthDelimited(number: number, value: Uint8Array): Uint8Array {
-  return concat([Uint8Array.from([...varint(number * 8 + WIRE_LEN), ...varint(value.length)]), value]);
+  return concatBytes([Uint8Array.from([...varint(number * 8 + WIRE_LEN), ...varint(value.length)]), value]);
 }
 
 function stringField(number: number, value: string): Uint8Array {
@@ -139,14 +141,4 @@ function stringField(number: number, value: string): Uint8Array {
 
 function varintField(number: number, value: number): Uint8Array {
   return Uint8Array.from([...varint(number * 8 + WIRE_VARINT), ...varint(value)]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

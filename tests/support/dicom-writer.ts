@@ -5,6 +5,7 @@
  * also the odd cases real archives hold (gantry tilt, Siemens mosaic, enhanced multi-frame,
  * objects without an image).
  */
+import { concatBytes } from '../../src/core/bytes';
 import { determinant3 } from '../../src/core/geometry';
 import type { ImageGeometry } from '../../src/core/types';
 
@@ -52,19 +53,9 @@ function sequence(group: number, element: number, items: Element[][]): Element {
     view.setUint16(0, 0xfffe, true);
     view.setUint16(2, 0xe000, true);
     view.setUint32(4, body.length, true);
-    return concat([head, body]);
+    return concatBytes([head, body]);
   });
-  return { tag: [group, element], vr: 'SQ', value: concat(encoded) };
-}
-
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return { tag: [group, element], vr: 'SQ', value: concatBytes(encoded) };
 }
 
 function encodeElements(elements: Element[]): Uint8Array {
@@ -81,7 +72,7 @@ function encodeElements(elements: Element[]): Uint8Array {
     else view.setUint16(6, value.length, true);
     chunks.push(head, value);
   }
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /** Decimal string (DS) of at most 16 characters. */
@@ -140,7 +131,7 @@ function part10File(sopClassUid: string, sopInstanceUid: string, dataset: Elemen
   const meta = encodeElements([{ tag: [0x0002, 0x0000], vr: 'UL', value: groupLength }]);
   const preamble = new Uint8Array(132);
   preamble.set([0x44, 0x49, 0x43, 0x4d], 128); // 128-byte zero preamble, then 'DICM'
-  return concat([preamble, meta, metaBody, encodeElements(dataset)]);
+  return concatBytes([preamble, meta, metaBody, encodeElements(dataset)]);
 }
 
 /** Row and column direction cosines (DS) and the in-plane PixelSpacing of a geometry. */

@@ -6,7 +6,8 @@
  */
 import { gzipSync } from 'fflate';
 import { makeDemoPhantom, seededRandom } from '../../src/core/phantom';
-import { concat, encodeDicomSeries, encodeEnhancedDicom } from './dicom-writer';
+import { concatBytes } from '../../src/core/bytes';
+import { encodeDicomSeries, encodeEnhancedDicom } from './dicom-writer';
 import { encodeNifti, encodeNrrd } from './raw-writers';
 import { metaImage } from './test-files';
 
@@ -32,7 +33,7 @@ function nrrdGzip(): Uint8Array {
   const [header] = raw.split('\n\n');
   const head = new TextEncoder().encode(`${header.replace('encoding: raw', 'encoding: gzip')}\n\n`);
   const body = gzipSync(new Uint8Array(phantom.data.buffer, phantom.data.byteOffset, phantom.data.byteLength));
-  return concat([head, body]);
+  return concatBytes([head, body]);
 }
 
 let seeds: Seed[] | null = null;
@@ -221,7 +222,7 @@ let megabyteOfZeros: Uint8Array | null = null;
 /** `megabytes` of zeros as that many 1 MB gzip members (about 1 KB each), read as one stream. */
 function zerosGzip(megabytes: number): Uint8Array {
   megabyteOfZeros ??= gzipSync(new Uint8Array(1 << 20), { level: 9 });
-  return concat(Array.from({ length: megabytes }, () => megabyteOfZeros as Uint8Array));
+  return concatBytes(Array.from({ length: megabytes }, () => megabyteOfZeros as Uint8Array));
 }
 
 /**
@@ -237,7 +238,7 @@ function gzipBomb(random: Random, kind: 'nifti-gz' | 'nrrd-gz'): [Uint8Array, st
     if (huge) [1024, 1024, megabytes / 2].forEach((d, n) => view.setInt16(42 + 2 * n, d, true));
     // Two gzip members (header, then the zeros) read as one stream.
     return [
-      concat([gzipSync(header), zerosGzip(megabytes)]),
+      concatBytes([gzipSync(header), zerosGzip(megabytes)]),
       `gzip bomb: ${megabytes} MB of zeros, header ${huge ? 'claiming them' : 'of 24 x 20 x 12'}`,
     ];
   }
@@ -245,7 +246,7 @@ function gzipBomb(random: Random, kind: 'nifti-gz' | 'nrrd-gz'): [Uint8Array, st
   const [header] = raw.split('\n\n');
   const sizes = huge ? `sizes: 1024 1024 ${megabytes / 2}` : 'sizes: 24 20 12';
   const head = new TextEncoder().encode(`${header.replace('encoding: raw', 'encoding: gzip').replace(/^sizes: .*$/m, sizes)}\n\n`);
-  return [concat([head, zerosGzip(megabytes)]), `gzip bomb: ${megabytes} MB of zeros, ${sizes}`];
+  return [concatBytes([head, zerosGzip(megabytes)]), `gzip bomb: ${megabytes} MB of zeros, ${sizes}`];
 }
 
 /** Case `index` of campaign `seed`: one mutation of one seed, the same on every run. */
