@@ -127,7 +127,17 @@ interface ReadDicomFile {
 }
 
 /** Files of a DICOM series read at the same time. */
-const PARALLEL_FILE_READS = 8;
+const PARALLEL_FILE_READS = 32;
+
+/** Files larger than this are read only when their preamble says DICOM (a video in a folder...). */
+const READ_WHOLE_BYTES = 4 << 20;
+
+/** A DICOM Part 10 file's bytes, or null for another file; small files are read in one go. */
+async function dicomPart10Bytes(file: File): Promise<Uint8Array | null> {
+  if (file.size > READ_WHOLE_BYTES && !isDicomPart10(await fileBytes(file, 0, 132))) return null;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return isDicomPart10(bytes.subarray(0, 132)) ? bytes : null;
+}
 
 /** Files listDicomSeries read for the series it found alone, for readDicomSeries to take. */
 const readAhead = new Map<File, ReadDicomFile>();
@@ -145,7 +155,7 @@ async function readDicomFiles(files: File[], onProgress?: ProgressCallback): Pro
       const file = files[index];
       const ahead = readAhead.get(file);
       readAhead.delete(file);
-      const bytes = ahead?.bytes ?? (isDicomPart10(await fileBytes(file, 0, 132)) ? new Uint8Array(await file.arrayBuffer()) : null);
+      const bytes = ahead?.bytes ?? (await dicomPart10Bytes(file));
       if (!ahead) await new Promise((resolve) => setTimeout(resolve, 0));
       results[index] = ahead ?? { bytes, object: bytes && inspectDicom(bytes) };
       onProgress?.({ phase: 'reading', fraction: ++done / files.length });
