@@ -238,8 +238,12 @@ const PLANE_CONVENTION: Record<ViewPlane, { normal: WorldAxis; right: Vec3; up: 
   sagittal: { normal: 0, right: [0, 1, 0], up: [0, 0, 1] },
 };
 
-function dot(a: Vec3, b: Vec3): number {
+export function dot(a: readonly number[], b: readonly number[]): number {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+export function cross(a: readonly number[], b: readonly number[]): Vec3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
 /**

@@ -6,6 +6,7 @@
  * orthogonal grid: in-plane shifts are undone by bilinear interpolation and the slices are
  * interpolated linearly along their normal at the median spacing.
  */
+import { cross, dot } from './geometry';
 import type { Vec3, Volume, VoxelArray } from './types';
 
 export interface StackCorrection {
@@ -15,8 +16,8 @@ export interface StackCorrection {
   warnings: string[];
 }
 
-const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The middle value (the upper one of an even count). */
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mm = (value: number) => `${Number(value.toFixed(2))} mm`;
 
 /** Smallest in-plane shift (voxels) and relative spacing change worth correcting. */
@@ -77,10 +78,6 @@ export function correctSliceStack(volume: Volume, positions: Vec3[], options: { 
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function cross(a: readonly number[], b: readonly number[]): number[] {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
 /** Linear interpolation between the two acquired slices around each output slice, each unsheared bilinearly. */

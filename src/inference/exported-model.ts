@@ -97,13 +97,11 @@ export async function loadModelFromUrl(
     const data = await readWithProgress(response, file, options.onProgress);
     if (expected) await verify(file, data, expected, options.onProgress);
     // The model works without the store: a failed write (storage full...) only costs the next visit a download.
-    if (
-      await store.write(path, data).then(
-        () => true,
-        () => false,
-      )
-    )
-      reread[graph] = () => store.read(path);
+    const kept = await store.write(path, data).then(
+      () => true,
+      () => false,
+    );
+    if (kept) reread[graph] = () => store.read(path);
     bytes[graph] = data;
   }
   return {

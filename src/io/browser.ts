@@ -116,7 +116,7 @@ export async function listDicomSeries(
   const series = groupDicomSeries(entries);
   // The one series is read next: its files are not read and parsed a second time.
   readAhead.clear();
-  if (series.length === 1) for (const [index, file] of files.entries()) if (read[index].object) readAhead.set(file, read[index]);
+  if (series.length === 1) files.forEach((file, index) => read[index].object?.kind === 'image' && readAhead.set(file, read[index]));
   return { series, skipped };
 }
 
@@ -188,9 +188,8 @@ async function uniquelyNamed(file: File, index: number, bytes: Uint8Array | null
 
 /**
  * Reads the files of one DICOM series (uncompressed ones directly, readNativeSeries; others with
- * itk-wasm, which sorts the slices spatially). Truncated files,
- * mosaics and objects without an image are refused by name; missing slices and gantry tilt are
- * resampled, with a warning.
+ * itk-wasm, which sorts the slices spatially). Truncated files, mosaics and objects without an
+ * image are refused by name; missing slices and gantry tilt are resampled, with a warning.
  */
 export async function readDicomSeries(files: File[], onProgress?: ProgressCallback, options: ValidationOptions = {}): Promise<LoadedImage> {
   configureItkWasm();

@@ -8,6 +8,7 @@
 import * as dicomParserModule from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { inflateSync } from 'fflate';
+import { isDicomPart10 } from '../core/formats';
 
 // A UMD bundle: Node's ESM loader exposes it as the default export only, bundlers as both.
 const { parseDicom, readPart10Header } =
@@ -262,7 +263,7 @@ export function inspectDicom(bytes: Uint8Array): DicomObject {
  * misaligned, ITK's decoder spends seconds and a gigabyte before giving up.
  */
 function transferSyntaxProblem(bytes: Uint8Array): string | null {
-  if (bytes.length <= 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') return null;
+  if (!isDicomPart10(bytes)) return null;
   let element: Element | undefined;
   try {
     element = readPart10Header(bytes).elements.x00020010;

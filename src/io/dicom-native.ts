@@ -6,7 +6,8 @@
  * Slices are stacked along the plane normal by position, as ITK does; uneven or sheared stacks are
  * corrected afterwards by the same correctSliceStack as ITK's output.
  */
-import { geometryProblem } from '../core/geometry';
+import { cross, dot, geometryProblem } from '../core/geometry';
+import { median } from '../core/slice-stack';
 import type { Mat3, Vec3, Volume, VoxelArray } from '../core/types';
 import type { DicomHeader, NativePixels } from './dicom-header';
 import type { NamedBytes } from './dicom-series';
@@ -95,7 +96,3 @@ function stackPixels(slices: NativeSlice[], plane: number): VoxelArray {
   });
   return out;
 }
-
-const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

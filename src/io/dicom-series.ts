@@ -67,9 +67,8 @@ export interface NamedBytes {
  * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data and
  * shows a mosaic as one slice). Throws a LoadError naming the file for a file that must be
  * refused, or when no file holds an image (`objects`: their inspectDicom results, when the caller
- * has them already). Returns the files to decode (by index) with their
- * headers; objects without an image are left out, files our parser cannot read are left to ITK
- * (their header is null).
+ * has them already). Returns the files to decode (by index) with their headers; objects without
+ * an image are left out, files our parser cannot read are left to ITK (their header is null).
  */
 export function checkDicomSeriesFiles(
   files: NamedBytes[],

@@ -3,8 +3,9 @@
  * Each labelmap change (its changed box) is sent to the surface worker. Where the labelmap is
  * shared memory (cross-origin isolated page) the worker reads it directly and a change is one
  * message; otherwise it goes in slabs of blocks, one slab per main-thread task, with a copy of the
- * labels those blocks read. The worker answers with the new surfaces of the chunks that changed (simplified for display where needed). While the 3D view is
- * hidden, changes only accumulate. Exports ask the worker for a label's full surface.
+ * labels those blocks read. The worker answers with the new surfaces of the chunks that changed
+ * (simplified for display where needed). While the 3D view is hidden, changes only accumulate.
+ * Exports ask the worker for a label's full surface.
  */
 import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';

@@ -9,6 +9,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 // Importing the OpenGL render window registers the 'WebGL' view backend.
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
+import { cross } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
 import type { WindowLevel } from '../core/tools/navigate';
 import type { PlaneViewport } from './planeViewport';
@@ -27,10 +28,6 @@ function unitVector(axis: number, sign: number): Vec3 {
   const v: Vec3 = [0, 0, 0];
   v[axis] = sign;
   return v;
-}
-
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
 /**
