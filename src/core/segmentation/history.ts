@@ -41,11 +41,10 @@ interface Entry {
   bytes: number;
 }
 
-/** A raw side of a patch being run-length coded. */
+/** A patch's raw values being run-length coded. */
 interface CodingJob {
   entry: Entry;
   patch: VoxelPatch;
-  side: 'before' | 'after';
   raw: Uint8Array;
   encoder: RunEncoder;
 }
@@ -104,27 +103,41 @@ export class EditHistory {
     return this.coding.length > 0;
   }
 
-  /** The command to revert, moved to the redo stack. */
-  undo(): EditCommand | null {
+  /**
+   * Takes the newest step back, moving it to the redo stack: `exchange` swaps each of its patches'
+   * values with the labelmap's, newest patch first (overlapping patches each hold the voxels as the
+   * one before left them).
+   */
+  undo(exchange: (patch: VoxelPatch) => void): EditCommand | null {
     const entry = this.done.pop();
     if (!entry) return null;
     this.undone.push(entry);
+    this.exchange(entry, [...entry.command.patches].reverse(), exchange);
     return entry.command;
   }
 
-  /** The command to apply again, moved back to the undo stack. */
-  redo(): EditCommand | null {
+  /** Applies the newest undone step again, patches in order, moving it back to the undo stack. */
+  redo(exchange: (patch: VoxelPatch) => void): EditCommand | null {
     const entry = this.undone.pop();
     if (!entry) return null;
     this.done.push(entry);
+    this.exchange(entry, entry.command.patches, exchange);
     return entry.command;
   }
 
+  private exchange(entry: Entry, patches: readonly VoxelPatch[], exchange: (patch: VoxelPatch) => void): void {
+    patches.forEach(exchange);
+    // The patches now hold the labelmap's former values, raw: count and code them anew.
+    this.coding = this.coding.filter((job) => job.entry !== entry);
+    const bytes = commandBytes(entry.command);
+    this.totalBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    patches.forEach((patch) => this.queueCoding(entry, patch));
+  }
+
   private queueCoding(entry: Entry, patch: VoxelPatch): void {
-    for (const side of ['before', 'after'] as const) {
-      const values = patch[side];
-      if (values instanceof Uint8Array) this.coding.push({ entry, patch, side, raw: values, encoder: new RunEncoder(values) });
-    }
+    const { values } = patch;
+    if (values instanceof Uint8Array) this.coding.push({ entry, patch, raw: values, encoder: new RunEncoder(values) });
     while (this.waitingBytes() > MAX_WAITING_BYTES) this.codeSlice();
   }
 
@@ -132,12 +145,12 @@ export class EditHistory {
     const job = this.coding[0];
     if (!job) return;
     job.encoder.encode(CODING_SLICE);
-    // Noise codes into more bytes than it has: then the raw values stay.
-    const larger = job.encoder.bytes >= job.raw.byteLength;
+    // Noise codes into more bytes than it has (seen from the first slice on): then the raw values stay.
+    const larger = job.encoder.projectedBytes >= job.raw.byteLength;
     if (!job.encoder.done && !larger) return;
     this.coding.shift();
     if (larger) return;
-    job.patch[job.side] = job.encoder.result();
+    job.patch.values = job.encoder.result();
     const bytes = commandBytes(job.entry.command);
     this.totalBytes += bytes - job.entry.bytes;
     job.entry.bytes = bytes;

@@ -113,6 +113,11 @@ export class RunEncoder {
     return this.runs * (Uint8Array.BYTES_PER_ELEMENT + Uint32Array.BYTES_PER_ELEMENT);
   }
 
+  /** The coded size of the whole buffer, extrapolated from what is coded so far. */
+  get projectedBytes(): number {
+    return this.position > 0 ? (this.bytes * this.data.length) / this.position : 0;
+  }
+
   /** Codes up to `count` more bytes. */
   encode(count: number): void {
     const { data } = this;

@@ -4,7 +4,7 @@ import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
 import { type VoxelBox, clipBox, readBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
-import { type BoxValues, LabelEditRecorder, type VoxelPatch, applyPatch } from './voxel-patch';
+import { LabelEditRecorder, type VoxelPatch, exchangePatch } from './voxel-patch';
 
 /** A model result for one segment: a 0/1 mask over `region` (i-fastest within the box). */
 export interface RegionMask {
@@ -286,9 +286,9 @@ export class Segmentation {
     const stroke = this.stroke;
     if (!stroke) return;
     this.stroke = null;
-    const patch = stroke.recorder.finish();
+    const edit = stroke.recorder.finish();
     // Its dabs were announced as they were painted: the end of the stroke changes no voxel.
-    if (patch) this.commit(stroke.name, patch, this.table, { announced: true });
+    if (edit) this.commit(stroke.name, edit, this.table, { announced: true });
   }
 
   /** Replaces labelmap and table (import of a labelmap file), as one undoable step. */
@@ -312,17 +312,17 @@ export class Segmentation {
 
   undo(): boolean {
     this.closeEdits();
-    const command = this.history.undo();
+    const command = this.history.undo((patch) => this.exchange(patch));
     if (!command) return false;
-    this.applyCommand(command, 'before');
+    this.restoreTable(command, 'undo');
     return true;
   }
 
   redo(): boolean {
     this.closeEdits();
-    const command = this.history.redo();
+    const command = this.history.redo((patch) => this.exchange(patch));
     if (!command) return false;
-    this.applyCommand(command, 'after');
+    this.restoreTable(command, 'redo');
     return true;
   }
 
@@ -355,8 +355,7 @@ export class Segmentation {
     // Newest part first: overlapping parts each hold the voxels as the previous one left them.
     let box: VoxelBox | null = null;
     for (const patch of [...state.patches].reverse()) {
-      applyPatch(this.labels, this.geometry.size, patch, 'before');
-      this.countPatch(patch, 'before');
+      this.exchange(patch);
       box = unionBox(box, patch.box);
     }
     if (box) this.emit(box, 'rollback');
@@ -365,9 +364,8 @@ export class Segmentation {
 
   /**
    * Writes a model result into the labelmap (counts kept), returning the patch of what changed, or
-   * null when no voxel did. Raw copies of the box before and after: a model result can cover
-   * millions of voxels, and run-length coding them here would delay the overlay; the history
-   * codes them later.
+   * null when no voxel did. A raw copy of the box before: a model result can cover millions of
+   * voxels, and run-length coding them here would delay the overlay; the history codes them later.
    */
   private writeMask(label: number, result: RegionMask): VoxelPatch | null {
     const box = clipBox(result.region, this.geometry.size);
@@ -378,16 +376,21 @@ export class Segmentation {
     if (!countDelta) return null;
     this.counts[label] += countDelta.label;
     this.counts[0] += countDelta.free;
-    return { box, before, after: readBox(this.labels, size, box) };
+    return { box, values: before };
   }
 
   /**
-   * Records a change whose voxels are already written (`patch.after` is current) and updates the
-   * table; `announced`: its voxels were already in change events.
+   * Records a recorded change whose voxels are already written, counts them and updates the table;
+   * `announced`: its voxels were already in change events.
    */
-  private commit(name: string, patch: VoxelPatch | null, segmentsAfter: readonly Segment[], { announced = false } = {}): void {
-    if (patch) this.countPatch(patch, 'after');
-    this.record(name, patch ? [patch] : [], segmentsAfter, announced ? null : (patch?.box ?? null));
+  private commit(
+    name: string,
+    edit: { patch: VoxelPatch; before: Uint8Array; after: Uint8Array } | null,
+    segmentsAfter: readonly Segment[],
+    { announced = false } = {},
+  ): void {
+    if (edit) this.moveCounts(edit.before, edit.after);
+    this.record(name, edit ? [edit.patch] : [], segmentsAfter, announced ? null : (edit?.patch.box ?? null));
   }
 
   /**
@@ -402,15 +405,17 @@ export class Segmentation {
     this.emit(changedBox, 'edit', removed);
   }
 
-  private applyCommand(command: EditCommand, side: 'before' | 'after'): void {
-    // Undo takes the parts back newest first; redo applies them in order.
-    const patches = side === 'before' ? [...command.patches].reverse() : command.patches;
-    for (const patch of patches) {
-      applyPatch(this.labels, this.geometry.size, patch, side);
-      this.countPatch(patch, side);
-    }
+  /** Swaps a patch's values with the labelmap's (undo, redo, rollback), counts kept. */
+  private exchange(patch: VoxelPatch): void {
+    const { removed, written } = exchangePatch(this.labels, this.geometry.size, patch);
+    this.moveCounts(removed, written);
+  }
+
+  /** After an undo or redo has exchanged the command's voxels: its table, and the change event. */
+  private restoreTable(command: EditCommand, reason: 'undo' | 'redo'): void {
+    const { patches } = command;
     // Display state is not undone: rows that stay keep their current colour, visibility and opacity.
-    const restored = side === 'before' ? command.segmentsBefore : command.segmentsAfter;
+    const restored = reason === 'undo' ? command.segmentsBefore : command.segmentsAfter;
     const table = restored.map((row) => {
       const now = this.segment(row.label);
       return now && (now.color !== row.color || now.visible !== row.visible || now.opacity !== row.opacity)
@@ -421,15 +426,15 @@ export class Segmentation {
     this.table = table;
     this.emit(
       patches.reduce<VoxelBox | null>((box, patch) => unionBox(box, patch.box), null),
-      side === 'before' ? 'undo' : 'redo',
+      reason,
       removed,
     );
   }
 
-  /** Moves voxel counts from one side of a patch to the other. */
-  private countPatch(patch: VoxelPatch, side: 'before' | 'after'): void {
-    addCounts(this.counts, side === 'after' ? patch.before : patch.after, -1);
-    addCounts(this.counts, side === 'after' ? patch.after : patch.before, 1);
+  /** Moves voxel counts from the values a box held to the values it holds now. */
+  private moveCounts(removed: Uint8Array, written: Uint8Array): void {
+    addCounts(this.counts, removed, -1);
+    addCounts(this.counts, written, 1);
   }
 
   private emit(box: VoxelBox | null, reason: ChangeReason, removed: readonly number[] = []): void {
@@ -439,15 +444,11 @@ export class Segmentation {
   }
 }
 
-/** Adds (sign 1) or removes (sign -1) the voxels of box values to per-label counts. */
-function addCounts(counts: Float64Array, values: BoxValues, sign: 1 | -1): void {
-  if (values instanceof Uint8Array) {
-    const histogram = new Float64Array(256);
-    for (let n = 0; n < values.length; n++) histogram[values[n]]++;
-    for (let value = 0; value < 256; value++) counts[value] += sign * histogram[value];
-  } else {
-    for (let r = 0; r < values.values.length; r++) counts[values.values[r]] += sign * values.lengths[r];
-  }
+/** Adds (sign 1) or removes (sign -1) the voxels of raw box values to per-label counts. */
+function addCounts(counts: Float64Array, values: Uint8Array, sign: 1 | -1): void {
+  const histogram = new Float64Array(256);
+  for (let n = 0; n < values.length; n++) histogram[values[n]]++;
+  for (let value = 0; value < 256; value++) counts[value] += sign * histogram[value];
 }
 
 /**

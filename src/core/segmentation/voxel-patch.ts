@@ -7,19 +7,19 @@ import { type RunLength, type VoxelBox, boxVoxelCount, decodeRuns, encodeRuns, r
  */
 export type BoxValues = RunLength | Uint8Array;
 
-/** The exact change of one edit: the smallest box holding every changed voxel, with its values before and after. */
+/**
+ * The exact change of one edit: the smallest box holding every changed voxel, and the box's values
+ * on the side of the edit the labelmap does not hold (before the edit while it is done, after it
+ * once undone). The labelmap holds the other side, so undo and redo exchange the two
+ * (`exchangePatch`): one copy of the box, not two.
+ */
 export interface VoxelPatch {
   box: VoxelBox;
-  before: BoxValues;
-  after: BoxValues;
-}
-
-export function boxValuesBytes(values: BoxValues): number {
-  return values instanceof Uint8Array ? values.byteLength : runBytes(values);
+  values: BoxValues;
 }
 
 export function patchBytes(patch: VoxelPatch): number {
-  return boxValuesBytes(patch.before) + boxValuesBytes(patch.after);
+  return patch.values instanceof Uint8Array ? patch.values.byteLength : runBytes(patch.values);
 }
 
 /** Raw values of `count` voxels, decoded when run-length coded. */
@@ -27,14 +27,16 @@ export function rawValues(values: BoxValues, count: number): Uint8Array {
   return values instanceof Uint8Array ? values : decodeRuns(values, count);
 }
 
-/** The raw values of one side of a patch. */
-export function patchValues(patch: VoxelPatch, side: 'before' | 'after'): Uint8Array {
-  return rawValues(patch[side], boxVoxelCount(patch.box));
-}
-
-/** Writes the patch's `before` (undo) or `after` (redo) values into the labelmap. */
-export function applyPatch(labels: Uint8Array, size: Vec3, patch: VoxelPatch, side: 'before' | 'after'): void {
-  writeBox(labels, size, patch.box, patchValues(patch, side));
+/**
+ * Writes the patch's values into the labelmap and keeps the labelmap's former values of the box in
+ * the patch instead (undo, redo, rollback). Returns both, raw, for voxel counts.
+ */
+export function exchangePatch(labels: Uint8Array, size: Vec3, patch: VoxelPatch): { removed: Uint8Array; written: Uint8Array } {
+  const written = rawValues(patch.values, boxVoxelCount(patch.box));
+  const removed = readBox(labels, size, patch.box);
+  writeBox(labels, size, patch.box, written);
+  patch.values = removed;
+  return { removed, written };
 }
 
 /**
@@ -58,8 +60,11 @@ export class LabelEditRecorder {
     return start;
   }
 
-  /** The patch of everything that changed since construction, or null when nothing did. */
-  finish(): VoxelPatch | null {
+  /**
+   * The patch of everything that changed since construction (its values: the box before), with the
+   * box's raw values before and after for voxel counts; null when nothing changed.
+   */
+  finish(): { patch: VoxelPatch; before: Uint8Array; after: Uint8Array } | null {
     const [nx, ny] = this.size;
     let box: VoxelBox | null = null;
     for (const [key, original] of this.originalRows) {
@@ -93,6 +98,6 @@ export class LabelEditRecorder {
       }
     }
     this.originalRows.clear();
-    return { box, before: encodeRuns(before), after: encodeRuns(after) };
+    return { patch: { box, values: encodeRuns(before) }, before, after };
   }
 }
