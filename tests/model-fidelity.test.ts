@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { upsampleTrilinear } from '../src/core/upsample';
+import { upsampledAboveZero, upsampleTrilinear } from '../src/core/upsample';
 import {
   FIXTURE_CLICKS,
   MAX_RELATIVE_ERROR,
@@ -41,6 +41,15 @@ describe('upsampleTrilinear', () => {
         for (let k = 0; k < 4; k++) {
           expect(out[16 * i + 4 * j + k]).toBeCloseTo(4 * axis[i] + 2 * axis[j] + axis[k], 6);
         }
+  });
+
+  it('thresholds without the float volume exactly as the float volume would', () => {
+    const logits = readFixtureFloat32(MINI, 'logits_3');
+    const size = [32, 32, 32] as const;
+    const upsampled = upsampleTrilinear(logits, size, [128, 128, 128]);
+    const mask = upsampledAboveZero(logits, size, [128, 128, 128]);
+    expect(mask.every((v, o) => v === (upsampled[o] > 0 ? 1 : 0))).toBe(true);
+    expect(mask.some((v) => v === 1) && mask.some((v) => v === 0)).toBe(true);
   });
 
   it('reproduces mask_3 from logits_3 (the fixture generator used PyTorch)', () => {

@@ -29,30 +29,52 @@ function axisTaps(srcSize: number, dstSize: number): AxisTaps {
  * performs exactly the arithmetic of the nested formula with a quarter of the work.
  */
 export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Float32Array {
+  const out = new Float32Array(dstSize[0] * dstSize[1] * dstSize[2]);
+  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
+  const [d0, d1, d2] = dstSize;
+  for (let a = 0, o = 0; a < d0; a++) {
+    const lo = taps.lo[a] * d1 * d2;
+    const hi = taps.hi[a] * d1 * d2;
+    const w = taps.weight[a];
+    for (let c = 0; c < d1 * d2; c++, o++) out[o] = along[lo + c] * (1 - w) + along[hi + c] * w;
+  }
+  return out;
+}
+
+/**
+ * The 0/1 mask of where `upsampleTrilinear(src, ...)` is above zero (the float32 value, so a
+ * positive value too small for float32 counts as zero), without making the float volume.
+ */
+export function upsampledAboveZero(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Uint8Array {
+  const out = new Uint8Array(dstSize[0] * dstSize[1] * dstSize[2]);
+  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
+  const [d0, d1, d2] = dstSize;
+  for (let a = 0, o = 0; a < d0; a++) {
+    const lo = taps.lo[a] * d1 * d2;
+    const hi = taps.hi[a] * d1 * d2;
+    const w = taps.weight[a];
+    for (let c = 0; c < d1 * d2; c++, o++) out[o] = Math.fround(along[lo + c] * (1 - w) + along[hi + c] * w) > 0 ? 1 : 0;
+  }
+  return out;
+}
+
+/** The last two axes resized (float64), and the first axis's taps: the last pass is the caller's. */
+function resizeInnerAxes(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): { along: Float64Array; taps: AxisTaps } {
   const [s0, s1, s2] = srcSize;
   if (src.length !== s0 * s1 * s2) throw new Error(`upsampleTrilinear: ${src.length} values for size ${srcSize.join('x')}`);
-  const [d0, d1, d2] = dstSize;
+  const [, d1, d2] = dstSize;
   const alongLast = new Float64Array(s0 * s1 * d2);
-  resizeAxis(src, alongLast, s0 * s1, s2, 1, axisTaps(s2, d2));
+  resizeAxis(Float64Array.from(src), alongLast, s0 * s1, s2, 1, axisTaps(s2, d2));
   const alongMiddle = new Float64Array(s0 * d1 * d2);
   resizeAxis(alongLast, alongMiddle, s0, s1, d2, axisTaps(s1, d1));
-  const out = new Float32Array(d0 * d1 * d2);
-  resizeAxis(alongMiddle, out, 1, s0, d1 * d2, axisTaps(s0, d0));
-  return out;
+  return { along: alongMiddle, taps: axisTaps(s0, dstSize[0]) };
 }
 
 /**
  * Linear resize of one axis of a C-order buffer seen as [outer, axis, inner]: `length` source
  * samples along the axis become `taps.lo.length`, for every outer and inner index.
  */
-function resizeAxis(
-  src: ArrayLike<number>,
-  dst: Float32Array | Float64Array,
-  outer: number,
-  length: number,
-  inner: number,
-  taps: AxisTaps,
-): void {
+function resizeAxis(src: Float64Array, dst: Float64Array, outer: number, length: number, inner: number, taps: AxisTaps): void {
   const size = taps.lo.length;
   let o = 0;
   for (let a = 0; a < outer; a++) {

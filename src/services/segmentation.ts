@@ -44,7 +44,10 @@ function scheduleCompaction(segmentation: Segmentation): void {
   if (compactionTimer !== null || !segmentation.historyNeedsCompaction) return;
   compactionTimer = setTimeout(() => {
     compactionTimer = null;
-    if (segmentation === current && segmentation.compactHistory(COMPACTION_SLICE_MS)) scheduleCompaction(segmentation);
+    // Not while a click runs (its decoder and parts need both cores): its commit or rollback is a
+    // change, which schedules the coding again.
+    if (segmentation !== current || segmentation.inTransaction) return;
+    if (segmentation.compactHistory(COMPACTION_SLICE_MS)) scheduleCompaction(segmentation);
   }, 0);
 }
 

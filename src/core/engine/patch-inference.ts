@@ -1,8 +1,8 @@
 /** One 128^3 patch through the model: normalization, prompts, decoding and the binary mask. */
 import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
-import { PATCH_SIZE, PATCH_VOXELS } from '../resample';
+import { PATCH_SIZE } from '../resample';
 import type { Vec3 } from '../types';
-import { upsampleTrilinear } from '../upsample';
+import { upsampledAboveZero } from '../upsample';
 
 /** A click in patch coordinates: voxel index along tensor axes 2, 3, 4 (= model axes 0, 1, 2). */
 export interface PatchPoint {
@@ -44,10 +44,7 @@ export function normalizeForeground(patch: Float32Array): void {
 
 /** The 128^3 binary mask of low-resolution logits. */
 export function maskFromLogits(logits: Float32Array): Uint8Array {
-  const upsampled = upsampleTrilinear(logits, [LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE], [PATCH_SIZE, PATCH_SIZE, PATCH_SIZE]);
-  const mask = new Uint8Array(PATCH_VOXELS);
-  for (let o = 0; o < PATCH_VOXELS; o++) mask[o] = upsampled[o] > 0 ? 1 : 0;
-  return mask;
+  return upsampledAboveZero(logits, [LOW_RES_SIZE, LOW_RES_SIZE, LOW_RES_SIZE], [PATCH_SIZE, PATCH_SIZE, PATCH_SIZE]);
 }
 
 /** Decodes one click: all points so far and the previous logits (zeros before the first click). */
