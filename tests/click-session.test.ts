@@ -52,6 +52,17 @@ const clicks = new ClickSession(service);
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 const labelMask = (segmentation: Segmentation, label: number) => segmentation.labels.map((v) => (v === label ? 1 : 0));
 
+/** Resolves at the first part of a running click that changed voxels (the clicked slice alone may change none). */
+function firstWrite(segmentation: Segmentation): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = segmentation.subscribe((change) => {
+      if (!change.box || change.reason !== 'edit') return;
+      stop();
+      resolve();
+    });
+  });
+}
+
 /** Resolves when the session reaches `phase` (e.g. the first part of a running click arrived). */
 function reaches(phase: ClickPhase): Promise<void> {
   return new Promise((resolve) => {
@@ -140,9 +151,9 @@ describe('click session (WASM backend, oracle model)', () => {
     const labels = segmentation.labels.slice();
     const count = segmentation.voxelCount(4);
     const historyBytes = segmentation.historyBytes;
-    const firstPart = reaches('decoding');
+    const written = firstWrite(segmentation);
     const running = clicks.click(segmentation, 3, middle, true);
-    await firstPart;
+    await written;
     expect(sameBytes(segmentation.labels, labels)).toBe(false);
     clicks.cancel();
     expect((await running).phase).toBe('cancelled');

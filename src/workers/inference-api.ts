@@ -32,8 +32,9 @@ export interface MaskPart {
 
 /**
  * Voxels of one part at most: a patch's footprint (millions of voxels on a fine grid) comes as
- * several parts, k slabs nearest the click first (see slabsNearest), so the clicked slice shows
- * after composing one slab rather than the whole footprint, and each write is a short task.
+ * several parts: the clicked slice alone, then k slabs outwards from it (see slabsNearest), so the
+ * clicked slice shows after composing one slice rather than the whole footprint, and each write is
+ * a short task.
  */
 export const PART_SLAB_VOXELS = 1 << 21;
 

@@ -4,14 +4,16 @@ import { boxVoxelCount, slabsNearest } from './region';
 describe('slabsNearest', () => {
   const box = { min: [10, 20, 5] as [number, number, number], max: [19, 29, 44] as [number, number, number] };
 
-  it('cuts a box into k slabs within the voxel limit, nearest the given slice first, covering it once', () => {
+  it('cuts a box into k slabs within the voxel limit, the given slice alone first, then outwards, covering it once', () => {
     const slabs = slabsNearest(box, 30, 1000);
     // 100 voxels a slice: 10 slices a slab.
     expect(slabs.map((s) => [s.min[2], s.max[2]])).toEqual([
-      [25, 34],
-      [35, 44],
-      [15, 24],
-      [5, 14],
+      [30, 30],
+      [31, 40],
+      [20, 29],
+      [41, 44],
+      [10, 19],
+      [5, 9],
     ]);
     for (const slab of slabs) {
       expect(slab.min.slice(0, 2)).toEqual([10, 20]);
@@ -25,5 +27,7 @@ describe('slabsNearest', () => {
     expect(slabsNearest(box, 30, 10)).toHaveLength(40);
     expect(slabsNearest(box, 100, 10)[0].min[2]).toBe(44);
     expect(slabsNearest(box, 0, 1 << 21)).toEqual([box]);
+    // A slab sent by the worker is not cut again where the click's slice lies outside it.
+    expect(slabsNearest({ min: [10, 20, 31], max: [19, 29, 40] }, 30, 1000)).toHaveLength(1);
   });
 });

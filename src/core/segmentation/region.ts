@@ -63,18 +63,30 @@ export function writeBox(grid: Uint8Array, size: Vec3, box: VoxelBox, values: Ui
 
 /**
  * The box cut into slabs along k of at most `maxVoxels` voxels (at least one slice each), the
- * slabs nearest slice `k` first: a large part is composed, sent and written slab by slab so that
- * the clicked slice shows first and no single step runs long.
+ * slabs nearest slice `k` first, and slice `k` alone first when the box holds it: a large part is
+ * composed, sent and written slab by slab so that the clicked slice shows first (after composing
+ * one slice) and no single step runs long.
  */
 export function slabsNearest(box: VoxelBox, k: number, maxVoxels: number): VoxelBox[] {
   const sliceVoxels = (box.max[0] - box.min[0] + 1) * (box.max[1] - box.min[1] + 1);
   const depth = Math.max(1, Math.floor(maxVoxels / sliceVoxels));
-  const slabs: VoxelBox[] = [];
-  for (let k0 = box.min[2]; k0 <= box.max[2]; k0 += depth) {
-    slabs.push({ min: [box.min[0], box.min[1], k0], max: [box.max[0], box.max[1], Math.min(box.max[2], k0 + depth - 1)] });
+  const slab = (k0: number, k1: number): VoxelBox => ({ min: [box.min[0], box.min[1], k0], max: [box.max[0], box.max[1], k1] });
+  const [first, last] = [box.min[2], box.max[2]];
+  if (k < first || k > last || depth === 1) {
+    const slabs: VoxelBox[] = [];
+    for (let k0 = first; k0 <= last; k0 += depth) slabs.push(slab(k0, Math.min(last, k0 + depth - 1)));
+    const distance = (s: VoxelBox) => Math.max(0, s.min[2] - k, k - s.max[2]);
+    return slabs.sort((a, b) => distance(a) - distance(b));
   }
-  const distance = (slab: VoxelBox) => Math.max(0, slab.min[2] - k, k - slab.max[2]);
-  return slabs.sort((a, b) => distance(a) - distance(b));
+  // Outwards from slice k, the nearer side first at each distance.
+  const slabs = [slab(k, k)];
+  for (let step = 0; k + 1 + step * depth <= last || k - 1 - step * depth >= first; step++) {
+    const above = k + 1 + step * depth;
+    const below = k - 1 - step * depth;
+    if (above <= last) slabs.push(slab(above, Math.min(last, above + depth - 1)));
+    if (below >= first) slabs.push(slab(Math.max(first, below - depth + 1), below));
+  }
+  return slabs;
 }
 
 /**
