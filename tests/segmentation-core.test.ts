@@ -404,20 +404,20 @@ describe('volumes and memory', () => {
   });
 
   it('stores changed regions run-length coded and stays within its memory budget', () => {
-    const size: Vec3 = [128, 128, 128];
+    const size: Vec3 = [256, 256, 256];
     const budget = 256 * 1024;
     const seg = new Segmentation(geometry(size), { historyBudgetBytes: budget });
     const a = seg.addSegment().label;
-    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 40));
+    seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [255, 255, 255] }, [128, 128, 128], 40));
     // A model result is kept raw at first (applied without delay), then coded in time slices.
     expect(seg.historyNeedsCompaction).toBe(true);
-    // One copy of the box (its values before the step; the labelmap holds those after).
-    expect(seg.historyBytes).toBeGreaterThan(128 ** 3);
-    expect(seg.historyBytes).toBeLessThan(2 * 128 ** 3);
+    // A bit per voxel of the box: which voxels the step moved between 0 and the segment's label.
+    expect(seg.historyBytes).toBeGreaterThan(256 ** 3 / 8);
+    expect(seg.historyBytes).toBeLessThan(256 ** 3 / 8 + 4096);
     let slices = 1;
     while (seg.compactHistory(0)) slices++;
     expect(slices).toBeGreaterThan(1);
-    // A 2 MB labelmap change (128^3 box) is kept in a few tens of kB.
+    // A 16 MB labelmap change (256^3 box) is kept in a few tens of kB.
     expect(seg.historyBytes).toBeLessThan(100_000);
     for (let n = 0; n < 40; n++) {
       seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [127, 127, 127] }, [64, 64, 64], 20 + (n % 2) * 20));
@@ -441,13 +441,13 @@ describe('volumes and memory', () => {
     const region = { min: [0, 0, 0] as Vec3, max: [63, 63, 63] as Vec3 };
     const noisy = new Uint8Array(64 ** 3).map((_, n) => ((n * 7919) % 3 === 0 ? 1 : 0));
     seg.applyModelMask(a, { region, mask: noisy });
-    // Clearing the noise keeps the noise as that step's values: it codes into more bytes than it
-    // has, so it stays raw (the first step's empty box codes small).
+    // Clearing the noise toggles noise: its bits code into more bytes than they have, so they stay
+    // raw, as do the first step's.
     seg.applyModelMask(a, { region, mask: new Uint8Array(64 ** 3) });
     while (seg.compactHistory(50));
     const after = seg.labels.slice();
-    expect(seg.historyBytes).toBeGreaterThan(64 ** 3);
-    expect(seg.historyBytes).toBeLessThan(64 ** 3 + 4096);
+    expect(seg.historyBytes).toBeGreaterThan(64 ** 3 / 8);
+    expect(seg.historyBytes).toBeLessThan(2 * (64 ** 3 / 8) + 4096);
     seg.beginStroke(a, false);
     seg.dab({ center: [5, 5, 5], radiusMm: 1, shape: { kind: 'sphere' } });
     seg.endStroke();

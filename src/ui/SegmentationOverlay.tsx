@@ -68,8 +68,9 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
 function clearedContext(canvas: HTMLCanvasElement | null, viewport: PlaneViewport): CanvasRenderingContext2D | null {
   if (!canvas) return null;
   const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(viewport.width * dpr);
-  canvas.height = Math.round(viewport.height * dpr);
+  const [width, height] = [Math.round(viewport.width * dpr), Math.round(viewport.height * dpr)];
+  // Resized only when the size changes: a resize makes a new backing store, and a click redraws once per part.
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
   const ctx = canvas.getContext('2d')!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   return ctx;

@@ -30,6 +30,8 @@ export function changeTouchesSlice(box: VoxelBox | null, normalAxis: number, sli
 
 export class LabelOverlayPainter {
   private scratch: OffscreenCanvas | null = null;
+  /** Kept between draws: a click redraws a view once per part, and fresh pixel memory costs more than clearing it. */
+  private image: ImageData | null = null;
 
   /** Draws the labelmap slice `sliceIndex` of the view into `ctx` (CSS pixel size times `dpr`). */
   drawLabels(
@@ -55,8 +57,10 @@ export class LabelOverlayPainter {
     const base = sliceIndex * strides[normalAxis];
     const stepX = strides[right.indexAxis];
     const stepY = strides[up.indexAxis];
-    const image = new ImageData(width, height);
+    if (this.image?.width !== width || this.image.height !== height) this.image = new ImageData(width, height);
+    const image = this.image;
     const pixels = new Uint32Array(image.data.buffer);
+    pixels.fill(0);
     let any = false;
     for (let y = 0; y < height; y++) {
       let offset = base + y * stepY;

@@ -206,7 +206,10 @@ export class InferenceService implements InferenceApi {
     const bounds = local && shiftBox(local, changed.min);
     const region = intersectBox(changed, unionBox(bounds, object.bounds));
     object.bounds = unionBox(object.bounds, bounds);
-    return region && { region, mask: readBox(mask, size, shiftBox(region, changed.min.map((v) => -v) as Vec3)) };
+    if (!region) return null;
+    // The whole box (a noisy mask fills it): no copy of it.
+    if (boxVoxelCount(region) === mask.length) return { region, mask };
+    return { region, mask: readBox(mask, size, shiftBox(region, changed.min.map((v) => -v) as Vec3)) };
   }
 
   cancel(): void {

@@ -126,13 +126,17 @@ export class EditHistory {
   }
 
   private exchange(entry: Entry, patches: readonly VoxelPatch[], exchange: (patch: VoxelPatch) => void): void {
-    patches.forEach(exchange);
-    // The patches now hold the labelmap's former values, raw: count and code them anew.
-    this.coding = this.coding.filter((job) => job.entry !== entry);
+    const exchanged = patches.filter((patch) => {
+      const values = patch.values;
+      exchange(patch);
+      return patch.values !== values;
+    });
+    // Those now hold the labelmap's former values, raw: count and code them anew.
+    this.coding = this.coding.filter((job) => !exchanged.includes(job.patch));
     const bytes = commandBytes(entry.command);
     this.totalBytes += bytes - entry.bytes;
     entry.bytes = bytes;
-    patches.forEach((patch) => this.queueCoding(entry, patch));
+    exchanged.forEach((patch) => this.queueCoding(entry, patch));
   }
 
   private queueCoding(entry: Entry, patch: VoxelPatch): void {

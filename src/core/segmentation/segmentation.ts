@@ -2,9 +2,9 @@ import type { ImageGeometry, Vec3 } from '../types';
 import { sharedZeros } from '../shared-voxels';
 import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
-import { type VoxelBox, clipBox, readBox, unionBox } from './region';
+import { type VoxelBox, clipBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
-import { LabelEditRecorder, type VoxelPatch, exchangePatch } from './voxel-patch';
+import { LabelEditRecorder, type VoxelPatch, bitBytes, exchangePatch, moveCounts } from './voxel-patch';
 
 /** A model result for one segment: a 0/1 mask over `region` (i-fastest within the box). */
 export interface RegionMask {
@@ -363,20 +363,20 @@ export class Segmentation {
   }
 
   /**
-   * Writes a model result into the labelmap (counts kept), returning the patch of what changed, or
-   * null when no voxel did. A raw copy of the box before: a model result can cover millions of
-   * voxels, and run-length coding them here would delay the overlay; the history codes them later.
+   * Writes a model result into the labelmap (counts kept), returning the patch of what changed (a
+   * bit per voxel of the box: the segment's voxels only go between 0 and its label), or null when
+   * no voxel did. Raw bits: a model result can cover millions of voxels, and run-length coding
+   * them here would delay the overlay; the history codes them later.
    */
   private writeMask(label: number, result: RegionMask): VoxelPatch | null {
     const box = clipBox(result.region, this.geometry.size);
     if (!box) return null;
-    const size = this.geometry.size;
-    const before = readBox(this.labels, size, box);
-    const countDelta = applyMaskRows(this.labels, size, box, result, label);
+    const toggled = new Uint8Array(bitBytes(box));
+    const countDelta = applyMaskRows(this.labels, this.geometry.size, box, result, label, toggled);
     if (!countDelta) return null;
     this.counts[label] += countDelta.label;
     this.counts[0] += countDelta.free;
-    return { box, values: before };
+    return { box, values: toggled, toggles: label };
   }
 
   /**
@@ -389,7 +389,7 @@ export class Segmentation {
     segmentsAfter: readonly Segment[],
     { announced = false } = {},
   ): void {
-    if (edit) this.moveCounts(edit.before, edit.after);
+    if (edit) moveCounts(this.counts, edit.before, edit.after);
     this.record(name, edit ? [edit.patch] : [], segmentsAfter, announced ? null : (edit?.patch.box ?? null));
   }
 
@@ -405,10 +405,9 @@ export class Segmentation {
     this.emit(changedBox, 'edit', removed);
   }
 
-  /** Swaps a patch's values with the labelmap's (undo, redo, rollback), counts kept. */
+  /** Takes a patch's edit back or applies it again (undo, redo, rollback), counts kept. */
   private exchange(patch: VoxelPatch): void {
-    const { removed, written } = exchangePatch(this.labels, this.geometry.size, patch);
-    this.moveCounts(removed, written);
+    exchangePatch(this.labels, this.geometry.size, patch, this.counts);
   }
 
   /** After an undo or redo has exchanged the command's voxels: its table, and the change event. */
@@ -431,12 +430,6 @@ export class Segmentation {
     );
   }
 
-  /** Moves voxel counts from the values a box held to the values it holds now. */
-  private moveCounts(removed: Uint8Array, written: Uint8Array): void {
-    addCounts(this.counts, removed, -1);
-    addCounts(this.counts, written, 1);
-  }
-
   private emit(box: VoxelBox | null, reason: ChangeReason, removed: readonly number[] = []): void {
     this.changeVersion++;
     const change: SegmentationChange = { box, version: this.changeVersion, reason, removed };
@@ -444,16 +437,10 @@ export class Segmentation {
   }
 }
 
-/** Adds (sign 1) or removes (sign -1) the voxels of raw box values to per-label counts. */
-function addCounts(counts: Float64Array, values: Uint8Array, sign: 1 | -1): void {
-  const histogram = new Float64Array(256);
-  for (let n = 0; n < values.length; n++) histogram[values[n]]++;
-  for (let value = 0; value < 256; value++) counts[value] += sign * histogram[value];
-}
-
 /**
  * Inside `box`, makes segment `label` exactly the mask: free mask voxels become `label`, the
- * segment's voxels outside the mask become 0, other segments' voxels stay. Branch-free per voxel,
+ * segment's voxels outside the mask become 0, other segments' voxels stay; sets the bit of each
+ * changed voxel in `toggled` (a bit per voxel of the box, i-fastest). Branch-free per voxel,
  * because model masks (noisy ones above all) defeat branch prediction. Returns the change of the
  * label's and the background's voxel counts, or null when no voxel changed.
  */
@@ -463,6 +450,7 @@ function applyMaskRows(
   box: VoxelBox,
   result: RegionMask,
   label: number,
+  toggled: Uint8Array,
 ): { label: number; free: number } | null {
   const { region, mask } = result;
   const regionWidth = region.max[0] - region.min[0] + 1;
@@ -470,16 +458,18 @@ function applyMaskRows(
   const width = box.max[0] - box.min[0] + 1;
   let taken = 0;
   let released = 0;
+  let n = 0;
   for (let k = box.min[2]; k <= box.max[2]; k++) {
     for (let j = box.min[1]; j <= box.max[1]; j++) {
       const rowStart = size[0] * (j + size[1] * k) + box.min[0];
       const maskStart = regionWidth * (j - region.min[1] + regionHeight * (k - region.min[2])) + box.min[0] - region.min[0];
-      for (let i = 0; i < width; i++) {
+      for (let i = 0; i < width; i++, n++) {
         const value = labels[rowStart + i];
         const inMask = mask[maskStart + i];
         const take = inMask & +(value === 0);
         const release = (1 - inMask) & +(value === label);
         labels[rowStart + i] = value + take * label - release * label;
+        toggled[n >> 3] |= (take | release) << (n & 7);
         taken += take;
         released += release;
       }

@@ -8,14 +8,18 @@ import { type RunLength, type VoxelBox, boxVoxelCount, decodeRuns, encodeRuns, r
 export type BoxValues = RunLength | Uint8Array;
 
 /**
- * The exact change of one edit: the smallest box holding every changed voxel, and the box's values
- * on the side of the edit the labelmap does not hold (before the edit while it is done, after it
- * once undone). The labelmap holds the other side, so undo and redo exchange the two
- * (`exchangePatch`): one copy of the box, not two.
+ * The exact change of one edit: the smallest box holding every changed voxel, and what undo and
+ * redo need to go between its two sides, in one copy:
+ * - the box's values on the side of the edit the labelmap does not hold (before the edit while it
+ *   is done, after it once undone), which undo and redo exchange with the labelmap's; or
+ * - with `toggles` (a model result written for one segment, whose voxels can only go between 0 and
+ *   that label): one bit per voxel of the box (i-fastest, 8 a byte, low bit first) saying which
+ *   voxels the edit changed; undo and redo both toggle them. An eighth of the box, not the box.
  */
 export interface VoxelPatch {
   box: VoxelBox;
   values: BoxValues;
+  toggles?: number;
 }
 
 export function patchBytes(patch: VoxelPatch): number {
@@ -27,16 +31,55 @@ export function rawValues(values: BoxValues, count: number): Uint8Array {
   return values instanceof Uint8Array ? values : decodeRuns(values, count);
 }
 
+/** Bytes of a bit per voxel of a box. */
+export function bitBytes(box: VoxelBox): number {
+  return Math.ceil(boxVoxelCount(box) / 8);
+}
+
 /**
- * Writes the patch's values into the labelmap and keeps the labelmap's former values of the box in
- * the patch instead (undo, redo, rollback). Returns both, raw, for voxel counts.
+ * Takes the patch's edit back or applies it again (undo, redo, rollback): exchanges its values
+ * with the labelmap's in its box, or toggles its voxels; `counts` (voxels per label) follow.
  */
-export function exchangePatch(labels: Uint8Array, size: Vec3, patch: VoxelPatch): { removed: Uint8Array; written: Uint8Array } {
+export function exchangePatch(labels: Uint8Array, size: Vec3, patch: VoxelPatch, counts: Float64Array): void {
+  if (patch.toggles !== undefined) {
+    toggleVoxels(labels, size, patch.box, rawValues(patch.values, bitBytes(patch.box)), patch.toggles, counts);
+    return;
+  }
   const written = rawValues(patch.values, boxVoxelCount(patch.box));
   const removed = readBox(labels, size, patch.box);
   writeBox(labels, size, patch.box, written);
   patch.values = removed;
-  return { removed, written };
+  moveCounts(counts, removed, written);
+}
+
+/** Moves per-label voxel counts from the values a box held to the values it holds now. */
+export function moveCounts(counts: Float64Array, removed: Uint8Array, written: Uint8Array): void {
+  const histogram = new Float64Array(256);
+  for (let n = 0; n < removed.length; n++) histogram[removed[n]]--;
+  for (let n = 0; n < written.length; n++) histogram[written[n]]++;
+  for (let value = 0; value < 256; value++) counts[value] += histogram[value];
+}
+
+/** Voxels of the box whose bit is set go from `label` to 0 and from 0 to `label`. */
+function toggleVoxels(labels: Uint8Array, size: Vec3, box: VoxelBox, bits: Uint8Array, label: number, counts: Float64Array): void {
+  const width = box.max[0] - box.min[0] + 1;
+  let n = 0;
+  let gained = 0;
+  let toggled = 0;
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const rowStart = size[0] * (j + size[1] * k) + box.min[0];
+      for (let i = 0; i < width; i++, n++) {
+        if (((bits[n >> 3] >> (n & 7)) & 1) === 0) continue;
+        const gains = labels[rowStart + i] === 0;
+        labels[rowStart + i] = gains ? label : 0;
+        gained += gains ? 1 : 0;
+        toggled++;
+      }
+    }
+  }
+  counts[label] += 2 * gained - toggled;
+  counts[0] -= 2 * gained - toggled;
 }
 
 /**
