@@ -458,7 +458,9 @@ function applyMaskRows(
   const width = box.max[0] - box.min[0] + 1;
   let taken = 0;
   let released = 0;
+  // Bit n of the box, gathered a byte at a time.
   let n = 0;
+  let bits = 0;
   for (let k = box.min[2]; k <= box.max[2]; k++) {
     for (let j = box.min[1]; j <= box.max[1]; j++) {
       const rowStart = size[0] * (j + size[1] * k) + box.min[0];
@@ -469,11 +471,16 @@ function applyMaskRows(
         const take = inMask & +(value === 0);
         const release = (1 - inMask) & +(value === label);
         labels[rowStart + i] = value + take * label - release * label;
-        toggled[n >> 3] |= (take | release) << (n & 7);
+        bits |= (take | release) << (n & 7);
+        if ((n & 7) === 7) {
+          toggled[n >> 3] = bits;
+          bits = 0;
+        }
         taken += take;
         released += release;
       }
     }
   }
+  if (n & 7) toggled[n >> 3] = bits;
   return taken + released === 0 ? null : { label: taken - released, free: released - taken };
 }
