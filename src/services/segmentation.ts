@@ -57,8 +57,10 @@ export function replaceSegmentation(volume: { id: string; geometry: ImageGeometr
   useSegmentationStore.setState({ volumeId: volume?.id ?? null, segments: [], activeLabel: null });
   if (current) {
     const segmentation = current;
-    segmentation.subscribe(() => {
-      publish(segmentation);
+    segmentation.subscribe((change) => {
+      // A click's parts change voxels only (views redraw from the change itself): the table and
+      // volumes go to the store at its commit, one render of the panels a click instead of one a part.
+      if (!(segmentation.inTransaction && change.box)) publish(segmentation);
       scheduleCompaction(segmentation);
     });
     publish(segmentation);
