@@ -1,7 +1,9 @@
 /**
  * Autosave: the segment table (with points) and the labelmap (run-length coded) of the current scan
  * go to IndexedDB a moment after each change. Opening the same scan again (same name, grid and
- * sampled voxels) offers to restore them; until the user answers, nothing is overwritten.
+ * sampled voxels) offers to restore them; until the user answers, nothing is overwritten. The
+ * labelmap is kept coded in slabs of slices, and a save codes again only the slabs that changed
+ * (a click changes a few of a scan's hundreds of slices).
  */
 import { RunEncoder } from '../core/segmentation/region';
 import { plainVoxels } from '../core/shared-voxels';
@@ -16,15 +18,19 @@ import { currentSegmentation } from './segmentation';
 const DB_NAME = 'sam-med3d';
 const STORE = 'sessions';
 const SAVE_DELAY_MS = 1000;
-/** Labelmap bytes coded per main-thread task (a few milliseconds). */
-const CODING_SLICE_BYTES = 1 << 22;
+/** Slices of the labelmap per saved slab. */
+const SLAB_SLICES = 8;
+/** Milliseconds of coding per main-thread task. */
+const CODING_SLICE_MS = 8;
 
 interface SavedSession {
   key: string;
   savedAt: number;
   segments: Segment[];
-  /** Run-length coded, or raw when coding would not make it smaller (noise). */
-  labels: BoxValues;
+  /** The labelmap in slabs of SLAB_SLICES slices along k, each run-length coded, or raw when coding would not make it smaller (noise). */
+  slabs?: BoxValues[];
+  /** The whole labelmap, as sessions were saved before slabs. */
+  labels?: BoxValues;
 }
 
 function openDatabase(): Promise<IDBDatabase> {
@@ -60,27 +66,56 @@ function scanKey(): string | null {
   return JSON.stringify([volume.name, g.size, g.spacing, g.origin, g.direction, (hash >>> 0).toString(16)]);
 }
 
-let watched: { segmentation: Segmentation; key: string; unsubscribe: () => void } | null = null;
+interface Watched {
+  segmentation: Segmentation;
+  key: string;
+  /** Each slab's coded labels as last saved; null where a change touched it since. */
+  slabs: (BoxValues | null)[];
+  unsubscribe: () => void;
+}
+
+let watched: Watched | null = null;
 let saveTimer = 0;
+
+/** The voxels of slab `n` (a view into the labelmap). */
+function slabVoxels(segmentation: Segmentation, n: number): Uint8Array {
+  const [nx, ny] = segmentation.geometry.size;
+  const sliceVoxels = nx * ny;
+  return segmentation.labels.subarray(
+    n * SLAB_SLICES * sliceVoxels,
+    Math.min(segmentation.labels.length, (n + 1) * SLAB_SLICES * sliceVoxels),
+  );
+}
+
+/** A slab run-length coded, or a plain copy when coding would not make it smaller (noise). */
+function codeSlab(voxels: Uint8Array): BoxValues {
+  const encoder = new RunEncoder(voxels);
+  encoder.encode(voxels.length);
+  return encoder.bytes < voxels.length ? encoder.result() : plainVoxels(voxels);
+}
 
 async function save(): Promise<void> {
   const target = watched;
   if (!target || useAutosaveStore.getState().offer) return;
-  // Coded in short tasks, so that a large labelmap never blocks the UI; a change meanwhile
-  // abandons this save (the change schedules its own).
-  const { segmentation } = target;
+  // Changed slabs are coded in short tasks, so that a large change never blocks the UI; a change
+  // meanwhile abandons this save (the change schedules its own; slabs coded so far are kept).
+  const { segmentation, slabs } = target;
   const version = segmentation.version;
-  const encoder = new RunEncoder(segmentation.labels);
-  while (!encoder.done && encoder.bytes < segmentation.labels.length) {
-    encoder.encode(CODING_SLICE_BYTES);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    if (segmentation.version !== version || watched !== target || segmentation.inTransaction) return;
+  let taskStart = performance.now();
+  for (let n = 0; n < slabs.length; n++) {
+    if (slabs[n]) continue;
+    if (performance.now() - taskStart > CODING_SLICE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (segmentation.version !== version || watched !== target || segmentation.inTransaction) return;
+      taskStart = performance.now();
+    }
+    slabs[n] = codeSlab(slabVoxels(segmentation, n));
   }
   const session: SavedSession = {
     key: target.key,
     savedAt: Date.now(),
     segments: [...segmentation.segments],
-    labels: encoder.done && encoder.bytes < segmentation.labels.length ? encoder.result() : plainVoxels(segmentation.labels),
+    slabs: slabs as BoxValues[],
   };
   try {
     await withStore('readwrite', (store) => store.put(session));
@@ -98,17 +133,26 @@ export async function watchForAutosave(segmentation: Segmentation | null): Promi
   useAutosaveStore.setState({ offer: null });
   const key = scanKey();
   if (!segmentation || !key || typeof indexedDB === 'undefined') return;
+  const slabCount = Math.ceil(segmentation.geometry.size[2] / SLAB_SLICES);
+  // An empty labelmap is runs of zeros, known without reading it.
+  const empty = segmentation.segments.every((s) => segmentation.voxelCount(s.label) === 0);
+  const slabs = Array.from({ length: slabCount }, (_, n) => {
+    const length = slabVoxels(segmentation, n).length;
+    return empty ? { values: new Uint8Array(1), lengths: Uint32Array.of(length) } : null;
+  });
   watched = {
     segmentation,
     key,
-    unsubscribe: segmentation.subscribe(() => {
+    slabs,
+    unsubscribe: segmentation.subscribe((change) => {
+      if (change.box) slabs.fill(null, Math.floor(change.box.min[2] / SLAB_SLICES), Math.floor(change.box.max[2] / SLAB_SLICES) + 1);
       window.clearTimeout(saveTimer);
       // A click's parts are not saved one by one: its commit (or rollback) is the next change.
       if (!segmentation.inTransaction) saveTimer = window.setTimeout(() => void save(), SAVE_DELAY_MS);
     }),
   };
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(key)).catch(() => undefined);
-  if (saved?.labels && saved.segments.length > 0 && watched?.key === key) {
+  if ((saved?.slabs ?? saved?.labels) && saved.segments.length > 0 && watched?.key === key) {
     useAutosaveStore.setState({ offer: { savedAt: saved.savedAt, segmentCount: saved.segments.length } });
   }
 }
@@ -120,8 +164,18 @@ export async function restoreSession(): Promise<void> {
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(target.key));
   useAutosaveStore.setState({ offer: null });
   if (!saved || currentSegmentation() !== target.segmentation) return;
-  const labels = rawValues(saved.labels, target.segmentation.labels.length);
-  target.segmentation.replaceAll(labels, saved.segments);
+  const { segmentation } = target;
+  let labels: Uint8Array;
+  if (saved.slabs) {
+    labels = new Uint8Array(segmentation.labels.length);
+    saved.slabs.forEach((slab, n) => {
+      const at = slabVoxels(segmentation, n);
+      labels.set(rawValues(slab, at.length), at.byteOffset - segmentation.labels.byteOffset);
+    });
+  } else {
+    labels = rawValues(saved.labels!, segmentation.labels.length);
+  }
+  segmentation.replaceAll(labels, saved.segments);
 }
 
 /** Forgets the saved session; autosave resumes with the current (new) work. */
