@@ -8,9 +8,10 @@ import { metaReadImage, metaWriteImage, niftiReadImage, niftiWriteImage, nrrdRea
 import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, isGzip, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
-import { isShared, plainVoxels } from '../core/shared-voxels';
-import type { Volume, VoxelArray } from '../core/types';
+import { isShared, plainVoxels, sharedArray, type VoxelArrayType } from '../core/shared-voxels';
+import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
+import { yieldToEventLoop } from '../core/yield';
 import { inspectDicom, type DicomHeader, type DicomObject } from './dicom-header';
 import { readNativeSeries } from './dicom-native';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
@@ -35,18 +36,18 @@ export function configureItkWasm(baseUrl: string = import.meta.env.BASE_URL): vo
 }
 
 /**
- * itk-wasm's workers hand back buffers on a SharedArrayBuffer when the page is cross-origin
- * isolated: like plainVoxels for a whole volume, copied in chunks that yield so the UI never
- * freezes on a large scan.
+ * itk-wasm's workers hand back a view on their own shared memory when the page is cross-origin
+ * isolated: copied into a buffer of ours (shared where the platform has it, see sharedArray) in
+ * chunks that yield, so the UI never freezes on a large scan.
  */
-async function unshared(volume: Volume): Promise<Volume> {
+async function ownCopy(volume: Volume): Promise<Volume> {
   const source = volume.data;
   if (!isShared(source)) return volume;
-  const copy = new (source.constructor as new (n: number) => VoxelArray)(source.length);
+  const copy = sharedArray(source.constructor as VoxelArrayType, source.length);
   const chunk = 1 << 22;
   for (let start = 0; start < source.length; start += chunk) {
     copy.set(source.subarray(start, start + chunk), start);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
   }
   return { geometry: volume.geometry, data: copy };
 }
@@ -94,7 +95,7 @@ export async function readImageFile(file: File, onProgress?: ProgressCallback, o
   }
   if (!result.couldRead) throw unreadableError(file.name, format);
   onProgress?.({ phase: 'converting' });
-  return { volume: await unshared(itkImageToVolume(result.image, file.name, options)), name: file.name };
+  return { volume: await ownCopy(itkImageToVolume(result.image, file.name, options)), name: file.name };
 }
 
 /**
@@ -208,7 +209,7 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   const errorName = files.length === 1 ? files[0].name : name;
   onProgress?.({ phase: 'decoding' });
   const headers = decoded.map((d) => d.header);
-  const read = readNativeSeries(named, decoded);
+  const read = await readNativeSeries(named, decoded);
   const { volume, warnings } = correctDicomVolume(
     read ??
       (await decodeDicomSeries(
@@ -243,7 +244,7 @@ async function decodeDicomSeries(
   } catch (error) {
     throw decodeError(errorName, 'dicom', error);
   }
-  return unshared(itkImageToVolume(image, name, options));
+  return ownCopy(itkImageToVolume(image, name, options));
 }
 
 /** Whether a file is a DICOM SEG (read from its header). */

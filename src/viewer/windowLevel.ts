@@ -1,4 +1,5 @@
 import type { VoxelArray } from '../core/types';
+import { yieldToEventLoop } from '../core/yield';
 import type { WindowLevel } from '../core/tools/navigate';
 
 export interface WindowPreset {
@@ -35,8 +36,6 @@ export function sampleIntensityStats(data: VoxelArray): IntensityStats {
   const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
   return { percentiles: [at(0.01), at(0.99)] };
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Exact intensity range, scanned in chunks that yield so the main thread never blocks for long. */
 export async function exactRange(data: VoxelArray): Promise<[number, number]> {
