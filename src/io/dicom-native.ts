@@ -68,7 +68,7 @@ function isNativeSlice(slice: { bytes: Uint8Array; header: DicomHeader | null })
 }
 
 /** Voxels stacked (or scanned) per task before yielding to the event loop: a few milliseconds. */
-const VALUES_PER_TASK = 1 << 22;
+const VALUES_PER_TASK = 1 << 20;
 
 /**
  * The slices' pixels, rescaled, one after another, in shared memory (sharedArray) and in tasks of

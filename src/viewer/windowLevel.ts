@@ -22,8 +22,8 @@ export interface IntensityStats {
   percentiles: [number, number];
 }
 
-/** Voxels sampled for the percentiles: plenty for 1 % precision, cheap to sort. */
-const PERCENTILE_SAMPLES = 1 << 18;
+/** Voxels sampled for the percentiles: plenty for 1 % precision (655 per percent), sorted in a few ms. */
+const PERCENTILE_SAMPLES = 1 << 16;
 /** Values per chunk of the exact range scan between yields to the event loop. */
 const RANGE_CHUNK = 1 << 20;
 
