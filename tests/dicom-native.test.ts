@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isShared } from '../src/core/shared-voxels';
 import { readNativeSeries } from '../src/io/dicom-native';
 import { checkDicomSeriesFiles } from '../src/io/dicom-series';
 import { itkImageToVolume } from '../src/io/itk-image';
@@ -30,7 +31,7 @@ describe('readNativeSeries', () => {
   ])('reads %s as itk-wasm decodes it', async (name, options) => {
     const paths = writeTestDicomSeries(path.join(workDir, name), source, options);
     // Files in any order: the reader sorts the slices by position.
-    const native = read([...paths].reverse())!;
+    const native = (await read([...paths].reverse()))!;
     expect(native).not.toBeNull();
     const { outputImage } = await readImageDicomFileSeriesNode({ inputImages: paths });
     const itk = itkImageToVolume(outputImage, name);
@@ -43,12 +44,14 @@ describe('readNativeSeries', () => {
     expect(native.data[100]).toBe(source.data[100] * slope + intercept);
     // Rescaled integers that fit stay 16-bit; a fractional slope needs float.
     expect(native.data).toBeInstanceOf(Number.isInteger(slope) ? Int16Array : Float32Array);
+    // Stacked straight into shared memory: the page and the inference worker share it, no copy.
+    expect(isShared(native.data)).toBe(true);
   });
 
-  it('leaves single files and mixed grids to itk-wasm', () => {
+  it('leaves single files and mixed grids to itk-wasm', async () => {
     const paths = writeTestDicomSeries(path.join(workDir, 'single'), source);
-    expect(read(paths.slice(0, 1))).toBeNull();
+    expect(await read(paths.slice(0, 1))).toBeNull();
     const other = writeTestDicomSeries(path.join(workDir, 'other'), obliqueLpsVolume({ size: [30, 28, 12], spacing: [2, 2.5, 3] }));
-    expect(read([...paths.slice(0, 3), other[5]])).toBeNull();
+    expect(await read([...paths.slice(0, 3), other[5]])).toBeNull();
   });
 });

@@ -5,22 +5,31 @@ export function isShared(data: VoxelArray): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
 }
 
+/** A voxel array type (Int16Array, Float32Array...): what sharedArray allocates. */
+export type VoxelArrayType<T extends VoxelArray = VoxelArray> = { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
 /**
- * The same voxels in a SharedArrayBuffer where the platform has one (a cross-origin isolated
- * page, workers, Node), otherwise `data` itself. A 512 x 512 x 300 CT is 150 MB: shared, the page
- * and the inference worker hold it once instead of twice.
+ * A zeroed voxel array, in a SharedArrayBuffer where the platform has one (a cross-origin isolated
+ * page, workers, Node): readers allocate the volume there directly, so the page and the inference
+ * worker share it without a copy (a 512 x 512 x 300 CT is 150 MB; copying it took over half a
+ * second on the main thread).
  */
+export function sharedArray<T extends VoxelArray>(Type: VoxelArrayType<T>, length: number): T {
+  const bytes = length * Type.BYTES_PER_ELEMENT;
+  return new Type(typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
+}
+
+/** The same voxels in shared memory where the platform has it (see sharedArray), otherwise `data` itself. */
 export function shareVoxels<T extends VoxelArray>(data: T): T {
   if (typeof SharedArrayBuffer === 'undefined' || isShared(data)) return data;
-  const ArrayType = data.constructor as new (buffer: SharedArrayBuffer) => T;
-  const shared = new ArrayType(new SharedArrayBuffer(data.byteLength));
+  const shared = sharedArray(data.constructor as VoxelArrayType<T>, data.length);
   (shared as unknown as { set(source: ArrayLike<number>): void }).set(data);
   return shared;
 }
 
-/** A zeroed byte grid, in a SharedArrayBuffer where the platform has one (see shareVoxels). */
+/** A zeroed byte grid, in a SharedArrayBuffer where the platform has one (see sharedArray). */
 export function sharedZeros(length: number): Uint8Array {
-  return typeof SharedArrayBuffer === 'undefined' ? new Uint8Array(length) : new Uint8Array(new SharedArrayBuffer(length));
+  return sharedArray(Uint8Array, length);
 }
 
 /**

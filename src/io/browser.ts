@@ -8,10 +8,12 @@ import { metaReadImage, metaWriteImage, niftiReadImage, niftiWriteImage, nrrdRea
 import { readImageDicomFileSeries, readSegmentation, writeSegmentation } from '@itk-wasm/dicom';
 import { detectFormat, FORMAT_SNIFF_BYTES, formatFromName, isDicomPart10, isGzip, type ImageFormat } from '../core/formats';
 import type { DicomSegMetaInfo } from '../core/export/dicom-seg-meta';
-import { isShared, plainVoxels } from '../core/shared-voxels';
-import type { Volume, VoxelArray } from '../core/types';
+import { isShared, plainVoxels, sharedArray, type VoxelArrayType } from '../core/shared-voxels';
+import type { Volume } from '../core/types';
 import { LoadError, type ValidationOptions } from '../core/validate';
-import { inspectDicom, type DicomHeader, type DicomObject } from './dicom-header';
+import { yieldToEventLoop } from '../core/yield';
+import { readDicomFilesInWorker, type ReadDicomFile } from './dicom-files';
+import { inspectDicom, type DicomHeader } from './dicom-header';
 import { readNativeSeries } from './dicom-native';
 import { checkDicomSeriesFiles, correctDicomVolume, groupDicomSeries, seriesKey, skipKind } from './dicom-series';
 import { itkImageToVolume, labelmapToDicomSegImage, volumeToItkImage } from './itk-image';
@@ -35,18 +37,18 @@ export function configureItkWasm(baseUrl: string = import.meta.env.BASE_URL): vo
 }
 
 /**
- * itk-wasm's workers hand back buffers on a SharedArrayBuffer when the page is cross-origin
- * isolated: like plainVoxels for a whole volume, copied in chunks that yield so the UI never
- * freezes on a large scan.
+ * itk-wasm's workers hand back a view on their own shared memory when the page is cross-origin
+ * isolated: copied into a buffer of ours (shared where the platform has it, see sharedArray) in
+ * chunks that yield, so the UI never freezes on a large scan.
  */
-async function unshared(volume: Volume): Promise<Volume> {
+async function ownCopy(volume: Volume): Promise<Volume> {
   const source = volume.data;
   if (!isShared(source)) return volume;
-  const copy = new (source.constructor as new (n: number) => VoxelArray)(source.length);
+  const copy = sharedArray(source.constructor as VoxelArrayType, source.length);
   const chunk = 1 << 22;
   for (let start = 0; start < source.length; start += chunk) {
     copy.set(source.subarray(start, start + chunk), start);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
   }
   return { geometry: volume.geometry, data: copy };
 }
@@ -94,7 +96,7 @@ export async function readImageFile(file: File, onProgress?: ProgressCallback, o
   }
   if (!result.couldRead) throw unreadableError(file.name, format);
   onProgress?.({ phase: 'converting' });
-  return { volume: await unshared(itkImageToVolume(result.image, file.name, options)), name: file.name };
+  return { volume: await ownCopy(itkImageToVolume(result.image, file.name, options)), name: file.name };
 }
 
 /**
@@ -120,48 +122,23 @@ export async function listDicomSeries(
   return { series, skipped };
 }
 
-/** A file's bytes and what its header says, when it is a DICOM Part 10 file (null otherwise). */
-interface ReadDicomFile {
-  bytes: Uint8Array | null;
-  object: DicomObject | null;
-}
-
-/** Files of a DICOM series read at the same time. */
-const PARALLEL_FILE_READS = 32;
-
-/** Files larger than this are read only when their preamble says DICOM (a video in a folder...). */
-const READ_WHOLE_BYTES = 4 << 20;
-
-/** A DICOM Part 10 file's bytes, or null for another file; small files are read in one go. */
-async function dicomPart10Bytes(file: File): Promise<Uint8Array | null> {
-  if (file.size > READ_WHOLE_BYTES && !isDicomPart10(await fileBytes(file, 0, 132))) return null;
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  return isDicomPart10(bytes.subarray(0, 132)) ? bytes : null;
-}
-
 /** Files listDicomSeries read for the series it found alone, for readDicomSeries to take. */
 const readAhead = new Map<File, ReadDicomFile>();
 
-/**
- * Reads files several at a time, parsing each DICOM header as its file arrives, in tasks of a few
- * milliseconds (hundreds of headers parsed in one go froze the page for seconds).
- */
+/** The files' bytes and headers: read ahead by listDicomSeries, or read now in a worker. */
 async function readDicomFiles(files: File[], onProgress?: ProgressCallback): Promise<ReadDicomFile[]> {
-  const results: ReadDicomFile[] = new Array(files.length);
-  let next = 0;
-  let done = 0;
-  const readNext = async (): Promise<void> => {
-    for (let index = next++; index < files.length; index = next++) {
-      const file = files[index];
-      const ahead = readAhead.get(file);
-      readAhead.delete(file);
-      const bytes = ahead?.bytes ?? (await dicomPart10Bytes(file));
-      if (!ahead) await new Promise((resolve) => setTimeout(resolve, 0));
-      results[index] = ahead ?? { bytes, object: bytes && inspectDicom(bytes) };
+  const results: ReadDicomFile[] = files.map((file) => readAhead.get(file)!);
+  const toRead = files.flatMap((file, index) => (readAhead.has(file) ? [] : [index]));
+  files.forEach((file) => readAhead.delete(file));
+  let done = files.length - toRead.length;
+  if (done > 0) onProgress?.({ phase: 'reading', fraction: done / files.length });
+  await readDicomFilesInWorker(
+    toRead.map((index) => files[index]),
+    (n, file) => {
+      results[toRead[n]] = file;
       onProgress?.({ phase: 'reading', fraction: ++done / files.length });
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL_FILE_READS }, readNext));
+    },
+  );
   return results;
 }
 
@@ -208,7 +185,7 @@ export async function readDicomSeries(files: File[], onProgress?: ProgressCallba
   const errorName = files.length === 1 ? files[0].name : name;
   onProgress?.({ phase: 'decoding' });
   const headers = decoded.map((d) => d.header);
-  const read = readNativeSeries(named, decoded);
+  const read = await readNativeSeries(named, decoded);
   const { volume, warnings } = correctDicomVolume(
     read ??
       (await decodeDicomSeries(
@@ -243,7 +220,7 @@ async function decodeDicomSeries(
   } catch (error) {
     throw decodeError(errorName, 'dicom', error);
   }
-  return unshared(itkImageToVolume(image, name, options));
+  return ownCopy(itkImageToVolume(image, name, options));
 }
 
 /** Whether a file is a DICOM SEG (read from its header). */

@@ -7,8 +7,10 @@
  * corrected afterwards by the same correctSliceStack as ITK's output.
  */
 import { cross, dot, geometryProblem } from '../core/geometry';
+import { sharedArray } from '../core/shared-voxels';
 import { median } from '../core/slice-stack';
 import type { Mat3, Vec3, Volume, VoxelArray } from '../core/types';
+import { yieldToEventLoop } from '../core/yield';
 import type { DicomHeader, NativePixels } from './dicom-header';
 import type { NamedBytes } from './dicom-series';
 
@@ -21,7 +23,10 @@ type NativeSlice = { bytes: Uint8Array; header: DicomHeader & { nativePixels: Na
  * The series' volume, or null when ITK must read it: a file whose pixels are not native, sizes or
  * orientations that differ, a single file, or slices that share a position.
  */
-export function readNativeSeries(files: NamedBytes[], decoded: { index: number; header: DicomHeader | null }[]): Volume | null {
+export async function readNativeSeries(
+  files: NamedBytes[],
+  decoded: { index: number; header: DicomHeader | null }[],
+): Promise<Volume | null> {
   const slices = decoded.map(({ index, header }) => ({ bytes: files[index].bytes, header }));
   if (slices.length < 2 || !slices.every(isNativeSlice)) return null;
   const first = slices[0].header;
@@ -54,7 +59,7 @@ export function readNativeSeries(files: NamedBytes[], decoded: { index: number; 
     direction: [...row, ...column, ...normal] as Mat3,
   };
   if (geometryProblem(geometry)) return null;
-  return { geometry, data: stackPixels(sorted, first.rows * first.columns) };
+  return { geometry, data: await stackPixels(sorted, first.rows * first.columns) };
 }
 
 function isNativeSlice(slice: { bytes: Uint8Array; header: DicomHeader | null }): slice is NativeSlice {
@@ -62,37 +67,48 @@ function isNativeSlice(slice: { bytes: Uint8Array; header: DicomHeader | null })
   return !!h?.nativePixels && h.position?.length === 3 && h.orientation?.length === 6;
 }
 
+/** Voxels stacked (or scanned) per task before yielding to the event loop: a few milliseconds. */
+const VALUES_PER_TASK = 1 << 20;
+
 /**
- * The slices' pixels, rescaled, one after another. Stored values stay in their type when no slice
- * rescales; rescaled integers that fit stay 16-bit (CT in Hounsfield units: half the memory of
- * float); anything else becomes float.
+ * The slices' pixels, rescaled, one after another, in shared memory (sharedArray) and in tasks of
+ * a few slices: stacking a 150 MB CT in one go blocked the page for half a second. Stored values
+ * stay in their type when no slice rescales; rescaled integers that fit stay 16-bit (CT in
+ * Hounsfield units: half the memory of float); anything else becomes float.
  */
-function stackPixels(slices: NativeSlice[], plane: number): VoxelArray {
+async function stackPixels(slices: NativeSlice[], plane: number): Promise<VoxelArray> {
   const { bitsAllocated, signed } = slices[0].header.nativePixels;
   const Stored = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
-  const stored = slices.map(({ bytes, header: { nativePixels: p } }) => {
+  const stored = ({ bytes, header: { nativePixels: p } }: NativeSlice) => {
     const start = bytes.byteOffset + p.offset;
     // A typed view needs an aligned offset: the slice's bytes are copied when it is odd.
     if (start % Stored.BYTES_PER_ELEMENT === 0) return new Stored(bytes.buffer as ArrayBuffer, start, plane);
     return new Stored(bytes.slice(p.offset, p.offset + plane * Stored.BYTES_PER_ELEMENT).buffer, 0, plane);
-  });
+  };
+  const slicesPerTask = Math.max(1, Math.floor(VALUES_PER_TASK / plane));
   const rescales = slices.some(({ header: { nativePixels: p } }) => p.slope !== 1 || p.intercept !== 0);
-  const fitsInt16 =
-    rescales &&
-    slices.every(({ header: { nativePixels: p } }, k) => {
-      if (!Number.isInteger(p.slope) || !Number.isInteger(p.intercept)) return false;
-      let [min, max] = [Infinity, -Infinity];
-      for (const v of stored[k]) [min, max] = [Math.min(min, v), Math.max(max, v)];
-      const ends = [min * p.slope + p.intercept, max * p.slope + p.intercept];
-      return Math.min(...ends) >= -32768 && Math.max(...ends) <= 32767;
-    });
-  const Output = !rescales ? Stored : fitsInt16 ? Int16Array : Float32Array;
-  const out = new Output(plane * slices.length);
-  slices.forEach(({ header: { nativePixels: p } }, k) => {
+  let fitsInt16 = rescales && slices.every(({ header: { nativePixels: p } }) => Number.isInteger(p.slope) && Number.isInteger(p.intercept));
+  for (let k = 0; fitsInt16 && k < slices.length; k++) {
+    if (k > 0 && k % slicesPerTask === 0) await yieldToEventLoop();
+    const { slope, intercept } = slices[k].header.nativePixels;
+    const values = stored(slices[k]);
+    let [min, max] = [Infinity, -Infinity];
+    for (let n = 0; n < plane; n++) {
+      const v = values[n];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const ends = [min * slope + intercept, max * slope + intercept];
+    fitsInt16 = Math.min(...ends) >= -32768 && Math.max(...ends) <= 32767;
+  }
+  const out = sharedArray<VoxelArray>(!rescales ? Stored : fitsInt16 ? Int16Array : Float32Array, plane * slices.length);
+  for (let k = 0; k < slices.length; k++) {
+    if (k > 0 && k % slicesPerTask === 0) await yieldToEventLoop();
+    const { slope, intercept } = slices[k].header.nativePixels;
     const target = out.subarray(k * plane, (k + 1) * plane);
-    const values = stored[k];
+    const values = stored(slices[k]);
     if (!rescales) target.set(values);
-    else for (let n = 0; n < plane; n++) target[n] = values[n] * p.slope + p.intercept;
-  });
+    else for (let n = 0; n < plane; n++) target[n] = values[n] * slope + intercept;
+  }
   return out;
 }

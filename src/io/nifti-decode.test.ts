@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDemoPhantom } from '../core/phantom';
+import { isShared } from '../core/shared-voxels';
 import type { Volume } from '../core/types';
 import { LoadError } from '../core/validate';
 import { encodeNifti } from '../../tests/support/raw-writers';
@@ -94,6 +95,8 @@ async function expectReadAsItk(name: string, bytes: Uint8Array): Promise<void> {
   expect(layout).not.toBeNull();
   expect(voxels!.constructor).toBe(expected.data.constructor);
   expect(sameValues(voxels!, expected.data)).toBe(true);
+  // In shared memory, plain and compressed files alike: the page receives them without a copy.
+  expect(isShared(voxels!)).toBe(true);
   const { size, spacing, origin, direction } = layout!.geometry;
   expect(size).toEqual(expected.geometry.size);
   spacing.forEach((v, n) => expect(v).toBeCloseTo(expected.geometry.spacing[n], 6));

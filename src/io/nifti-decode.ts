@@ -7,6 +7,7 @@
  */
 import { Gunzip } from 'fflate';
 import type { ImageGeometry, Mat3, Vec3, VoxelArray } from '../core/types';
+import { shareVoxels, sharedZeros } from '../core/shared-voxels';
 import { LoadError, type VoxelTypeName } from '../core/validate';
 import { gunzipPrefix, NIFTI_HEAD_BYTES } from './nifti-truncation';
 
@@ -34,7 +35,7 @@ const DATATYPES: Record<number, VoxelTypeName> = {
   768: 'uint32',
 };
 
-const ARRAYS: Record<VoxelTypeName, new (buffer: ArrayBuffer) => VoxelArray> = {
+const ARRAYS: Record<VoxelTypeName, new (buffer: ArrayBufferLike) => VoxelArray> = {
   int8: Int8Array,
   uint8: Uint8Array,
   int16: Int16Array,
@@ -193,8 +194,9 @@ export async function readNiftiHeader(source: NiftiSource): Promise<{ header: Ui
 const INFLATE_STEP = 1 << 20;
 
 /**
- * The voxels laid out by `layout` (from readNiftiHeader). `onInflated` follows the inflation of a
- * compressed file. Throws a LoadError naming the file when it ends early or its data is corrupt.
+ * The voxels laid out by `layout` (from readNiftiHeader), in shared memory where the platform has
+ * it (sharedArray: the page and the inference worker then hold them once, and the copy is made
+ * here, off the main thread). `onInflated` follows the inflation of a compressed file. Throws a LoadError naming the file when it ends early or its data is corrupt.
  */
 export async function readNiftiVoxels(
   source: NiftiSource,
@@ -205,11 +207,10 @@ export async function readNiftiVoxels(
   if (!source.gzipped) {
     const buffer = await source.read(layout.voxelOffset, layout.voxelOffset + byteLength);
     if (buffer.byteLength < byteLength) throw new LoadError(source.name, TRUNCATED);
-    return new ARRAYS[layout.type](buffer);
+    return shareVoxels(new ARRAYS[layout.type](buffer));
   }
   const compressed = new Uint8Array(await source.read(0, source.size));
-  const buffer = new ArrayBuffer(byteLength);
-  const bytes = new Uint8Array(buffer);
+  const bytes = sharedZeros(byteLength);
   // Inflated bytes before the voxels still to skip, then where the next voxel byte goes.
   let skip = layout.voxelOffset;
   let written = 0;
@@ -231,5 +232,5 @@ export async function readNiftiVoxels(
     throw new LoadError(source.name, CORRUPT_GZIP, { cause: error });
   }
   if (written < byteLength) throw new LoadError(source.name, TRUNCATED);
-  return new ARRAYS[layout.type](buffer);
+  return new ARRAYS[layout.type](bytes.buffer);
 }

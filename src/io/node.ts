@@ -129,7 +129,7 @@ export async function readDicomSeriesNode(filePaths: string[], options: NodeRead
   const files = await Promise.all(absolute.map(async (p) => ({ name: path.basename(p), bytes: await readFile(p) })));
   const decoded = checkDicomSeriesFiles(files, options);
   const headers = decoded.map((d) => d.header);
-  let read = readNativeSeries(files, decoded);
+  let read = await readNativeSeries(files, decoded);
   if (!read) {
     let image: Image;
     try {

@@ -6,7 +6,8 @@ import type { Volume } from '../core/types';
  * counter, and views fetch the buffer by id when the version changes. A volume read from a DICOM
  * series keeps its source files here too, for the DICOM SEG export. Voxels are kept in a
  * SharedArrayBuffer where the page is cross-origin isolated, so the inference worker reads these
- * same voxels instead of a copy.
+ * same voxels instead of a copy; the readers put them there (sharedArray), so shareVoxels only
+ * copies what came from elsewhere.
  */
 const volumes = new Map<string, Volume>();
 const dicomSources = new Map<string, File[]>();

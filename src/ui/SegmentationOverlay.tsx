@@ -64,14 +64,17 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   );
 }
 
-/** The canvas sized to the viewport at device resolution and cleared, or null before it exists. */
+/**
+ * The canvas sized to the viewport at device resolution and cleared, or null before it exists.
+ * Resizing clears it already; a clearRect on a canvas that was never drawn would allocate its
+ * pixels for nothing (tens of ms for the six overlays when a scan opens).
+ */
 function clearedContext(canvas: HTMLCanvasElement | null, viewport: PlaneViewport): CanvasRenderingContext2D | null {
   if (!canvas) return null;
   const dpr = window.devicePixelRatio || 1;
   const [width, height] = [Math.round(viewport.width * dpr), Math.round(viewport.height * dpr)];
-  // Resized only when the size changes: a resize makes a new backing store, and a click redraws once per part.
-  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
   const ctx = canvas.getContext('2d')!;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
+  else ctx.clearRect(0, 0, width, height);
   return ctx;
 }

@@ -74,6 +74,7 @@ export function SliceViewPanel({ view }: { view: ViewName }) {
     if (!volume || !voxels || !viewport || size.width === 0) {
       renderer.setImage(null);
       renderer.requestRender(null);
+      if (size.width > 0) renderer.warmUp();
       return;
     }
     renderer.setImage(vtkImageFor(`${volume.id}@${volume.version}`, voxels));

@@ -1,5 +1,6 @@
 import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Volume';
-import type vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
+import vtkDataArray from '@kitware/vtk.js/Common/Core/DataArray';
+import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
 import { SlicingMode } from '@kitware/vtk.js/Rendering/Core/ImageMapper/Constants';
 import { InterpolationType } from '@kitware/vtk.js/Rendering/Core/ImageProperty/Constants';
@@ -52,6 +53,14 @@ function drawPendingViews(): void {
   if (pendingDraws.size > 0) frameRequest = requestAnimationFrame(drawPendingViews);
 }
 
+/** A 2 x 2 x 1 image of zeros: black on black at vtk's default window (see SliceRenderer.warmUp). */
+function warmUpImage(): vtkImageData {
+  const image = vtkImageData.newInstance();
+  image.setDimensions([2, 2, 1]);
+  image.getPointData().setScalars(vtkDataArray.newInstance({ name: 'scalars', numberOfComponents: 1, values: new Int16Array(4) }));
+  return image;
+}
+
 /** One slice view drawn by vtk.js into its own canvas; interaction is handled by the caller. */
 export class SliceRenderer {
   private readonly renderWindow = vtkRenderWindow.newInstance();
@@ -62,6 +71,7 @@ export class SliceRenderer {
   private image: vtkImageData | null = null;
   private drawnImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
+  private warmedUp = false;
   /** Called after each drawn frame (the test hook records first-render times from it). */
   onRendered: (() => void) | null = null;
 
@@ -89,6 +99,19 @@ export class SliceRenderer {
     } else {
       this.renderer.removeActor(this.actor);
     }
+  }
+
+  /**
+   * Draws an invisible image once, before the first scan, so that this view's shaders are compiled
+   * (by vtk.js, and by the GPU, which compiles on first use) while the page is idle. With software
+   * GL, compiling, uploading the first slice and reading the canvas back in one frame blocked the
+   * page for 150 to 250 ms per view when a scan opened; the shaders do not depend on the voxel type.
+   */
+  warmUp(): void {
+    if (this.warmedUp || this.image) return;
+    this.warmedUp = true;
+    this.setImage(warmUpImage());
+    this.requestRender(null);
   }
 
   /** Sets the canvas size in CSS pixels (drawn at device resolution). */

@@ -1,4 +1,5 @@
 import type { VoxelArray } from '../core/types';
+import { yieldToEventLoop } from '../core/yield';
 import type { WindowLevel } from '../core/tools/navigate';
 
 export interface WindowPreset {
@@ -21,8 +22,8 @@ export interface IntensityStats {
   percentiles: [number, number];
 }
 
-/** Voxels sampled for the percentiles: plenty for 1 % precision, cheap to sort. */
-const PERCENTILE_SAMPLES = 1 << 18;
+/** Voxels sampled for the percentiles: plenty for 1 % precision (655 per percent), sorted in a few ms. */
+const PERCENTILE_SAMPLES = 1 << 16;
 /** Values per chunk of the exact range scan between yields to the event loop. */
 const RANGE_CHUNK = 1 << 20;
 
@@ -35,8 +36,6 @@ export function sampleIntensityStats(data: VoxelArray): IntensityStats {
   const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
   return { percentiles: [at(0.01), at(0.99)] };
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Exact intensity range, scanned in chunks that yield so the main thread never blocks for long. */
 export async function exactRange(data: VoxelArray): Promise<[number, number]> {

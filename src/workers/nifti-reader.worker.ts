@@ -1,9 +1,11 @@
 /**
  * Reads a NIfTI file off the main thread for src/io/nifti-fast.ts: its header, our validation of
- * the image it describes, then its voxels, whose buffer is transferred back. The voxels of a plain
- * file are read in one piece: in Chromium, reading 150 MB as slices or as a stream and copying
- * them into one buffer took 2 to 4 times as long.
+ * the image it describes, then its voxels, in shared memory the page receives without a copy
+ * (transferred where the page has no shared memory). The voxels of a plain file are read in one
+ * piece: in Chromium, reading 150 MB as slices or as a stream and copying them into one buffer
+ * took 2 to 4 times as long.
  */
+import { isShared } from '../core/shared-voxels';
 import { assertUsableImage, LoadError } from '../core/validate';
 import { readNiftiHeader, readNiftiVoxels } from '../io/nifti-decode';
 import type { NiftiReaderReply, NiftiReaderRequest } from '../io/nifti-fast';
@@ -25,7 +27,7 @@ async function read({ file, gzipped, options }: NiftiReaderRequest): Promise<voi
     reported = fraction;
     post({ kind: 'progress', fraction });
   });
-  post({ kind: 'volume', volume: { geometry: layout.geometry, data: voxels } }, [voxels.buffer]);
+  post({ kind: 'volume', volume: { geometry: layout.geometry, data: voxels } }, isShared(voxels) ? [] : [voxels.buffer as ArrayBuffer]);
 }
 
 self.onmessage = (event: MessageEvent<NiftiReaderRequest>) => {
