@@ -14,6 +14,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import type { SurfaceMesh } from '../../core/surface/surface-nets';
+import { DeferredFrames } from './deferredFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 
@@ -81,6 +82,7 @@ export class SurfaceView {
   private readonly renderWindow = vtkRenderWindow.newInstance();
   private readonly renderer = vtkRenderer.newInstance({ background: [0.06, 0.07, 0.09] });
   private readonly glWindow: vtkOpenGLRenderWindow;
+  private readonly frames: DeferredFrames;
   private readonly interactor = vtkRenderWindowInteractor.newInstance();
   private readonly marker: vtkOrientationMarkerWidget;
   private readonly picker = vtkCellPicker.newInstance();
@@ -104,7 +106,7 @@ export class SurfaceView {
   private readonly container: HTMLElement;
   /** The scan's world bounds [xmin, xmax, ymin, ymax, zmin, zmax]: what a camera reset frames when no surface shows. */
   private sceneBounds: Bounds | null = null;
-  /** Called after each drawn frame. */
+  /** Called when a drawn frame shows. */
   onRendered: (() => void) | null = null;
   /** Called with the LPS point of a surface clicked without dragging. */
   onPick: ((world: Vec3) => void) | null = null;
@@ -112,6 +114,9 @@ export class SurfaceView {
   constructor(container: HTMLElement, onContextRestored: () => void) {
     this.container = container;
     this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
+    this.frames = new DeferredFrames(this.glWindow);
+    this.frames.onShown = () => this.onRendered?.();
+    this.frames.onIdle = () => this.requestRender();
     this.glWindow.setContainer(container);
     const canvas = this.glWindow.getCanvas();
     canvas?.addEventListener('webglcontextrestored', onContextRestored);
@@ -257,15 +262,17 @@ export class SurfaceView {
     if (active) this.requestRender();
   }
 
-  /** Draws at the next animation frame; requests before it draw once. */
+  /**
+   * Draws at the next animation frame; requests before it draw once. While a frame is in flight
+   * (see DeferredFrames) the render is only noted, and asked for again when it has shown.
+   */
   requestRender(): void {
     if (this.frameRequest || !this.active) return;
     this.frameRequest = requestAnimationFrame(() => {
       this.frameRequest = 0;
       if (!this.active) return;
-      this.placePendingPieces();
+      if (!this.frames.busy()) this.placePendingPieces();
       this.renderWindow.render();
-      this.onRendered?.();
       if (this.pendingPieces.size > 0) this.requestRender();
     });
   }
@@ -273,7 +280,7 @@ export class SurfaceView {
   /** A PNG of the view as it is drawn now (data URL). */
   async screenshot(): Promise<string | null> {
     const image = this.glWindow.captureNextImage('image/png');
-    this.renderWindow.render();
+    this.frames.drawNow(() => this.renderWindow.render());
     return image;
   }
 
@@ -302,6 +309,7 @@ export class SurfaceView {
     this.marker.delete();
     this.scan.dispose();
     this.clearSurfaces();
+    this.frames.dispose();
     this.interactor.unbindEvents();
     this.interactor.delete();
     this.renderer.delete();
