@@ -13,7 +13,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 // Importing the OpenGL render window registers the 'WebGL' view backend.
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
-import type { SurfaceMesh } from '../../core/surface/surface-nets';
+import { cellCount, type CellMesh } from '../../core/surface/cell-mesh';
 import { DeferredFrames } from './deferredFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
@@ -43,10 +43,11 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
 };
 
 /**
- * Triangles put in place per frame at most: vtk.js builds a piece's vertex buffers on the main
- * thread when it is next drawn, in time proportional to its triangles.
+ * Triangles whose vertex buffers a frame builds at most (besides one piece): vtk.js builds a
+ * mesh's buffers on the main thread when it is first drawn, about 0.5 us a triangle here
+ * (bench:3d profile), so new pieces and detailed meshes first drawn come at most this many a frame.
  */
-const FRAME_TRIANGLES = 150_000;
+const FRAME_TRIANGLES = 40_000;
 
 /**
  * Detailed triangles the view draws at most: above it, the coarse meshes stay drawn. Software
@@ -68,6 +69,8 @@ interface MeshLayer {
 interface SurfacePiece {
   detailed: MeshLayer;
   coarse: MeshLayer | null;
+  /** Whether the detailed mesh has been drawn (its buffers built). */
+  detailedDrawn: boolean;
 }
 
 /** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
@@ -90,7 +93,7 @@ export class SurfaceView {
   /** Each segment's surface as pieces, one per chunk (128 voxels across) it crosses. */
   private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
   /** New chunk meshes not yet in place, by "label:chunk". */
-  private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: SurfaceMesh; coarse: SurfaceMesh | null }>();
+  private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: CellMesh; coarse: CellMesh | null }>();
   /** Coarse meshes are drawn while the camera moves and until surfaces stop arriving. */
   private moving = false;
   private arriving = false;
@@ -172,7 +175,7 @@ export class SurfaceView {
    * Replaces a segment's surface within one chunk (an empty mesh removes it). Pieces are put in
    * place at the next frames, at most FRAME_TRIANGLES a frame, so no frame builds more than that.
    */
-  setChunk(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+  setChunk(label: number, chunk: number, mesh: CellMesh, coarse: CellMesh | null): void {
     this.pendingPieces.set(`${label}:${chunk}`, { label, chunk, mesh, coarse });
     this.arriving = true;
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
@@ -271,7 +274,7 @@ export class SurfaceView {
     this.frameRequest = requestAnimationFrame(() => {
       this.frameRequest = 0;
       if (!this.active) return;
-      if (!this.frames.busy()) this.placePendingPieces();
+      if (!this.frames.busy()) this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
       this.renderWindow.render();
       if (this.pendingPieces.size > 0) this.requestRender();
     });
@@ -286,16 +289,28 @@ export class SurfaceView {
 
   /** The LPS point of the surface under a CSS-pixel position in the view, or null. */
   pick(x: number, y: number): Vec3 | null {
-    // The picker reads the meshes drawn: a pick ends the wait for more surfaces, so the detailed
-    // ones are drawn (and picked) unless there are too many.
+    // A pick ends the wait for more surfaces: the detailed ones are drawn unless there are too many.
     if (this.arriving) {
       this.arriving = false;
       this.showLevel();
       this.requestRender();
     }
+    // The picker tests the visible actors on the CPU: the detailed meshes, whichever are drawn.
+    const drawn = [...this.pieces].flatMap(([label, pieces]) =>
+      [...pieces.values()].map((piece) => {
+        const visibility = [piece.detailed.actor.getVisibility(), piece.coarse?.actor.getVisibility()] as const;
+        piece.detailed.actor.setVisibility(this.styleVisible(label));
+        piece.coarse?.actor.setVisibility(false);
+        return { piece, visibility };
+      }),
+    );
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
+    for (const { piece, visibility } of drawn) {
+      piece.detailed.actor.setVisibility(visibility[0]);
+      piece.coarse?.actor.setVisibility(!!visibility[1]);
+    }
     if (this.picker.getActors().length === 0) return null;
     return this.picker.getPickPosition() as Vec3;
   }
@@ -323,40 +338,48 @@ export class SurfaceView {
     else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
   }
 
-  /** Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES (at least one). */
-  private placePendingPieces(): void {
+  /**
+   * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of the level drawn now
+   * (at least one piece); returns those triangles.
+   */
+  private placePendingPieces(): number {
     let triangles = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
       // Only the level drawn now builds its buffers in this frame.
       const drawn = this.coarseShown() && coarse ? coarse : mesh;
-      if (triangles > 0 && triangles + drawn.triangles.length / 3 > FRAME_TRIANGLES) break;
-      triangles += drawn.triangles.length / 3;
+      if (triangles > 0 && triangles + cellCount(drawn) > FRAME_TRIANGLES) break;
+      triangles += cellCount(drawn);
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
     }
+    return triangles;
   }
 
   private coarseShown(): boolean {
     return this.moving || this.arriving || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
   }
 
-  private placePiece(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+  private placePiece(label: number, chunk: number, mesh: CellMesh, coarse: CellMesh | null): void {
     this.removePiece(label, chunk);
-    if (mesh.triangles.length === 0) return;
+    if (mesh.polys.length === 0) return;
     let pieces = this.pieces.get(label);
     if (!pieces) this.pieces.set(label, (pieces = new Map()));
-    const piece: SurfacePiece = { detailed: this.newLayer(label, mesh), coarse: coarse && this.newLayer(label, coarse) };
+    // Placed while detailed meshes are drawn, its detailed mesh is drawn at once (placePendingPieces counted it).
+    const piece: SurfacePiece = {
+      detailed: this.newLayer(label, mesh),
+      coarse: coarse && this.newLayer(label, coarse),
+      detailedDrawn: !coarse || !this.coarseShown(),
+    };
     pieces.set(chunk, piece);
-    this.detailedTriangles += mesh.triangles.length / 3;
-    for (const layer of this.layers(piece)) this.picker.addPickList(layer.actor);
-    this.showLevel(piece);
+    this.detailedTriangles += cellCount(mesh);
+    this.picker.addPickList(piece.detailed.actor);
     if (!this.cameraMoved) this.frameVisible();
   }
 
-  private newLayer(label: number, mesh: SurfaceMesh): MeshLayer {
+  private newLayer(label: number, mesh: CellMesh): MeshLayer {
     const polyData = vtkPolyData.newInstance();
     polyData.getPoints().setData(mesh.positions, 3);
-    polyData.getPolys().setData(vtkPolygons(mesh.triangles));
+    polyData.getPolys().setData(mesh.polys);
     polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
     const mapper = vtkMapper.newInstance({ scalarVisibility: false });
     mapper.setInputData(polyData);
@@ -369,17 +392,34 @@ export class SurfaceView {
     return { polyData, mapper, actor };
   }
 
-  /** Draws each piece (or one) at the level for now: coarse while moving or arriving. */
-  private showLevel(only?: SurfacePiece): void {
+  /**
+   * Draws each piece at the level for now: coarse while moving or arriving. Detailed meshes not
+   * drawn before come at most `budget` triangles (or one piece) a frame; the others stay coarse
+   * until the next frames, which this asks for.
+   */
+  private showLevel(budget = FRAME_TRIANGLES): void {
     const coarse = this.coarseShown();
+    let spent = 0;
+    let deferred = false;
     for (const [label, pieces] of this.pieces) {
+      const shown = this.styleVisible(label);
       for (const piece of pieces.values()) {
-        if (only && piece !== only) continue;
-        const shown = this.styleVisible(label);
-        piece.detailed.actor.setVisibility(shown && !(coarse && piece.coarse));
-        piece.coarse?.actor.setVisibility(shown && coarse);
+        let detailed = shown && !(coarse && piece.coarse);
+        if (detailed && !piece.detailedDrawn) {
+          const triangles = piece.detailed.polyData.getNumberOfPolys();
+          if ((spent > 0 || budget <= 0) && spent + triangles > budget) {
+            detailed = false;
+            deferred = true;
+          } else {
+            spent += triangles;
+            piece.detailedDrawn = true;
+          }
+        }
+        piece.detailed.actor.setVisibility(detailed);
+        piece.coarse?.actor.setVisibility(shown && !detailed);
       }
     }
+    if (deferred) this.requestRender();
   }
 
   private layers(piece: SurfacePiece): MeshLayer[] {
@@ -390,8 +430,8 @@ export class SurfaceView {
     const piece = this.pieces.get(label)?.get(chunk);
     if (!piece) return;
     this.detailedTriangles -= piece.detailed.polyData.getNumberOfPolys();
+    this.picker.deletePickList(piece.detailed.actor);
     for (const layer of this.layers(piece)) {
-      this.picker.deletePickList(layer.actor);
       this.renderer.removeActor(layer.actor);
       layer.actor.delete();
       layer.mapper.delete();
@@ -428,16 +468,4 @@ export class SurfaceView {
     const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
     if (world) this.onPick(world);
   };
-}
-
-/** vtk's polygon layout: the point count before each cell. */
-function vtkPolygons(triangles: Uint32Array): Uint32Array {
-  const polys = new Uint32Array((triangles.length / 3) * 4);
-  for (let t = 0, p = 0; t < triangles.length; t += 3, p += 4) {
-    polys[p] = 3;
-    polys[p + 1] = triangles[t];
-    polys[p + 2] = triangles[t + 1];
-    polys[p + 3] = triangles[t + 2];
-  }
-  return polys;
 }
