@@ -43,11 +43,13 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
 };
 
 /**
- * Triangles whose vertex buffers a frame builds at most (besides one piece): vtk.js builds a
- * mesh's buffers on the main thread when it is first drawn, about 0.5 us a triangle here
- * (bench:3d profile), so new pieces and detailed meshes first drawn come at most this many a frame.
+ * Work a frame does at most (besides one mesh) putting meshes on screen, in triangles: vtk.js
+ * builds a mesh's vertex buffers on the main thread when it is first drawn, about 0.5 us a
+ * triangle here, and its OpenGL objects, about as long as LAYER_COST triangles (bench:3d profile).
+ * New pieces and detailed meshes drawn for the first time come at most this much a frame.
  */
 const FRAME_TRIANGLES = 40_000;
+const LAYER_COST = 8_000;
 
 /**
  * Detailed triangles the view draws at most: above it, the coarse meshes stay drawn. Software
@@ -67,10 +69,11 @@ interface MeshLayer {
 
 /** A segment's surface within one chunk: detailed, and coarse for moving frames (null: the same). */
 interface SurfacePiece {
-  detailed: MeshLayer;
+  mesh: CellMesh;
+  coarseMesh: CellMesh | null;
+  /** Their layers, each made when first drawn (see showLevel). */
+  detailed: MeshLayer | null;
   coarse: MeshLayer | null;
-  /** Whether the detailed mesh has been drawn (its buffers built). */
-  detailedDrawn: boolean;
 }
 
 /** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
@@ -100,6 +103,8 @@ export class SurfaceView {
   /** Triangles of all detailed meshes in place. */
   private detailedTriangles = 0;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A triangle of no area drawn in the first frame only: it compiles the surface shader then. */
+  private warmUp: MeshLayer | null = null;
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
   private active = true;
@@ -118,7 +123,11 @@ export class SurfaceView {
     this.container = container;
     this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
     this.frames = new DeferredFrames(this.glWindow);
-    this.frames.onShown = () => this.onRendered?.();
+    this.frames.onShown = () => {
+      if (this.warmUp) this.deleteLayer(this.warmUp);
+      this.warmUp = null;
+      this.onRendered?.();
+    };
     this.frames.onIdle = () => this.requestRender();
     this.glWindow.setContainer(container);
     const canvas = this.glWindow.getCanvas();
@@ -169,6 +178,13 @@ export class SurfaceView {
     container.addEventListener('pointerdown', this.onPointerDown);
     container.addEventListener('pointerup', this.onPointerUp);
     this.setStandardView('A');
+    // The first surface would otherwise wait for the shader's compilation (50-100 ms, bench:3d profile).
+    this.warmUp = this.newLayer(0, {
+      positions: new Float32Array(9),
+      normals: new Float32Array([0, 0, 1, 0, 0, 1, 0, 0, 1]),
+      polys: new Uint32Array([3, 0, 1, 2]),
+    });
+    this.warmUp.actor.setUseBounds(false);
   }
 
   /**
@@ -204,8 +220,7 @@ export class SurfaceView {
   setStyles(styles: readonly SurfaceStyle[]): void {
     this.styles = new Map(styles.map((s) => [s.label, s]));
     for (const [label, pieces] of this.pieces) {
-      for (const piece of pieces.values())
-        for (const layer of [piece.detailed, piece.coarse]) if (layer) this.applyStyle(label, layer.actor);
+      for (const piece of pieces.values()) for (const layer of this.layers(piece)) this.applyStyle(label, layer.actor);
     }
     this.showLevel();
     this.requestRender();
@@ -295,22 +310,20 @@ export class SurfaceView {
       this.showLevel();
       this.requestRender();
     }
-    // The picker tests the visible actors on the CPU: the detailed meshes, whichever are drawn.
+    // The picker tests the visible actors on the CPU: the detailed meshes where they are made,
+    // whichever are drawn.
     const drawn = [...this.pieces].flatMap(([label, pieces]) =>
-      [...pieces.values()].map((piece) => {
-        const visibility = [piece.detailed.actor.getVisibility(), piece.coarse?.actor.getVisibility()] as const;
-        piece.detailed.actor.setVisibility(this.styleVisible(label));
-        piece.coarse?.actor.setVisibility(false);
-        return { piece, visibility };
+      [...pieces.values()].flatMap((piece) => {
+        const layers = this.layers(piece).map((layer) => ({ actor: layer.actor, visible: layer.actor.getVisibility() }));
+        piece.detailed?.actor.setVisibility(this.styleVisible(label));
+        piece.coarse?.actor.setVisibility(!piece.detailed && this.styleVisible(label));
+        return layers;
       }),
     );
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
-    for (const { piece, visibility } of drawn) {
-      piece.detailed.actor.setVisibility(visibility[0]);
-      piece.coarse?.actor.setVisibility(!!visibility[1]);
-    }
+    for (const { actor, visible } of drawn) actor.setVisibility(visible);
     if (this.picker.getActors().length === 0) return null;
     return this.picker.getPickPosition() as Vec3;
   }
@@ -324,6 +337,7 @@ export class SurfaceView {
     this.marker.delete();
     this.scan.dispose();
     this.clearSurfaces();
+    if (this.warmUp) this.deleteLayer(this.warmUp);
     this.frames.dispose();
     this.interactor.unbindEvents();
     this.interactor.delete();
@@ -339,41 +353,42 @@ export class SurfaceView {
   }
 
   /**
-   * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of the level drawn now
-   * (at least one piece); returns those triangles.
+   * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of work (at least one
+   * piece); returns the work done.
    */
   private placePendingPieces(): number {
-    let triangles = 0;
+    let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
-      // Only the level drawn now builds its buffers in this frame.
-      const drawn = this.coarseShown() && coarse ? coarse : mesh;
-      if (triangles > 0 && triangles + cellCount(drawn) > FRAME_TRIANGLES) break;
-      triangles += cellCount(drawn);
+      // Only the level drawn now is made, and builds its buffers, in this frame.
+      const cost = cellCount(this.coarseShown() && coarse ? coarse : mesh) + LAYER_COST;
+      if (work > 0 && work + cost > FRAME_TRIANGLES) break;
+      work += cost;
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
     }
-    return triangles;
+    return work;
   }
 
   private coarseShown(): boolean {
     return this.moving || this.arriving || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
   }
 
-  private placePiece(label: number, chunk: number, mesh: CellMesh, coarse: CellMesh | null): void {
+  private placePiece(label: number, chunk: number, mesh: CellMesh, coarseMesh: CellMesh | null): void {
     this.removePiece(label, chunk);
     if (mesh.polys.length === 0) return;
     let pieces = this.pieces.get(label);
     if (!pieces) this.pieces.set(label, (pieces = new Map()));
-    // Placed while detailed meshes are drawn, its detailed mesh is drawn at once (placePendingPieces counted it).
-    const piece: SurfacePiece = {
-      detailed: this.newLayer(label, mesh),
-      coarse: coarse && this.newLayer(label, coarse),
-      detailedDrawn: !coarse || !this.coarseShown(),
-    };
+    // The level drawn now is made at once (placePendingPieces counted it), the other when needed.
+    const piece: SurfacePiece = { mesh, coarseMesh, detailed: null, coarse: null };
+    if (this.coarseShown() && coarseMesh) piece.coarse = this.newLayer(label, coarseMesh);
+    else this.makeDetailed(label, piece);
     pieces.set(chunk, piece);
     this.detailedTriangles += cellCount(mesh);
-    this.picker.addPickList(piece.detailed.actor);
     if (!this.cameraMoved) this.frameVisible();
+  }
+
+  private makeDetailed(label: number, piece: SurfacePiece): MeshLayer {
+    return (piece.detailed = this.newLayer(label, piece.mesh));
   }
 
   private newLayer(label: number, mesh: CellMesh): MeshLayer {
@@ -389,56 +404,60 @@ export class SurfaceView {
     actor.getProperty().setSpecularPower(20);
     this.applyStyle(label, actor);
     this.renderer.addActor(actor);
+    this.picker.addPickList(actor);
     return { polyData, mapper, actor };
   }
 
   /**
-   * Draws each piece at the level for now: coarse while moving or arriving. Detailed meshes not
-   * drawn before come at most `budget` triangles (or one piece) a frame; the others stay coarse
-   * until the next frames, which this asks for.
+   * Draws each piece at the level for now: coarse while moving or arriving. A level not drawn
+   * before is made (its buffers then built) at most `budget` of work (or one) a frame; the pieces
+   * left keep their other level until the next frames, which this asks for.
    */
   private showLevel(budget = FRAME_TRIANGLES): void {
-    const coarse = this.coarseShown();
-    let spent = 0;
+    const coarseNow = this.coarseShown();
+    let work = 0;
     let deferred = false;
     for (const [label, pieces] of this.pieces) {
       const shown = this.styleVisible(label);
       for (const piece of pieces.values()) {
-        let detailed = shown && !(coarse && piece.coarse);
-        if (detailed && !piece.detailedDrawn) {
-          const triangles = piece.detailed.polyData.getNumberOfPolys();
-          if ((spent > 0 || budget <= 0) && spent + triangles > budget) {
-            detailed = false;
+        const wantCoarse = coarseNow && piece.coarseMesh !== null;
+        let drawn = wantCoarse ? piece.coarse : piece.detailed;
+        if (!drawn && shown) {
+          const cost = cellCount(wantCoarse ? piece.coarseMesh! : piece.mesh) + LAYER_COST;
+          if ((work > 0 || budget <= 0) && work + cost > budget) {
             deferred = true;
           } else {
-            spent += triangles;
-            piece.detailedDrawn = true;
+            work += cost;
+            drawn = wantCoarse ? (piece.coarse = this.newLayer(label, piece.coarseMesh!)) : this.makeDetailed(label, piece);
           }
         }
-        piece.detailed.actor.setVisibility(detailed);
-        piece.coarse?.actor.setVisibility(shown && !detailed);
+        // Until made, the level wanted is stood in for by the other (one of them is made).
+        drawn ??= piece.coarse ?? piece.detailed;
+        for (const layer of this.layers(piece)) layer.actor.setVisibility(shown && layer === drawn);
       }
     }
     if (deferred) this.requestRender();
   }
 
   private layers(piece: SurfacePiece): MeshLayer[] {
-    return piece.coarse ? [piece.detailed, piece.coarse] : [piece.detailed];
+    return [piece.detailed, piece.coarse].filter((layer) => layer !== null);
   }
 
   private removePiece(label: number, chunk: number): void {
     const piece = this.pieces.get(label)?.get(chunk);
     if (!piece) return;
-    this.detailedTriangles -= piece.detailed.polyData.getNumberOfPolys();
-    this.picker.deletePickList(piece.detailed.actor);
-    for (const layer of this.layers(piece)) {
-      this.renderer.removeActor(layer.actor);
-      layer.actor.delete();
-      layer.mapper.delete();
-      layer.polyData.delete();
-    }
+    this.detailedTriangles -= cellCount(piece.mesh);
+    for (const layer of this.layers(piece)) this.deleteLayer(layer);
     this.pieces.get(label)!.delete(chunk);
     if (this.pieces.get(label)!.size === 0) this.pieces.delete(label);
+  }
+
+  private deleteLayer(layer: MeshLayer): void {
+    this.picker.deletePickList(layer.actor);
+    this.renderer.removeActor(layer.actor);
+    layer.actor.delete();
+    layer.mapper.delete();
+    layer.polyData.delete();
   }
 
   private styleVisible(label: number): boolean {
