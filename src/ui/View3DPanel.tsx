@@ -128,6 +128,8 @@ export function View3DPanel({ active }: { active: boolean }) {
     const view = viewRef.current;
     if (view) {
       view.onRendered = () => {
+        // For the benchmark: frames shown (drawn offscreen, they can be fewer than the page's).
+        performance.mark('sam:3d-frame');
         if (pendingSince === null || view.hasPendingSurfaces()) return;
         performance.measure('surface-update', { start: pendingSince, end: performance.now() });
         pendingSince = null;

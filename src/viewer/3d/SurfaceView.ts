@@ -142,10 +142,12 @@ export class SurfaceView {
     // While the camera moves, coarse meshes; the interactor draws once more after it stops.
     this.interactor.onStartAnimation(() => {
       this.moving = true;
+      this.frames.direct = true;
       this.showLevel();
     });
     this.interactor.onEndAnimation(() => {
       this.moving = false;
+      this.frames.direct = false;
       this.showLevel();
     });
 

@@ -45,6 +45,11 @@ export class DeferredFrames {
   private immediate = false;
   private frameRequest = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Draw straight onto the canvas (while the camera moves: the read-back then paces the drag as
+   * it did, instead of the fence's round trip of two page frames per frame).
+   */
+  direct = false;
   /** Called when a frame shows on the canvas. */
   onShown: (() => void) | null = null;
   /** Called when frames can be drawn again after a render was refused. */
@@ -52,11 +57,11 @@ export class DeferredFrames {
 
   constructor(glWindow: vtkOpenGLRenderWindow) {
     const canvas = glWindow.getCanvas()!;
-    // Created before vtk.js asks for it (it then gets this one): the canvas itself needs neither
-    // multisampling nor depth, the offscreen framebuffer has them.
+    // Created before vtk.js asks for it (it then gets this one): the canvas itself needs no
+    // multisampling, the offscreen framebuffer has it (depth: for direct frames).
     this.gl = canvas.getContext('webgl2', {
       antialias: false,
-      depth: false,
+      depth: true,
       alpha: true,
       preserveDrawingBuffer: false,
       powerPreference: 'high-performance',
@@ -67,6 +72,11 @@ export class DeferredFrames {
       // is noted, and drawn when that frame has shown.
       if (this.busy() && !this.immediate) {
         this.wanted = true;
+        return;
+      }
+      if (this.direct) {
+        this.forward.traverse(viewNode, parent);
+        this.onShown?.();
         return;
       }
       this.bindOffscreen(canvas.width, canvas.height);
