@@ -1,4 +1,5 @@
 /** Messages between the main thread and the surface worker (surface.worker.ts). */
+import type { CellMesh } from '../core/surface/cell-mesh';
 import type { BlockRange, ChunkKey, LabelRegion, SurfaceMesh } from '../core/surface/surface-nets';
 import type { ImageGeometry } from '../core/types';
 
@@ -15,9 +16,9 @@ export type SurfaceRequest =
 
 /** A label's surface within one chunk as a view draws it (an empty mesh: none left there). */
 export interface SurfaceChunk extends ChunkKey {
-  surface: SurfaceMesh;
+  surface: CellMesh;
   /** A coarser mesh drawn while the camera moves or surfaces are arriving; null: `surface` is coarse enough. */
-  coarse: SurfaceMesh | null;
+  coarse: CellMesh | null;
   /** Its triangles before simplification for display (more than the mesh has when simplified). */
   fullTriangles: number;
 }

@@ -5,6 +5,7 @@
  * display where a chunk has more triangles than a view draws smoothly. Updates that arrive
  * together are answered once.
  */
+import { toCellMesh } from '../core/surface/cell-mesh';
 import { fitTriangleBudget } from '../core/surface/simplify';
 import { BlockSurfaces, blocksTouchedBy, type ChunkKey, type LabelRegion } from '../core/surface/surface-nets';
 import type { ImageGeometry, Vec3 } from '../core/types';
@@ -62,14 +63,19 @@ function reply(): void {
       const full = current.chunkSurface(key);
       const surface = fitTriangleBudget(full, CHUNK_TRIANGLES, startCellMm);
       const coarse = fitTriangleBudget(surface, CHUNK_TRIANGLES_MOVING, startCellMm);
-      return { ...key, surface, coarse: coarse === surface ? null : coarse, fullTriangles: full.triangles.length / 3 };
+      return {
+        ...key,
+        surface: toCellMesh(surface),
+        coarse: coarse === surface ? null : toCellMesh(coarse),
+        fullTriangles: full.triangles.length / 3,
+      };
     }),
   };
   changedChunks.clear();
   oldestChangedAt = Infinity;
   const buffers = message.chunks
     .flatMap(({ surface, coarse }) => (coarse ? [surface, coarse] : [surface]))
-    .flatMap((mesh) => [mesh.positions.buffer, mesh.normals.buffer, mesh.triangles.buffer]);
+    .flatMap((mesh) => [mesh.positions.buffer, mesh.normals.buffer, mesh.polys.buffer]);
   self.postMessage(message, { transfer: buffers });
 }
 

@@ -13,7 +13,8 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 // Importing the OpenGL render window registers the 'WebGL' view backend.
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
-import type { SurfaceMesh } from '../../core/surface/surface-nets';
+import { cellCount, type CellMesh } from '../../core/surface/cell-mesh';
+import { DeferredFrames } from './deferredFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 
@@ -42,10 +43,13 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
 };
 
 /**
- * Triangles put in place per frame at most: vtk.js builds a piece's vertex buffers on the main
- * thread when it is next drawn, in time proportional to its triangles.
+ * Work a frame does at most (besides one mesh) putting meshes on screen, in triangles: vtk.js
+ * builds a mesh's vertex buffers on the main thread when it is first drawn, about 0.5 us a
+ * triangle here, and its OpenGL objects, about as long as LAYER_COST triangles (bench:3d profile).
+ * New pieces and detailed meshes drawn for the first time come at most this much a frame.
  */
-const FRAME_TRIANGLES = 150_000;
+const FRAME_TRIANGLES = 40_000;
+const LAYER_COST = 8_000;
 
 /**
  * Detailed triangles the view draws at most: above it, the coarse meshes stay drawn. Software
@@ -65,7 +69,10 @@ interface MeshLayer {
 
 /** A segment's surface within one chunk: detailed, and coarse for moving frames (null: the same). */
 interface SurfacePiece {
-  detailed: MeshLayer;
+  mesh: CellMesh;
+  coarseMesh: CellMesh | null;
+  /** Their layers, each made when first drawn (see showLevel). */
+  detailed: MeshLayer | null;
   coarse: MeshLayer | null;
 }
 
@@ -81,6 +88,7 @@ export class SurfaceView {
   private readonly renderWindow = vtkRenderWindow.newInstance();
   private readonly renderer = vtkRenderer.newInstance({ background: [0.06, 0.07, 0.09] });
   private readonly glWindow: vtkOpenGLRenderWindow;
+  private readonly frames: DeferredFrames;
   private readonly interactor = vtkRenderWindowInteractor.newInstance();
   private readonly marker: vtkOrientationMarkerWidget;
   private readonly picker = vtkCellPicker.newInstance();
@@ -88,13 +96,15 @@ export class SurfaceView {
   /** Each segment's surface as pieces, one per chunk (128 voxels across) it crosses. */
   private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
   /** New chunk meshes not yet in place, by "label:chunk". */
-  private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: SurfaceMesh; coarse: SurfaceMesh | null }>();
+  private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: CellMesh; coarse: CellMesh | null }>();
   /** Coarse meshes are drawn while the camera moves and until surfaces stop arriving. */
   private moving = false;
   private arriving = false;
   /** Triangles of all detailed meshes in place. */
   private detailedTriangles = 0;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A triangle of no area drawn in the first frame only: it compiles the surface shader then. */
+  private warmUp: MeshLayer | null = null;
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
   private active = true;
@@ -104,7 +114,7 @@ export class SurfaceView {
   private readonly container: HTMLElement;
   /** The scan's world bounds [xmin, xmax, ymin, ymax, zmin, zmax]: what a camera reset frames when no surface shows. */
   private sceneBounds: Bounds | null = null;
-  /** Called after each drawn frame. */
+  /** Called when a drawn frame shows. */
   onRendered: (() => void) | null = null;
   /** Called with the LPS point of a surface clicked without dragging. */
   onPick: ((world: Vec3) => void) | null = null;
@@ -112,6 +122,13 @@ export class SurfaceView {
   constructor(container: HTMLElement, onContextRestored: () => void) {
     this.container = container;
     this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
+    this.frames = new DeferredFrames(this.glWindow);
+    this.frames.onShown = () => {
+      if (this.warmUp) this.deleteLayer(this.warmUp);
+      this.warmUp = null;
+      this.onRendered?.();
+    };
+    this.frames.onIdle = () => this.requestRender();
     this.glWindow.setContainer(container);
     const canvas = this.glWindow.getCanvas();
     canvas?.addEventListener('webglcontextrestored', onContextRestored);
@@ -125,10 +142,12 @@ export class SurfaceView {
     // While the camera moves, coarse meshes; the interactor draws once more after it stops.
     this.interactor.onStartAnimation(() => {
       this.moving = true;
+      this.frames.direct = true;
       this.showLevel();
     });
     this.interactor.onEndAnimation(() => {
       this.moving = false;
+      this.frames.direct = false;
       this.showLevel();
     });
 
@@ -161,13 +180,20 @@ export class SurfaceView {
     container.addEventListener('pointerdown', this.onPointerDown);
     container.addEventListener('pointerup', this.onPointerUp);
     this.setStandardView('A');
+    // The first surface would otherwise wait for the shader's compilation (50-100 ms, bench:3d profile).
+    this.warmUp = this.newLayer(0, {
+      positions: new Float32Array(9),
+      normals: new Float32Array([0, 0, 1, 0, 0, 1, 0, 0, 1]),
+      polys: new Uint32Array([3, 0, 1, 2]),
+    });
+    this.warmUp.actor.setUseBounds(false);
   }
 
   /**
    * Replaces a segment's surface within one chunk (an empty mesh removes it). Pieces are put in
    * place at the next frames, at most FRAME_TRIANGLES a frame, so no frame builds more than that.
    */
-  setChunk(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+  setChunk(label: number, chunk: number, mesh: CellMesh, coarse: CellMesh | null): void {
     this.pendingPieces.set(`${label}:${chunk}`, { label, chunk, mesh, coarse });
     this.arriving = true;
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
@@ -196,8 +222,7 @@ export class SurfaceView {
   setStyles(styles: readonly SurfaceStyle[]): void {
     this.styles = new Map(styles.map((s) => [s.label, s]));
     for (const [label, pieces] of this.pieces) {
-      for (const piece of pieces.values())
-        for (const layer of [piece.detailed, piece.coarse]) if (layer) this.applyStyle(label, layer.actor);
+      for (const piece of pieces.values()) for (const layer of this.layers(piece)) this.applyStyle(label, layer.actor);
     }
     this.showLevel();
     this.requestRender();
@@ -257,15 +282,17 @@ export class SurfaceView {
     if (active) this.requestRender();
   }
 
-  /** Draws at the next animation frame; requests before it draw once. */
+  /**
+   * Draws at the next animation frame; requests before it draw once. While a frame is in flight
+   * (see DeferredFrames) the render is only noted, and asked for again when it has shown.
+   */
   requestRender(): void {
     if (this.frameRequest || !this.active) return;
     this.frameRequest = requestAnimationFrame(() => {
       this.frameRequest = 0;
       if (!this.active) return;
-      this.placePendingPieces();
+      if (!this.frames.busy()) this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
       this.renderWindow.render();
-      this.onRendered?.();
       if (this.pendingPieces.size > 0) this.requestRender();
     });
   }
@@ -273,22 +300,32 @@ export class SurfaceView {
   /** A PNG of the view as it is drawn now (data URL). */
   async screenshot(): Promise<string | null> {
     const image = this.glWindow.captureNextImage('image/png');
-    this.renderWindow.render();
+    this.frames.drawNow(() => this.renderWindow.render());
     return image;
   }
 
   /** The LPS point of the surface under a CSS-pixel position in the view, or null. */
   pick(x: number, y: number): Vec3 | null {
-    // The picker reads the meshes drawn: a pick ends the wait for more surfaces, so the detailed
-    // ones are drawn (and picked) unless there are too many.
+    // A pick ends the wait for more surfaces: the detailed ones are drawn unless there are too many.
     if (this.arriving) {
       this.arriving = false;
       this.showLevel();
       this.requestRender();
     }
+    // The picker tests the visible actors on the CPU: the detailed meshes where they are made,
+    // whichever are drawn.
+    const drawn = [...this.pieces].flatMap(([label, pieces]) =>
+      [...pieces.values()].flatMap((piece) => {
+        const layers = this.layers(piece).map((layer) => ({ actor: layer.actor, visible: layer.actor.getVisibility() }));
+        piece.detailed?.actor.setVisibility(this.styleVisible(label));
+        piece.coarse?.actor.setVisibility(!piece.detailed && this.styleVisible(label));
+        return layers;
+      }),
+    );
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
+    for (const { actor, visible } of drawn) actor.setVisibility(visible);
     if (this.picker.getActors().length === 0) return null;
     return this.picker.getPickPosition() as Vec3;
   }
@@ -302,6 +339,8 @@ export class SurfaceView {
     this.marker.delete();
     this.scan.dispose();
     this.clearSurfaces();
+    if (this.warmUp) this.deleteLayer(this.warmUp);
+    this.frames.dispose();
     this.interactor.unbindEvents();
     this.interactor.delete();
     this.renderer.delete();
@@ -315,40 +354,49 @@ export class SurfaceView {
     else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
   }
 
-  /** Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES (at least one). */
-  private placePendingPieces(): void {
-    let triangles = 0;
+  /**
+   * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of work (at least one
+   * piece); returns the work done.
+   */
+  private placePendingPieces(): number {
+    let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
-      // Only the level drawn now builds its buffers in this frame.
-      const drawn = this.coarseShown() && coarse ? coarse : mesh;
-      if (triangles > 0 && triangles + drawn.triangles.length / 3 > FRAME_TRIANGLES) break;
-      triangles += drawn.triangles.length / 3;
+      // Only the level drawn now is made, and builds its buffers, in this frame.
+      const cost = cellCount(this.coarseShown() && coarse ? coarse : mesh) + LAYER_COST;
+      if (work > 0 && work + cost > FRAME_TRIANGLES) break;
+      work += cost;
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
     }
+    return work;
   }
 
   private coarseShown(): boolean {
     return this.moving || this.arriving || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
   }
 
-  private placePiece(label: number, chunk: number, mesh: SurfaceMesh, coarse: SurfaceMesh | null): void {
+  private placePiece(label: number, chunk: number, mesh: CellMesh, coarseMesh: CellMesh | null): void {
     this.removePiece(label, chunk);
-    if (mesh.triangles.length === 0) return;
+    if (mesh.polys.length === 0) return;
     let pieces = this.pieces.get(label);
     if (!pieces) this.pieces.set(label, (pieces = new Map()));
-    const piece: SurfacePiece = { detailed: this.newLayer(label, mesh), coarse: coarse && this.newLayer(label, coarse) };
+    // The level drawn now is made at once (placePendingPieces counted it), the other when needed.
+    const piece: SurfacePiece = { mesh, coarseMesh, detailed: null, coarse: null };
+    if (this.coarseShown() && coarseMesh) piece.coarse = this.newLayer(label, coarseMesh);
+    else this.makeDetailed(label, piece);
     pieces.set(chunk, piece);
-    this.detailedTriangles += mesh.triangles.length / 3;
-    for (const layer of this.layers(piece)) this.picker.addPickList(layer.actor);
-    this.showLevel(piece);
+    this.detailedTriangles += cellCount(mesh);
     if (!this.cameraMoved) this.frameVisible();
   }
 
-  private newLayer(label: number, mesh: SurfaceMesh): MeshLayer {
+  private makeDetailed(label: number, piece: SurfacePiece): MeshLayer {
+    return (piece.detailed = this.newLayer(label, piece.mesh));
+  }
+
+  private newLayer(label: number, mesh: CellMesh): MeshLayer {
     const polyData = vtkPolyData.newInstance();
     polyData.getPoints().setData(mesh.positions, 3);
-    polyData.getPolys().setData(vtkPolygons(mesh.triangles));
+    polyData.getPolys().setData(mesh.polys);
     polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
     const mapper = vtkMapper.newInstance({ scalarVisibility: false });
     mapper.setInputData(polyData);
@@ -358,39 +406,60 @@ export class SurfaceView {
     actor.getProperty().setSpecularPower(20);
     this.applyStyle(label, actor);
     this.renderer.addActor(actor);
+    this.picker.addPickList(actor);
     return { polyData, mapper, actor };
   }
 
-  /** Draws each piece (or one) at the level for now: coarse while moving or arriving. */
-  private showLevel(only?: SurfacePiece): void {
-    const coarse = this.coarseShown();
+  /**
+   * Draws each piece at the level for now: coarse while moving or arriving. A level not drawn
+   * before is made (its buffers then built) at most `budget` of work (or one) a frame; the pieces
+   * left keep their other level until the next frames, which this asks for.
+   */
+  private showLevel(budget = FRAME_TRIANGLES): void {
+    const coarseNow = this.coarseShown();
+    let work = 0;
+    let deferred = false;
     for (const [label, pieces] of this.pieces) {
+      const shown = this.styleVisible(label);
       for (const piece of pieces.values()) {
-        if (only && piece !== only) continue;
-        const shown = this.styleVisible(label);
-        piece.detailed.actor.setVisibility(shown && !(coarse && piece.coarse));
-        piece.coarse?.actor.setVisibility(shown && coarse);
+        const wantCoarse = coarseNow && piece.coarseMesh !== null;
+        let drawn = wantCoarse ? piece.coarse : piece.detailed;
+        if (!drawn && shown) {
+          const cost = cellCount(wantCoarse ? piece.coarseMesh! : piece.mesh) + LAYER_COST;
+          if ((work > 0 || budget <= 0) && work + cost > budget) {
+            deferred = true;
+          } else {
+            work += cost;
+            drawn = wantCoarse ? (piece.coarse = this.newLayer(label, piece.coarseMesh!)) : this.makeDetailed(label, piece);
+          }
+        }
+        // Until made, the level wanted is stood in for by the other (one of them is made).
+        drawn ??= piece.coarse ?? piece.detailed;
+        for (const layer of this.layers(piece)) layer.actor.setVisibility(shown && layer === drawn);
       }
     }
+    if (deferred) this.requestRender();
   }
 
   private layers(piece: SurfacePiece): MeshLayer[] {
-    return piece.coarse ? [piece.detailed, piece.coarse] : [piece.detailed];
+    return [piece.detailed, piece.coarse].filter((layer) => layer !== null);
   }
 
   private removePiece(label: number, chunk: number): void {
     const piece = this.pieces.get(label)?.get(chunk);
     if (!piece) return;
-    this.detailedTriangles -= piece.detailed.polyData.getNumberOfPolys();
-    for (const layer of this.layers(piece)) {
-      this.picker.deletePickList(layer.actor);
-      this.renderer.removeActor(layer.actor);
-      layer.actor.delete();
-      layer.mapper.delete();
-      layer.polyData.delete();
-    }
+    this.detailedTriangles -= cellCount(piece.mesh);
+    for (const layer of this.layers(piece)) this.deleteLayer(layer);
     this.pieces.get(label)!.delete(chunk);
     if (this.pieces.get(label)!.size === 0) this.pieces.delete(label);
+  }
+
+  private deleteLayer(layer: MeshLayer): void {
+    this.picker.deletePickList(layer.actor);
+    this.renderer.removeActor(layer.actor);
+    layer.actor.delete();
+    layer.mapper.delete();
+    layer.polyData.delete();
   }
 
   private styleVisible(label: number): boolean {
@@ -420,16 +489,4 @@ export class SurfaceView {
     const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
     if (world) this.onPick(world);
   };
-}
-
-/** vtk's polygon layout: the point count before each cell. */
-function vtkPolygons(triangles: Uint32Array): Uint32Array {
-  const polys = new Uint32Array((triangles.length / 3) * 4);
-  for (let t = 0, p = 0; t < triangles.length; t += 3, p += 4) {
-    polys[p] = 3;
-    polys[p + 1] = triangles[t];
-    polys[p + 2] = triangles[t + 1];
-    polys[p + 3] = triangles[t + 2];
-  }
-  return polys;
 }
