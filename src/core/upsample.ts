@@ -30,14 +30,7 @@ function axisTaps(srcSize: number, dstSize: number): AxisTaps {
  */
 export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Float32Array {
   const out = new Float32Array(dstSize[0] * dstSize[1] * dstSize[2]);
-  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
-  const [d0, d1, d2] = dstSize;
-  for (let a = 0, o = 0; a < d0; a++) {
-    const lo = taps.lo[a] * d1 * d2;
-    const hi = taps.hi[a] * d1 * d2;
-    const w = taps.weight[a];
-    for (let c = 0; c < d1 * d2; c++, o++) out[o] = along[lo + c] * (1 - w) + along[hi + c] * w;
-  }
+  resizeTrilinear(src, srcSize, dstSize, out, false);
   return out;
 }
 
@@ -47,15 +40,29 @@ export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, ds
  */
 export function upsampledAboveZero(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Uint8Array {
   const out = new Uint8Array(dstSize[0] * dstSize[1] * dstSize[2]);
-  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
-  const [d0, d1, d2] = dstSize;
-  for (let a = 0, o = 0; a < d0; a++) {
-    const lo = taps.lo[a] * d1 * d2;
-    const hi = taps.hi[a] * d1 * d2;
-    const w = taps.weight[a];
-    for (let c = 0; c < d1 * d2; c++, o++) out[o] = Math.fround(along[lo + c] * (1 - w) + along[hi + c] * w) > 0 ? 1 : 0;
-  }
+  resizeTrilinear(src, srcSize, dstSize, out, true);
   return out;
+}
+
+/** Writes the resized values into `out`, or with `aboveZero` 1 where the float32 value is above zero and 0 elsewhere. */
+function resizeTrilinear(
+  src: Float32Array,
+  srcSize: Readonly<Vec3>,
+  dstSize: Readonly<Vec3>,
+  out: Float32Array | Uint8Array,
+  aboveZero: boolean,
+): void {
+  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
+  const plane = dstSize[1] * dstSize[2];
+  for (let a = 0, o = 0; a < dstSize[0]; a++) {
+    const lo = taps.lo[a] * plane;
+    const hi = taps.hi[a] * plane;
+    const w = taps.weight[a];
+    for (let c = 0; c < plane; c++, o++) {
+      const value = Math.fround(along[lo + c] * (1 - w) + along[hi + c] * w);
+      out[o] = aboveZero ? +(value > 0) : value;
+    }
+  }
 }
 
 /** The last two axes resized (float64), and the first axis's taps: the last pass is the caller's. */

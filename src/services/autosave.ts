@@ -5,7 +5,7 @@
  * labelmap is kept coded in slabs of slices, and a save codes again only the slabs that changed
  * (a click changes a few of a scan's hundreds of slices).
  */
-import { RunEncoder } from '../core/segmentation/region';
+import { encodeRuns, runBytes } from '../core/segmentation/region';
 import { plainVoxels } from '../core/shared-voxels';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import type { Segment } from '../core/segmentation/segments';
@@ -89,9 +89,8 @@ function slabVoxels(segmentation: Segmentation, n: number): Uint8Array {
 
 /** A slab run-length coded, or a plain copy when coding would not make it smaller (noise). */
 function codeSlab(voxels: Uint8Array): BoxValues {
-  const encoder = new RunEncoder(voxels);
-  encoder.encode(voxels.length);
-  return encoder.bytes < voxels.length ? encoder.result() : plainVoxels(voxels);
+  const runs = encodeRuns(voxels);
+  return runBytes(runs) < voxels.length ? runs : plainVoxels(voxels);
 }
 
 async function save(): Promise<void> {

@@ -4,7 +4,7 @@ import { type BrushDab, forEachBrushSpan } from './brush';
 import { EditHistory, type EditCommand } from './history';
 import { type VoxelBox, clipBox, unionBox } from './region';
 import { MAX_SEGMENTS, type Rgb, type Segment, type SegmentPoint, defaultSegmentColor } from './segments';
-import { LabelEditRecorder, type VoxelPatch, bitBytes, exchangePatch, moveCounts } from './voxel-patch';
+import { LabelEditRecorder, type RecordedEdit, type VoxelPatch, bitBytes, exchangePatch, moveCounts } from './voxel-patch';
 
 /** A model result for one segment: a 0/1 mask over `region` (i-fastest within the box). */
 export interface RegionMask {
@@ -383,12 +383,7 @@ export class Segmentation {
    * Records a recorded change whose voxels are already written, counts them and updates the table;
    * `announced`: its voxels were already in change events.
    */
-  private commit(
-    name: string,
-    edit: { patch: VoxelPatch; before: Uint8Array; after: Uint8Array } | null,
-    segmentsAfter: readonly Segment[],
-    { announced = false } = {},
-  ): void {
+  private commit(name: string, edit: RecordedEdit | null, segmentsAfter: readonly Segment[], { announced = false } = {}): void {
     if (edit) moveCounts(this.counts, edit.before, edit.after);
     this.record(name, edit ? [edit.patch] : [], segmentsAfter, announced ? null : (edit?.patch.box ?? null));
   }

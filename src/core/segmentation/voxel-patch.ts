@@ -82,6 +82,13 @@ function toggleVoxels(labels: Uint8Array, size: Vec3, box: VoxelBox, bits: Uint8
   counts[0] -= 2 * gained - toggled;
 }
 
+/** A recorded edit: its patch, and the box's raw values before and after it (for voxel counts). */
+export interface RecordedEdit {
+  patch: VoxelPatch;
+  before: Uint8Array;
+  after: Uint8Array;
+}
+
 /**
  * Records an edit of a labelmap in place. Callers call `touchRow(j, k)` before writing into a row
  * (i varying); the first touch keeps a copy of that row. `finish` compares the copies with the
@@ -107,7 +114,7 @@ export class LabelEditRecorder {
    * The patch of everything that changed since construction (its values: the box before), with the
    * box's raw values before and after for voxel counts; null when nothing changed.
    */
-  finish(): { patch: VoxelPatch; before: Uint8Array; after: Uint8Array } | null {
+  finish(): RecordedEdit | null {
     const [nx, ny] = this.size;
     let box: VoxelBox | null = null;
     for (const [key, original] of this.originalRows) {
