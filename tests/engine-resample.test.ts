@@ -5,6 +5,7 @@ import {
   composePatchMasks,
   modelGrid,
   modelToSource,
+  nearestPatchBox,
   pastePatchMask,
   patchFootprint,
   samplePatch,
@@ -181,5 +182,74 @@ describe('composePatchMasks', () => {
         }
       }
     }
+  });
+});
+
+describe('nearestPatchBox', () => {
+  // Oblique and finer than the model grid, index axes permuted: model axis c is not index axis c.
+  const g: ImageGeometry = { ...OBLIQUE_PERMUTED, size: [150, 260, 110], spacing: [1.3, 0.8, 1.9] };
+  const grid = modelGrid(g);
+  const at = (offset: Vec3, value: number) => ({
+    offset,
+    footprint: patchFootprint(grid, offset),
+    mask: new Uint8Array(N ** 3).fill(value),
+  });
+  const base: Vec3 = [-20, -30, -25];
+  const shifted = (axis: number, by: number) => base.map((v, c) => (c === axis ? v + by : v)) as Vec3;
+  const voxels = g.size[0] * g.size[1] * g.size[2];
+
+  /** The bounding box of the voxels whose composed value changes when patch `index` gets another mask. */
+  function changedBox(patches: ReturnType<typeof at>[], index: number): { min: Vec3; max: Vec3 } | null {
+    const before = new Uint8Array(voxels);
+    composePatchMasks(before, grid, patches);
+    const after = new Uint8Array(voxels);
+    composePatchMasks(
+      after,
+      grid,
+      patches.map((p, n) => (n === index ? { ...p, mask: new Uint8Array(N ** 3).fill(9) } : p)),
+    );
+    const min: Vec3 = [Infinity, Infinity, Infinity];
+    const max: Vec3 = [-1, -1, -1];
+    for (let k = 0, o = 0; k < g.size[2]; k++) {
+      for (let j = 0; j < g.size[1]; j++) {
+        for (let i = 0; i < g.size[0]; i++, o++) {
+          if (before[o] === after[o]) continue;
+          [i, j, k].forEach((v, a) => ((min[a] = Math.min(min[a], v)), (max[a] = Math.max(max[a], v))));
+        }
+      }
+    }
+    return max[0] < 0 ? null : { min, max };
+  }
+
+  /** The box holds every voxel the patch can change. */
+  function expectHolds(patches: ReturnType<typeof at>[], index: number): void {
+    const box = nearestPatchBox(grid, patches, index);
+    const changed = changedBox(patches, index);
+    if (!changed) return;
+    expect(box, `patch ${index}`).not.toBeNull();
+    for (let a = 0; a < 3; a++) {
+      expect(box!.min[a], `patch ${index} axis ${a}`).toBeLessThanOrEqual(changed.min[a]);
+      expect(box!.max[a], `patch ${index} axis ${a}`).toBeGreaterThanOrEqual(changed.max[a]);
+    }
+  }
+
+  it('is exactly where a patch shows among face neighbours at 50% overlap (ties to the earlier patch)', () => {
+    // Neighbours on both sides along model axis 0, one on each other axis; the later ones are
+    // each other's diagonal neighbours, which cut nothing: their boxes only hold their changes.
+    const patches = [at(base, 1), at(shifted(0, 64), 2), at(shifted(0, -64), 3), at(shifted(1, 64), 4), at(shifted(2, 64), 5)];
+    const first = nearestPatchBox(grid, patches, 0)!;
+    expect(first).toEqual(changedBox(patches, 0));
+    for (let index = 1; index < patches.length; index++) expectHolds(patches, index);
+    // Cut along each axis its neighbours lie on (to about half, where the grid's edge does not cut it first).
+    const { lo, hi } = patches[0].footprint;
+    for (let c = 0; c < 3; c++) {
+      const a = grid.sourceAxis[c];
+      expect((first.max[a] - first.min[a] + 1) / (hi[a] - lo[a] + 1), `model axis ${c}`).toBeLessThan(0.8);
+    }
+  });
+
+  it('holds every voxel a patch can change when patches are placed anyhow', () => {
+    const patches = [at(base, 1), at([44, 34, -25], 2), at([-3, -30, 10], 3), at([-20, -90, 30], 4), at(shifted(1, 1), 5)];
+    for (let index = 0; index < patches.length; index++) expectHolds(patches, index);
   });
 });

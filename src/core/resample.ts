@@ -255,10 +255,46 @@ export function pastePatchMask(
   });
 }
 
-export interface PlacedPatchMask {
-  /** Model-grid index of the patch's voxel (0, 0, 0). */
+/** A patch's place: its model-grid offset and the original voxels it covers. */
+export interface PlacedPatch {
   offset: Vec3;
   footprint: PatchFootprint;
+}
+
+/**
+ * The box of original voxels where `patches[index]` may be the covering patch whose centre is
+ * nearest (composePatchMasks' rule, a tie going to the earlier patch), or null where it is none:
+ * only there can its mask show, so only there can running it change the object's mask. Its
+ * footprint is cut along an axis wherever a patch placed like it on the two other axes (covering
+ * the same rows, as far from them) is nearer: a face neighbour at 50% overlap takes half of it.
+ * Patches placed otherwise cut nothing, so the box may be larger than needed, never smaller.
+ */
+export function nearestPatchBox(grid: ModelGrid, patches: readonly PlacedPatch[], index: number): VoxelBox | null {
+  const { offset, footprint } = patches[index];
+  const lo: Vec3 = [...footprint.lo];
+  const hi: Vec3 = [...footprint.hi];
+  const centre = (PATCH_SIZE - 1) / 2;
+  patches.forEach((other, n) => {
+    const differing = [0, 1, 2].filter((c) => other.offset[c] !== offset[c]);
+    if (differing.length !== 1) return;
+    const axis = grid.sourceAxis[differing[0]];
+    const mine = footprint.patchIndex[axis];
+    const theirs = other.footprint.patchIndex[axis];
+    const covered = other.footprint.tensorOffset[axis];
+    // Where the other patch covers, it is nearer on one side of the midpoint between the centres:
+    // what it takes is a run at one end of this footprint.
+    const loses = (i: number) => {
+      if (covered[i] < 0) return false;
+      const [near, far] = [(theirs[i] - centre) ** 2, (mine[i] - centre) ** 2];
+      return near < far || (near === far && n < index);
+    };
+    while (lo[axis] <= hi[axis] && loses(lo[axis])) lo[axis]++;
+    while (hi[axis] >= lo[axis] && loses(hi[axis])) hi[axis]--;
+  });
+  return lo.some((v, a) => v > hi[a]) ? null : { min: lo, max: hi };
+}
+
+export interface PlacedPatchMask extends PlacedPatch {
   /** 128^3 C-order mask. */
   mask: Uint8Array;
 }

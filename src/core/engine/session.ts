@@ -8,9 +8,9 @@
  * it. When a patch's mask reaches a patch face inside the volume, the neighbouring patch (50%
  * overlap) is prompted from the overlap — points inside the mask there and the overlapping
  * logits — and so on until the mask stops growing or the patch limit is reached. Each patch's
- * progress names the box of the original grid it may have changed (its footprint), and
- * composeMask gives the object's mask in such a box, so a caller can show the result part by part
- * without a volume-sized mask per object.
+ * progress names the box of the original grid it may have changed (where it is the nearest-centred
+ * patch), and composeMask gives the object's mask in such a box, so a caller can show the result
+ * part by part without a volume-sized mask per object.
  */
 import { LOW_RES_SIZE, LOW_RES_VOXELS, type ModelRunner } from '../model-runner';
 import {
@@ -18,6 +18,7 @@ import {
   PATCH_STRIDES,
   composePatchMasks,
   modelGrid,
+  nearestPatchBox,
   patchFootprint,
   samplePatch,
   sourceToModel,
@@ -54,7 +55,7 @@ export interface PatchProgress {
   offset: Vec3;
   /** Whether it needed the encoder (no cached embedding). */
   encoded: boolean;
-  /** The original voxels of the object's mask this patch may have changed (its footprint), or null. */
+  /** The original voxels of the object's mask this patch may have changed (where it is the nearest-centred patch), or null. */
   changed: VoxelBox | null;
 }
 
@@ -212,14 +213,14 @@ export class SegmentationSession {
     const stats: ClickStats = { run: 0, encoded: 0, limit: Math.max(1, options.maxPatches ?? this.maxPatches), decoderMs: 0 };
     try {
       const queue = clicked.slice(0, stats.limit);
-      for (const patch of queue) await this.runPatch(patch, patch.prediction?.logits, stats, options);
+      for (const patch of queue) await this.runPatch(object, patch, patch.prediction?.logits, stats, options);
       while (queue.length > 0 && stats.run < stats.limit) {
         const from = queue.shift() as Patch;
         for (const [axis, side] of this.facesToFollow(object, from)) {
           if (stats.run >= stats.limit) break;
           const neighbour = this.openNeighbour(object, from, axis, side);
           const maskInput = shiftedLogits((from.prediction as PatchPrediction).logits, axis, side);
-          await this.runPatch(neighbour, maskInput, stats, options);
+          await this.runPatch(object, neighbour, maskInput, stats, options);
           if (grewBeyondOverlap(neighbour, axis, side)) queue.push(neighbour);
         }
       }
@@ -285,7 +286,13 @@ export class SegmentationSession {
   }
 
   /** Runs a patch; its progress reports the box of the object's mask it may have changed. */
-  private async runPatch(patch: Patch, maskInput: Float32Array | undefined, stats: ClickStats, options: ClickOptions): Promise<void> {
+  private async runPatch(
+    object: SegmentedObject,
+    patch: Patch,
+    maskInput: Float32Array | undefined,
+    stats: ClickStats,
+    options: ClickOptions,
+  ): Promise<void> {
     options.signal?.throwIfAborted();
     const { embeddings, encoded } = await this.embeddings(patch.offset, options.signal);
     if (encoded) {
@@ -296,8 +303,9 @@ export class SegmentationSession {
     patch.prediction = await decodePatch(this.runner, embeddings, patch.points, maskInput);
     stats.decoderMs += performance.now() - decodeStart;
     stats.run++;
-    // Each voxel takes the patch centred nearest to it, so only this footprint can change.
-    const changed = footprintBox(patch.footprint);
+    // Each voxel takes the patch centred nearest to it: only where this patch is can change.
+    const placed = object.patches.filter((p) => p.prediction);
+    const changed = nearestPatchBox(this.grid, placed, placed.indexOf(patch));
     await options.onProgress?.({ patchesDone: stats.run, maxPatches: stats.limit, offset: patch.offset, encoded, changed });
   }
 
@@ -337,11 +345,6 @@ export class SegmentationSession {
     composePatchMasks(target, this.grid, placed, box, { origin: box.min, size: boxSize(box) });
     return target;
   }
-}
-
-/** The original voxels a patch covers, as a box (null when it covers none). */
-function footprintBox(footprint: PatchFootprint): VoxelBox | null {
-  return footprint.lo.some((v, a) => v > footprint.hi[a]) ? null : { min: [...footprint.lo], max: [...footprint.hi] };
 }
 
 function toPatch(model: Vec3, offset: Vec3): Vec3 {
