@@ -29,7 +29,7 @@ export interface DicomHeader {
   position: number[] | null;
   /**
    * ImagePositionPatient of each frame that states one: every frame's of an enhanced object (its
-   * per-frame functional groups), the image's of a single frame.
+   * per-frame functional groups), otherwise the image's one (of its first frame).
    */
   framePositions: number[][];
   /** ImageOrientationPatient (row then column direction cosines), when given. */
@@ -133,8 +133,8 @@ function headerOf(data: DataSet): DicomHeader {
   const orientationSource = firstItem(shared, 'x00209116') ?? firstItem(firstFrame, 'x00209116');
   const positionSource = firstItem(firstFrame, 'x00209113');
   const referencedSeries = data.elements.x00081115?.items ?? [];
-  const frames = data.elements.x52009230?.items ?? [];
-  const framePositions = (frames.length ? frames.map((item) => firstItem(item.dataSet, 'x00209113')) : [data])
+  const frameItems = data.elements.x52009230?.items ?? [];
+  const framePositions = (frameItems.length ? frameItems.map((item) => firstItem(item.dataSet, 'x00209113')) : [data])
     .map((source) => source && numbers(source, 'x00200032', 3))
     .filter((p): p is number[] => p !== null && p !== undefined);
   return {

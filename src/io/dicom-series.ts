@@ -67,11 +67,13 @@ export interface NamedBytes {
 }
 
 /**
- * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data and
- * shows a mosaic as one slice). Throws a LoadError naming the file for a file that must be
- * refused, or when no file holds an image (`objects`: their inspectDicom results, when the caller
- * has them already). Returns the files to decode (by index) with their headers; objects without
- * an image are left out, files our parser cannot read are left to ITK (their header is null).
+ * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data,
+ * shows a mosaic as one slice and stacks the volumes of a 4D series as slices). Throws a
+ * LoadError naming the file for a file that must be refused, naming the series (or its one file)
+ * for a series too large or 4D, or when no file holds an image (`objects`: their inspectDicom
+ * results, when the caller has them already). Returns the files to decode (by index) with their
+ * headers; objects without an image are left out, files our parser cannot read are left to ITK
+ * (their header is null).
  */
 export function checkDicomSeriesFiles(
   files: NamedBytes[],
@@ -104,7 +106,7 @@ export function checkDicomSeriesFiles(
  * position: ITK stacks all its images as if they were slices, or fails on several multi-frame
  * files, and neither is the anatomy. Positions equal to 0.01 mm count as one.
  */
-export function repeatedPositionsProblem(headers: DicomHeader[]): string | null {
+function repeatedPositionsProblem(headers: DicomHeader[]): string | null {
   if (!headers.every((h) => h.framePositions.length === h.frames)) return null;
   const counts = new Map<string, number>();
   for (const position of headers.flatMap((h) => h.framePositions)) {
