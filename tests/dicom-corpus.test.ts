@@ -1,74 +1,29 @@
 /**
  * Real-world DICOM: every sample file pydicom ships (Debian python3-pydicom) and DICOM our writer
  * generates for each odd case archives hold (truncated, no image, SEG, mosaic, enhanced
- * multi-frame, missing slice, gantry tilt) through the app's reader in Node (real itk-wasm).
+ * multi-frame, 4D, missing slice, gantry tilt) through the app's reader in Node (real itk-wasm).
  * Each file is either loaded with its size, or refused with its reason. Geometry is compared
  * with one computed independently by pydicom (tests/support/pydicom_geometry.py).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readSegmentationNode } from '@itk-wasm/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDicomSegMetaInfo } from '../src/core/export/dicom-seg-meta';
 import type { ImageGeometry, Volume } from '../src/core/types';
-import { LoadError } from '../src/core/validate';
 import { inspectDicom } from '../src/io/dicom-header';
 import { placeLabels, segmentsFromSegMeta, segMismatch } from '../src/io/dicom-seg';
 import { itkImageToVolume } from '../src/io/itk-image';
-import { listDicomSeriesNode, readImageNode, writeDicomSegNode, type NodeReadOptions } from '../src/io/node';
-import { encodeDicomWithoutImage, encodeEnhancedDicom, RT_PLAN_STORAGE } from './support/dicom-writer';
+import { listDicomSeriesNode, readImageNode, writeDicomSegNode } from '../src/io/node';
+import { expectSameGrid, hasPydicom, outcome, PYDICOM_SAMPLES, pydicomGeometry, type Outcome } from './support/dicom-geometry';
+import { encodeDicomSeries, encodeDicomWithoutImage, encodeEnhancedDicom, RT_PLAN_STORAGE } from './support/dicom-writer';
 import { obliqueDirection, obliqueLpsVolume, writeTestDicomSeries } from './support/test-files';
 
-const PYDICOM_SAMPLES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
-const PYTHON = '/usr/bin/python3';
-const hasPydicom = existsSync(PYDICOM_SAMPLES);
 if (!hasPydicom) console.warn(`Skipping the pydicom corpus: ${PYDICOM_SAMPLES} is missing (Debian python3-pydicom; npm test installs it).`);
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'dicom-corpus-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-
-/** Geometry by pydicom, for files or series folders (null where pydicom cannot read one). */
-function pydicomGeometry(paths: string[]): Record<string, ImageGeometry | { error: string }> {
-  const script = path.join(import.meta.dirname, 'support/pydicom_geometry.py');
-  return JSON.parse(execFileSync(PYTHON, [script, ...paths], { encoding: 'utf8' }));
-}
-
-type Outcome = { loaded: ImageGeometry; warnings: string[] } | { refused: LoadError };
-
-async function outcome(filePath: string, options: NodeReadOptions = {}): Promise<Outcome> {
-  const warnings: string[] = [];
-  try {
-    const volume = await readImageNode(filePath, { ...options, onWarning: (text) => warnings.push(text) });
-    return { loaded: volume.geometry, warnings };
-  } catch (error) {
-    if (error instanceof LoadError) return { refused: error };
-    throw error;
-  }
-}
-
-/**
- * The same grid as pydicom's, to 1e-3 mm: a reader may stack the slices in the opposite order
- * (third axis reversed, origin at the other end), which is the same set of voxels.
- */
-function expectSameGrid(actual: ImageGeometry, expected: ImageGeometry, label: string) {
-  let { origin, direction } = actual;
-  const flipped =
-    actual.size[2] > 1 &&
-    direction[6] * expected.direction[6] + direction[7] * expected.direction[7] + direction[8] * expected.direction[8] < 0;
-  if (flipped) {
-    const last = (actual.size[2] - 1) * actual.spacing[2];
-    origin = [0, 1, 2].map((r) => origin[r] + direction[6 + r] * last) as ImageGeometry['origin'];
-    direction = [...direction.slice(0, 6), -direction[6], -direction[7], -direction[8]] as ImageGeometry['direction'];
-  }
-  expect(actual.size, `${label} size`).toEqual(expected.size);
-  // A single slice has no slice spacing or normal to compare: readers make one up.
-  const axes = actual.size[2] > 1 ? 9 : 6;
-  for (let n = 0; n < axes / 3; n++) expect(actual.spacing[n], `${label} spacing[${n}]`).toBeCloseTo(expected.spacing[n], 3);
-  origin.forEach((v, n) => expect(v, `${label} origin[${n}]`).toBeCloseTo(expected.origin[n], 3));
-  for (let n = 0; n < axes; n++) expect(direction[n], `${label} direction[${n}]`).toBeCloseTo(expected.direction[n], 4);
-}
 
 const COLOUR = /colour \(RGB\) image with 3 values per voxel/;
 const UNDECODABLE = /the DICOM data could not be decoded/;
@@ -184,7 +139,7 @@ describe.skipIf(!hasPydicom)("pydicom's sample files", () => {
       // badVR.dcm has NumberOfFrames "1A", which pydicom refuses to read.
       if ('error' in pydicom) expect(name).toBe('badVR.dcm');
       else {
-        expectSameGrid((result as { loaded: ImageGeometry }).loaded, pydicom, name);
+        expectSameGrid((result as { loaded: ImageGeometry }).loaded, pydicom as ImageGeometry, name);
         compared++;
       }
     }
@@ -287,12 +242,57 @@ describe('generated DICOM for each real-world case', () => {
     );
   });
 
-  it('refuses a Siemens mosaic, naming it', async () => {
+  it('refuses a Siemens mosaic, naming it, alone and as a folder', async () => {
     const files = writeTestDicomSeries(dir('mosaic'), straight, { imageType: 'ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC', modality: 'MR' });
     const result = await outcome(files[0]);
     expect('refused' in result && result.refused.message).toMatch(
       /^IM0001\.dcm: it is a Siemens mosaic \(ImageType ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC\)/,
     );
+    const folder = await outcome(dir('mosaic'));
+    expect('refused' in folder && folder.refused.message).toBe(
+      'mosaic: no DICOM image series found in this folder (12 files skipped: 12 Siemens mosaic.)',
+    );
+  });
+
+  // A 4D series (fMRI time points, diffusion directions, echoes) repeats every slice position:
+  // ITK stacked all its images as slices (or failed on several multi-frame files), as pydicom sees.
+  it('refuses a 4D series of single-frame files, saying how many volumes it holds', async () => {
+    const series = { seriesInstanceUid: '2.25.4444' };
+    const volumes = [
+      encodeDicomSeries(straight.geometry, straight.data, series),
+      encodeDicomSeries(straight.geometry, straight.data, series),
+    ];
+    mkdirSync(dir('4d'));
+    volumes.flat().forEach((bytes, n) => writeFileSync(path.join(dir('4d'), `IM${String(n + 1).padStart(4, '0')}.dcm`), bytes));
+    const result = await outcome(dir('4d'));
+    const fourD = 'it holds 2 volumes at the same 12 slice positions (a 4D series: time points, diffusion directions or echoes)';
+    expect('refused' in result && result.refused.message).toBe(`DICOM series (24 files): ${fourD}; only single 3D volumes are supported`);
+    expect(pydicomGeometry([dir('4d')])[dir('4d')]).toEqual({ volumes: 2, positions: 12 });
+    // A slice missing from one volume: still not one volume.
+    rmSync(path.join(dir('4d'), 'IM0005.dcm'));
+    expect(await outcome(dir('4d'))).toMatchObject({
+      refused: {
+        reason:
+          '11 of its 23 slices lie at the position of another slice (mixed acquisitions or an incomplete 4D series); only single 3D volumes are supported',
+      },
+    });
+  });
+
+  it('refuses a 4D enhanced multi-frame file, and a series of one enhanced file per time point', async () => {
+    const twice = [...Array(12).keys(), ...Array(12).keys()];
+    writeFileSync(dir('enhanced-4d.dcm'), encodeEnhancedDicom(straight.geometry, straight.data, { frameOrder: twice }));
+    const single = await outcome(dir('enhanced-4d.dcm'));
+    expect('refused' in single && single.refused.message).toMatch(/^enhanced-4d\.dcm: it holds 2 volumes at the same 12 slice positions/);
+    mkdirSync(dir('enhanced-series'));
+    for (const n of [1, 2, 3]) {
+      const bytes = encodeEnhancedDicom(straight.geometry, straight.data, { seriesInstanceUid: '2.25.5555' });
+      writeFileSync(path.join(dir('enhanced-series'), `${n}.dcm`), bytes);
+    }
+    const series = await outcome(dir('enhanced-series'));
+    expect('refused' in series && series.refused.message).toMatch(
+      /^DICOM series \(3 files\): it holds 3 volumes at the same 12 slice positions/,
+    );
+    expect(pydicomGeometry([dir('enhanced-series')])[dir('enhanced-series')]).toEqual({ volumes: 3, positions: 12 });
   });
 
   it('refuses a file whose SOP class UIDs are both damaged, naming it (the browser decoder never answered on it)', async () => {

@@ -27,6 +27,11 @@ export interface DicomHeader {
   frames: number;
   /** ImagePositionPatient of the (first) frame, when given. */
   position: number[] | null;
+  /**
+   * ImagePositionPatient of each frame that states one: every frame's of an enhanced object (its
+   * per-frame functional groups), otherwise the image's one (of its first frame).
+   */
+  framePositions: number[][];
   /** ImageOrientationPatient (row then column direction cosines), when given. */
   orientation: number[] | null;
   /** Gantry/detector tilt in degrees (0 when absent). */
@@ -128,6 +133,10 @@ function headerOf(data: DataSet): DicomHeader {
   const orientationSource = firstItem(shared, 'x00209116') ?? firstItem(firstFrame, 'x00209116');
   const positionSource = firstItem(firstFrame, 'x00209113');
   const referencedSeries = data.elements.x00081115?.items ?? [];
+  const frameItems = data.elements.x52009230?.items ?? [];
+  const framePositions = (frameItems.length ? frameItems.map((item) => firstItem(item.dataSet, 'x00209113')) : [data])
+    .map((source) => source && numbers(source, 'x00200032', 3))
+    .filter((p): p is number[] => p !== null && p !== undefined);
   return {
     sopClassUid: text(data, 'x00080016') || text(data, 'x00020002'),
     modality: text(data, 'x00080060'),
@@ -141,6 +150,7 @@ function headerOf(data: DataSet): DicomHeader {
     columns: data.uint16('x00280011') ?? 0,
     frames: Math.max(1, data.intString('x00280008') ?? 1),
     position: numbers(positionSource ?? data, 'x00200032', 3),
+    framePositions,
     orientation: numbers(orientationSource ?? data, 'x00200037', 6),
     gantryTilt: data.floatString('x00181120') ?? 0,
     referencedSeriesUids: referencedSeries.map((item) => (item.dataSet ? text(item.dataSet, 'x0020000e') : '')).filter(Boolean),

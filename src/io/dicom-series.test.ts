@@ -13,6 +13,7 @@ const header = (extra: Partial<DicomHeader> = {}): DicomHeader => ({
   columns: 256,
   frames: 1,
   position: null,
+  framePositions: [],
   orientation: null,
   gantryTilt: 0,
   referencedSeriesUids: [],

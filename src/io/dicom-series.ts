@@ -45,7 +45,10 @@ export function skipKind(object: DicomObject | null): string {
   if (!object) return 'not DICOM';
   if (object.kind === 'no-image') return object.label;
   if (object.kind === 'segmentation') return 'DICOM SEG (import it with "Import labelmap")';
-  if (object.kind === 'unusable') return /truncated/.test(object.reason) ? 'truncated' : 'mosaic or unusable';
+  if (object.kind === 'unusable') {
+    if (object.reason.startsWith('the file is truncated')) return 'truncated';
+    return object.reason.startsWith('it is a Siemens mosaic') ? 'Siemens mosaic' : 'invalid header';
+  }
   return 'unreadable DICOM';
 }
 
@@ -64,11 +67,13 @@ export interface NamedBytes {
 }
 
 /**
- * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data and
- * shows a mosaic as one slice). Throws a LoadError naming the file for a file that must be
- * refused, or when no file holds an image (`objects`: their inspectDicom results, when the caller
- * has them already). Returns the files to decode (by index) with their headers; objects without
- * an image are left out, files our parser cannot read are left to ITK (their header is null).
+ * Checks the files of one series before ITK decodes them (ITK zero-fills truncated pixel data,
+ * shows a mosaic as one slice and stacks the volumes of a 4D series as slices). Throws a
+ * LoadError naming the file for a file that must be refused, naming the series (or its one file)
+ * for a series too large or 4D, or when no file holds an image (`objects`: their inspectDicom
+ * results, when the caller has them already). Returns the files to decode (by index) with their
+ * headers; objects without an image are left out, files our parser cannot read are left to ITK
+ * (their header is null).
  */
 export function checkDicomSeriesFiles(
   files: NamedBytes[],
@@ -85,7 +90,7 @@ export function checkDicomSeriesFiles(
   const images = objects.flatMap((o) => (o.kind === 'image' ? [o.header] : []));
   if (images.length > 0) {
     const slices = images.reduce((n, h) => n + h.frames, 0);
-    const problem = voxelCountProblem([images[0].columns, images[0].rows, slices], options);
+    const problem = voxelCountProblem([images[0].columns, images[0].rows, slices], options) ?? repeatedPositionsProblem(images);
     if (problem) throw new LoadError(files.length === 1 ? files[0].name : `DICOM series (${files.length} files)`, problem);
   }
   const decoded: { index: number; header: DicomHeader | null }[] = [];
@@ -93,6 +98,29 @@ export function checkDicomSeriesFiles(
     if (o.kind === 'image' || o.kind === 'unknown') decoded.push({ index, header: o.kind === 'image' ? o.header : null });
   });
   return decoded;
+}
+
+/**
+ * Why the slices of a series (frames included) cannot be one volume because several lie at the
+ * same position, or null. A 4D series (time points, diffusion directions, echoes) repeats every
+ * position: ITK stacks all its images as if they were slices, or fails on several multi-frame
+ * files, and neither is the anatomy. Positions equal to 0.01 mm count as one.
+ */
+function repeatedPositionsProblem(headers: DicomHeader[]): string | null {
+  if (!headers.every((h) => h.framePositions.length === h.frames)) return null;
+  const counts = new Map<string, number>();
+  for (const position of headers.flatMap((h) => h.framePositions)) {
+    const key = position.map((v) => Math.round(v * 100)).join();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const slices = headers.reduce((n, h) => n + h.frames, 0);
+  if (counts.size === slices) return null;
+  const repeats = new Set(counts.values());
+  const what =
+    repeats.size === 1
+      ? `it holds ${[...repeats][0]} volumes at the same ${counts.size} slice positions (a 4D series: time points, diffusion directions or echoes)`
+      : `${slices - counts.size} of its ${slices} slices lie at the position of another slice (mixed acquisitions or an incomplete 4D series)`;
+  return `${what}; only single 3D volumes are supported`;
 }
 
 /**
