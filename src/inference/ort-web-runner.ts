@@ -286,6 +286,7 @@ export class OrtWebRunner implements ModelRunner {
     return this.exclusive(async () => {
       if (precision === this.precision) return this.info;
       if (precision === 'int8' && !this.model.encoderInt8) throw new Error('This model has no int8 encoder.');
+      const previous = this.precision;
       this.precision = precision;
       const note =
         precision === 'fp32'
@@ -293,7 +294,11 @@ export class OrtWebRunner implements ModelRunner {
           : this.sessions.backend === 'wasm'
             ? 'int8 encoder chosen (experimental, unvalidated on the real weights).'
             : 'The int8 encoder runs on WASM only: fp32 on WebGPU.';
-      await this.replaceSessions(this.sessions.backend, note, onProgress);
+      // A graph that cannot be read (download failed...) leaves the sessions and the choice as they were.
+      await this.replaceSessions(this.sessions.backend, note, onProgress).catch((error: unknown) => {
+        this.precision = previous;
+        throw error;
+      });
       return this.info;
     });
   }
