@@ -103,12 +103,12 @@ function ModelSection() {
           {backend.int8Available && (
             <select
               aria-label="Encoder precision"
-              title="int8 runs on WASM only"
+              title="int8: experimental, unvalidated on the real weights; runs on WASM only"
               value={backend.encoderPrecision}
               onChange={(e) => void setEncoderPrecision(e.target.value as 'fp32' | 'int8')}
             >
               <option value="fp32">fp32 (default)</option>
-              <option value="int8">int8 (experimental, unvalidated on real weights)</option>
+              <option value="int8">int8 (experimental)</option>
             </select>
           )}
         </div>
