@@ -11,6 +11,9 @@
  * peak, the Chromium/Node ratio, the browser's op profile (onnxruntime-web prints it to the console
  * on endProfiling()), and 1 thread beside 2 in Chromium (the app's encoder session options) and in
  * onnxruntime-node.
+ * BENCH_INT8=1 also exports the optimized graph's int8 encoder (export.py --int8); whenever it is
+ * there, the int8 and fp32 encoders are timed in turn in onnxruntime-node and in Chromium WASM (the
+ * app's options) and the int8 embeddings' max error against fp32 is printed.
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +30,7 @@ const runs = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
 const decoderOnly = argv.includes('--decoder-only');
 const skipTorch = argv.includes('--skip-torch') || decoderOnly;
 const profile = process.env.BENCH_PROFILE === '1' && !decoderOnly;
+const exportInt8 = process.env.BENCH_INT8 === '1' && !decoderOnly;
 const GRAPHS = decoderOnly ? ['optimized'] : ['plain', 'optimized'];
 const PARTS = decoderOnly ? ['decoder'] : ['encoder', 'decoder'];
 const modelDir = (graph) => `.cache/bench/vit_b-${graph}`;
@@ -46,11 +50,14 @@ function prepare() {
   const newestSource = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   for (const graph of GRAPHS) {
     const json = path.join(modelDir(graph), 'model.json');
-    if (!existsSync(json) || statSync(json).mtimeMs < newestSource) {
-      python(['models/export.py', '--checkpoint', CHECKPOINT, '--out', modelDir(graph), '--graph', graph]);
+    const int8 = exportInt8 && graph === 'optimized';
+    if (!existsSync(json) || statSync(json).mtimeMs < newestSource || (int8 && !hasInt8())) {
+      python(['models/export.py', '--checkpoint', CHECKPOINT, '--out', modelDir(graph), '--graph', graph, ...(int8 ? ['--int8'] : [])]);
     }
   }
 }
+
+const hasInt8 = () => existsSync(path.join(modelDir('optimized'), 'encoder_int8.onnx'));
 
 function benchTorch(graph) {
   const out = python([
@@ -106,6 +113,39 @@ async function benchNode(graph) {
   await encoder?.release();
   await decoder.release();
   return result;
+}
+
+/**
+ * The optimized graph's fp32 and int8 encoders in onnxruntime-node, timed in turn (`runs` each,
+ * after a warm-up), with the app's encoder options; and max |int8 - fp32| / max |fp32| of the embeddings.
+ */
+async function benchNodeInt8() {
+  const options = { intraOpNumThreads: THREADS, interOpNumThreads: 1, extra: { session: { disable_prepacking: '1' } } };
+  const image = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 128 ** 3 }, () => Math.random() - 0.5),
+    [1, 1, 128, 128, 128],
+  );
+  const encoders = [];
+  for (const file of ['encoder.onnx', 'encoder_int8.onnx']) {
+    const session = await ort.InferenceSession.create(path.join(modelDir('optimized'), file), options);
+    encoders.push({ session, embeddings: (await session.run({ image })).embeddings.data, ms: [] });
+  }
+  for (let i = 0; i < runs; i++)
+    for (const encoder of encoders) {
+      const start = performance.now();
+      await encoder.session.run({ image });
+      encoder.ms.push(performance.now() - start);
+    }
+  const [fp32, int8] = encoders;
+  let error = 0;
+  let scale = 0;
+  for (let i = 0; i < fp32.embeddings.length; i++) {
+    error = Math.max(error, Math.abs(int8.embeddings[i] - fp32.embeddings[i]));
+    scale = Math.max(scale, Math.abs(fp32.embeddings[i]));
+  }
+  for (const encoder of encoders) await encoder.session.release();
+  return { fp32Ms: median(fp32.ms), int8Ms: median(int8.ms), relativeError: error / scale };
 }
 
 const MATMULS = new Set(['MatMul', 'Gemm', 'FusedMatMul']);
@@ -276,7 +316,7 @@ async function benchChromiumDecoder(server, state, graph) {
  * one profiled pass instead: onnxruntime-web's WASM build prints the profile's trace events to the
  * console (one console.log per line) when endProfiling() is called.
  */
-async function chromiumEncoder(server, state, { threads, count, profile = false }) {
+async function chromiumEncoder(server, state, { threads, count, profile = false, file = 'encoder.onnx' }) {
   state.graph = 'optimized';
   const browser = await chromium.launch(chromiumLaunchOptions(['--disable-sync']));
   try {
@@ -291,10 +331,10 @@ async function chromiumEncoder(server, state, { threads, count, profile = false 
     });
     await page.goto(`${server.resolvedUrls.local[0]}selftest-data/models/blank.html`);
     const result = await page.evaluate(
-      async ({ threads, count, profile }) => {
+      async ({ threads, count, profile, file }) => {
         const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs');
         ort.env.wasm.numThreads = threads;
-        const model = new Uint8Array(await (await fetch('/selftest-data/models/encoder.onnx')).arrayBuffer());
+        const model = new Uint8Array(await (await fetch(`/selftest-data/models/${file}`)).arrayBuffer());
         const encoder = await ort.InferenceSession.create(model, {
           executionProviders: ['wasm'],
           graphOptimizationLevel: 'all',
@@ -317,7 +357,7 @@ async function chromiumEncoder(server, state, { threads, count, profile = false 
         await encoder.release();
         return { encoderMs, isolated: crossOriginIsolated };
       },
-      { threads, count, profile },
+      { threads, count, profile, file },
     );
     if (!result.isolated) throw new Error('the encoder benchmark page is not cross-origin isolated: WASM would run on 1 thread');
     if (profile) {
@@ -348,6 +388,7 @@ async function main() {
   const state = { graph: GRAPHS[0] };
   const browserByThreads = {}; // BENCH_PROFILE: the optimized encoder's median ms in Chromium at the app's options
   let browserProfile;
+  const int8 = !decoderOnly && hasInt8() ? {} : null; // medians of the Chromium encoders, fp32 and int8
   // node_modules may be a symlink (a git worktree's): let Vite serve its real path too (the WASM files)
   const allow = [process.cwd(), realpathSync('node_modules')];
   const server = await createServer({
@@ -365,6 +406,12 @@ async function main() {
         browserByThreads[threads] = median(encoderMs);
       }
       browserProfile = await chromiumEncoder(server, state, { threads: THREADS, count: 1, profile: true });
+    }
+    if (int8) {
+      // In turn, one browser each time, so that load changes on this machine touch both alike.
+      for (let i = 0; i < runs; i++)
+        for (const file of ['encoder.onnx', 'encoder_int8.onnx'])
+          (int8[file] ??= []).push(...(await chromiumEncoder(server, state, { threads: THREADS, count: 1, file })).encoderMs);
     }
   } finally {
     await server.close();
@@ -421,6 +468,16 @@ async function main() {
     );
     console.log(
       `onnxruntime-node profiled pass: 1 thread ${formatMs(node1.runMs)}, ${THREADS} threads ${formatMs(node2.runMs)}: ${(node1.runMs / node2.runMs).toFixed(2)}x`,
+    );
+  }
+  if (int8) {
+    const node = await benchNodeInt8();
+    const [fp32Ms, int8Ms] = ['encoder.onnx', 'encoder_int8.onnx'].map((file) => median(int8[file]));
+    console.log('Encoder precision (optimized graph, int8: export.py --int8; median of runs made in turn; no MatMul prepacking):');
+    console.log(`  Chromium WASM ${THREADS} threads: fp32 ${formatMs(fp32Ms)}, int8 ${formatMs(int8Ms)}: ${(fp32Ms / int8Ms).toFixed(2)}x`);
+    console.log(
+      `  onnxruntime-node ${THREADS} threads: fp32 ${formatMs(node.fp32Ms)}, int8 ${formatMs(node.int8Ms)}: ${(node.fp32Ms / node.int8Ms).toFixed(2)}x; ` +
+        `int8 embeddings max |error| ${node.relativeError.toExponential(2)} of the largest fp32 value (random weights, random image)`,
     );
   }
   const blas = results['PyTorch eager']?.plain?.blas;

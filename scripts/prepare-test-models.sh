@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exports the fidelity fixtures' checkpoints to ONNX for the tests (never committed):
-#   .cache/models/NAME/        optimized encoder (the default graph)
+#   .cache/models/NAME/        optimized encoder (the default graph), and its int8 variant (--int8)
 #   .cache/models/NAME-plain/  plain encoder (the official padded-window attention)
 # for NAME = mini (tests/fixtures/sam-med3d-mini, in the repository) and fixture-a
 # (../shared/fixtures/sam-med3d/fixture-a, an extra check, only when it is present).
@@ -14,14 +14,15 @@ export_fixture() {
   for graph in optimized plain; do
     local out=".cache/models/$name"
     [ "$graph" = plain ] && out=".cache/models/$name-plain"
-    local stamp
-    stamp="$(cat "$checkpoint" models/export.py models/sammed3d/*.py | sha256sum | cut -d' ' -f1) $graph"
+    local stamp int8=()
+    [ "$graph" = optimized ] && int8=(--int8)
+    stamp="$(cat "$checkpoint" models/export.py models/sammed3d/*.py | sha256sum | cut -d' ' -f1) $graph ${int8[*]}"
     if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/model.json" ]; then
       echo "prepare-test-models: $out is up to date"
       continue
     fi
     rm -rf "$out"
-    /usr/bin/python3 models/export.py --checkpoint "$checkpoint" --out "$out" --graph "$graph"
+    /usr/bin/python3 models/export.py --checkpoint "$checkpoint" --out "$out" --graph "$graph" "${int8[@]}"
     echo "$stamp" > "$out/.stamp"
   done
 }

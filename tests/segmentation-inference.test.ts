@@ -48,6 +48,17 @@ beforeAll(async () => {
       decoder: { file: 'decoder.onnx', sha256: sha256(decoder) },
     }),
   });
+  // The oracle's encoder stands in for an int8 one (export.py --int8): the app only reads model.json's entry.
+  put('int8', {
+    'encoder.onnx': encoder,
+    'decoder.onnx': decoder,
+    'encoder_int8.onnx': encoder,
+    'model.json': JSON.stringify({
+      encoder: { file: 'encoder.onnx', sha256: sha256(encoder) },
+      decoder: { file: 'decoder.onnx', sha256: sha256(decoder) },
+      encoder_int8: { file: 'encoder_int8.onnx', sha256: sha256(encoder) },
+    }),
+  });
   put('unverified', { 'encoder.onnx': encoder, 'decoder.onnx': decoder });
   put('corrupt', {
     'encoder.onnx': encoder,
@@ -99,6 +110,14 @@ describe.skipIf(!haveOracle)('model loading', () => {
     const model = await loadModelFromUrl(`${baseUrl}/renamed`);
     expect(model.verified).toBe(true);
     expect(requests).toContain('/renamed/enc.onnx');
+  });
+
+  it('downloads the int8 encoder model.json lists only when asked for, and checks it', async () => {
+    const model = await loadModelFromUrl(`${baseUrl}/int8`);
+    expect(requests).not.toContain('/int8/encoder_int8.onnx');
+    expect(sha256(await model.encoderInt8!())).toBe(sha256(readFileSync(join(ORACLE_DIR, 'encoder.onnx'))));
+    expect(requests).toContain('/int8/encoder_int8.onnx');
+    expect((await loadModelFromUrl(`${baseUrl}/good`)).encoderInt8).toBeUndefined();
   });
 
   it('works without model.json, unverified', async () => {
@@ -278,5 +297,29 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     const empty = new InferenceService();
     await expect(empty.segment({ objectId: '1', points: [] })).rejects.toThrow(/No model is loaded/);
     expect(requests.some((url) => url.includes('model.json'))).toBe(true);
+  });
+});
+
+describe.skipIf(!haveOracle)('encoder precision (WASM backend)', () => {
+  it('runs the int8 encoder once chosen, and encodes again instead of using the fp32 embeddings', async () => {
+    const service = new InferenceService();
+    const loaded = await service.loadModel({ kind: 'url', url: `${baseUrl}/int8` });
+    expect(loaded.backend).toMatchObject({ encoderPrecision: 'fp32', int8Available: true });
+    const phantom = twoBalls();
+    await service.setVolume('two-balls', phantom.geometry, phantom.data.slice());
+    expect(await service.preEncode(phantom.centers[0])).toBe(true);
+    expect(service.memoryReport().embeddingBytes).toBeGreaterThan(0);
+    expect(await service.setEncoderPrecision('int8')).toMatchObject({ backend: 'wasm', encoderPrecision: 'int8' });
+    expect(service.memoryReport().embeddingBytes).toBe(0);
+    const result = done(await service.segment({ objectId: '1', points: [{ index: phantom.centers[0], positive: true }] }));
+    expect(result.patchesEncoded).toBe(1);
+    expect((await service.setEncoderPrecision('fp32')).encoderPrecision).toBe('fp32');
+  });
+
+  it('offers no int8 encoder for a model without one', async () => {
+    const service = new InferenceService();
+    const loaded = await service.loadModel({ kind: 'url', url: `${baseUrl}/good` });
+    expect(loaded.backend.int8Available).toBe(false);
+    await expect(service.setEncoderPrecision('int8')).rejects.toThrow(/no int8 encoder/);
   });
 });

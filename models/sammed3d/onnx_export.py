@@ -108,6 +108,7 @@ def sha256(path: str) -> str:
 
 def write_model_json(model: SamMed3D, graph_paths: Dict[str, str], out_dir: str, graph: str,
                      checkpoint: str) -> str:
+    """model.json; `graph_paths` may hold "encoder_int8" (the optional int8 encoder, same inputs and outputs)."""
     io = graph_io(model.config)
     info = {
         "format": "sam-med3d-onnx", "version": 1, "graph": graph, "opset": OPSET,
@@ -118,6 +119,8 @@ def write_model_json(model: SamMed3D, graph_paths: Dict[str, str], out_dir: str,
         "decoder": {"file": "decoder.onnx", "sha256": sha256(graph_paths["decoder"]), **io["decoder"]},
         "templates": "templates/manifest.json",
     }
+    if "encoder_int8" in graph_paths:
+        info["encoder_int8"] = {"file": "encoder_int8.onnx", "sha256": sha256(graph_paths["encoder_int8"]), **io["encoder"]}
     path = os.path.join(out_dir, "model.json")
     with open(path, "w") as f:
         json.dump(info, f, indent=1)

@@ -17,6 +17,7 @@ from conftest import MINI
 from sammed3d.checkpoint import build_model
 from sammed3d.model import DecoderGraph, EncoderGraph
 from sammed3d.onnx_export import export_graphs, write_model_json, write_templates
+from sammed3d.quantize import quantize_columns, write_int8_encoder
 
 
 def relative_error(actual: np.ndarray, reference: np.ndarray) -> float:
@@ -49,6 +50,8 @@ def exported(tmp_path_factory, fixture_state_dict):
     model = build_model(fixture_state_dict)
     paths = export_graphs(model, out)
     write_templates(model, paths, os.path.join(out, "templates"), "optimized")
+    paths["encoder_int8"] = os.path.join(out, "encoder_int8.onnx")
+    write_int8_encoder(paths["encoder"], paths["encoder_int8"])
     write_model_json(model, paths, out, "optimized", os.path.join(MINI, "checkpoint.pth"))
     return out
 
@@ -87,10 +90,33 @@ def test_model_json(exported):
     assert info["preprocessing"]["maskSize"] == 32
     assert info["config"]["encoder_embed_dim"] == 96 and info["config"]["encoder_global_attn_indexes"] == [1]
     assert info["encoder"]["outputs"]["embeddings"] == info["decoder"]["inputs"]["embeddings"] == [1, 96, 8, 8, 8]
-    for key in ("encoder", "decoder"):
+    assert info["encoder_int8"]["outputs"] == info["encoder"]["outputs"]
+    for key in ("encoder", "decoder", "encoder_int8"):
         with open(os.path.join(exported, info[key]["file"]), "rb") as f:
             assert info[key]["sha256"] == hashlib.sha256(f.read()).hexdigest()
     assert list(info["decoder"]["inputs"]) == ["embeddings", "point_coords", "point_labels", "mask_input"]
+
+
+def test_int8_encoder_quantizes_the_blocks_only(exported):
+    """Same inputs and outputs; each block's qkv, proj, lin1 and lin2 in int8; patch embedding and neck in float32."""
+    fp32 = onnx.load(os.path.join(exported, "encoder.onnx"))
+    int8 = onnx.load(os.path.join(exported, "encoder_int8.onnx"))
+    onnx.checker.check_model(int8)
+    for a, b in ((fp32.graph.input, int8.graph.input), (fp32.graph.output, int8.graph.output)):
+        assert [(v.name, dims(v)) for v in a] == [(v.name, dims(v)) for v in b]
+    ops = [node.op_type for node in int8.graph.node]
+    assert ops.count("MatMulInteger") == 4 * 2  # the fixture's encoder has 2 blocks
+    assert ops.count("DynamicQuantizeLinear") == 4 * 2
+    float_weights = {n.input[1] for n in int8.graph.node if n.op_type == "MatMul"} & {t.name for t in int8.graph.initializer}
+    assert all(".patch_embed." in w or ".neck." in w for w in float_weights) and len(float_weights) == 3
+
+
+def test_quantize_columns_round_trips_within_half_a_step():
+    w = np.random.default_rng(0).normal(size=(64, 5)).astype(np.float32)
+    w[:, 4] = 0
+    q, scale = quantize_columns(w)
+    assert q.dtype == np.int8 and scale.shape == (5,) and np.abs(q).max() == 127
+    assert np.all(np.abs(q * scale - w) <= scale / 2 + 1e-7)
 
 
 def numpy_transforms(array: np.ndarray, transforms: list) -> np.ndarray:

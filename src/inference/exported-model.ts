@@ -12,6 +12,8 @@ export interface ModelManifest {
   graph?: string;
   encoder?: { file?: string; sha256?: string };
   decoder?: { file?: string; sha256?: string };
+  /** The optional int8 encoder (export.py --int8): same inputs and outputs as the encoder. */
+  encoder_int8?: { file?: string; sha256?: string };
   [key: string]: unknown;
 }
 
@@ -25,6 +27,8 @@ export interface ModelBytes {
   verified: boolean;
   /** Reads a graph again from where it is kept (the picked file, the model store), where it is. */
   reread: Partial<Record<GraphName, () => Promise<Uint8Array | null>>>;
+  /** The int8 encoder when the model has one: read (or downloaded, checked and stored) only when asked for. */
+  encoderInt8?: () => Promise<Uint8Array>;
 }
 
 export interface ModelLoadProgress {
@@ -42,6 +46,7 @@ export interface LocalModelFiles {
   encoder: Blob;
   decoder: Blob;
   manifest?: Blob;
+  encoderInt8?: Blob;
 }
 
 export async function loadModelFromFiles(files: LocalModelFiles, onProgress?: ModelProgressCallback): Promise<ModelBytes> {
@@ -55,6 +60,15 @@ export async function loadModelFromFiles(files: LocalModelFiles, onProgress?: Mo
   const decoder = await read(files.decoder, 'decoder.onnx');
   const verified = await verifyAll(manifest, { encoder, decoder }, onProgress);
   const reread = (blob: Blob) => async () => new Uint8Array(await blob.arrayBuffer());
+  const int8 = files.encoderInt8;
+  const encoderInt8 =
+    int8 &&
+    (async () => {
+      const bytes = await reread(int8)();
+      const expected = manifest?.encoder_int8?.sha256?.toLowerCase();
+      if (expected) await verify('encoder_int8.onnx', bytes, expected);
+      return bytes;
+    });
   return {
     encoder,
     decoder,
@@ -62,6 +76,7 @@ export async function loadModelFromFiles(files: LocalModelFiles, onProgress?: Mo
     source: 'files',
     verified,
     reread: { encoder: reread(files.encoder), decoder: reread(files.decoder) },
+    encoderInt8,
   };
 }
 
@@ -78,32 +93,33 @@ export async function loadModelFromUrl(
   const manifest = await fetchManifest(`${base}model.json`, options.signal);
   const bytes: Partial<Record<GraphName, Uint8Array>> = {};
   const reread: ModelBytes['reread'] = {};
-  for (const graph of GRAPHS) {
-    const file = graphFile(manifest, graph);
+  /** A graph from the model store when it still matches model.json, else downloaded (and stored). */
+  const load = async (file: string, expected: string | undefined, progress = options.onProgress) => {
     const url = new URL(file, new URL(base, globalThis.location?.href)).href;
-    const expected = expectedDigest(manifest, graph);
     // Stored under a name made from the URL: the same file name at another URL is another model.
     const path = `exported/${(await sha256Hex(new TextEncoder().encode(url))).slice(0, 32)}`;
     const stored = await store.read(path);
     if (stored) {
-      options.onProgress?.({ phase: 'download', file, loadedBytes: stored.length, totalBytes: stored.length, fromCache: true });
-      if (!expected || (await sha256Hex(stored)) === expected) {
-        bytes[graph] = stored;
-        reread[graph] = () => store.read(path);
-        continue;
-      }
+      progress?.({ phase: 'download', file, loadedBytes: stored.length, totalBytes: stored.length, fromCache: true });
+      if (!expected || (await sha256Hex(stored)) === expected) return { data: stored, reread: () => store.read(path) };
     }
     const response = await fetchOk(url, `${file} from ${url}`, options.signal);
-    const data = await readWithProgress(response, file, options.onProgress);
-    if (expected) await verify(file, data, expected, options.onProgress);
+    const data = await readWithProgress(response, file, progress);
+    if (expected) await verify(file, data, expected, progress);
     // The model works without the store: a failed write (storage full...) only costs the next visit a download.
     const kept = await store.write(path, data).then(
       () => true,
       () => false,
     );
-    if (kept) reread[graph] = () => store.read(path);
-    bytes[graph] = data;
+    return { data, reread: kept ? () => store.read(path) : undefined };
+  };
+  for (const graph of GRAPHS) {
+    const loaded = await load(graphFile(manifest, graph), expectedDigest(manifest, graph));
+    bytes[graph] = loaded.data;
+    if (loaded.reread) reread[graph] = loaded.reread;
   }
+  const int8 = manifest?.encoder_int8;
+  const encoderInt8 = int8 && (async () => (await load(int8.file ?? 'encoder_int8.onnx', int8.sha256?.toLowerCase(), undefined)).data);
   return {
     encoder: bytes.encoder!,
     decoder: bytes.decoder!,
@@ -111,6 +127,7 @@ export async function loadModelFromUrl(
     source: base,
     verified: GRAPHS.every((graph) => expectedDigest(manifest, graph)),
     reread,
+    encoderInt8,
   };
 }
 

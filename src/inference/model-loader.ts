@@ -10,7 +10,7 @@ import type { GraphInput } from './ort-web-runner';
 
 export type ModelSource =
   | { kind: 'url'; url: string }
-  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob }
+  | { kind: 'files'; encoder: Blob; decoder: Blob; manifest?: Blob; encoderInt8?: Blob }
   /** The official PyTorch checkpoint (file or URL) with the app's templates (`templateIndexUrl`: models/templates.json). */
   | { kind: 'checkpoint'; checkpoint: CheckpointInput; templateIndexUrl: string };
 
@@ -20,6 +20,8 @@ export type SourceProgress = ModelLoadProgress | CheckpointLoadProgress;
 export interface ModelGraphs {
   encoder: GraphInput;
   decoder: GraphInput;
+  /** The optional int8 encoder (experimental), read only when chosen. */
+  encoderInt8?: GraphInput;
   name: string;
   /** The file name or URL, for messages. */
   source: string;
@@ -44,7 +46,7 @@ export async function loadModelGraphs(source: ModelSource, onProgress?: (progres
   const name = manifest?.name ?? (manifest?.graph ? `SAM-Med3D (${manifest.graph})` : 'SAM-Med3D');
   const encoder = readOnceThenAgain(model.encoder, model.reread.encoder);
   const decoder = readOnceThenAgain(model.decoder, model.reread.decoder);
-  return { encoder, decoder, name, source: model.source, verified: model.verified };
+  return { encoder, decoder, encoderInt8: model.encoderInt8, name, source: model.source, verified: model.verified };
 }
 
 /**

@@ -20,7 +20,14 @@ export interface BackendInfo {
   note: string;
   /** WASM threads (1 without cross-origin isolation). */
   threads: number;
+  /** The encoder graph running: the int8 one only where chosen, on WASM. */
+  encoderPrecision: EncoderPrecision;
+  /** Whether the model has an int8 encoder to choose. */
+  int8Available: boolean;
 }
+
+/** fp32 is the default; int8 (export.py --int8) is experimental, unvalidated on the real weights. */
+export type EncoderPrecision = 'fp32' | 'int8';
 
 export interface SessionProgress {
   phase: 'session';
@@ -84,6 +91,13 @@ async function webGpuAdapter(): Promise<{ software: boolean; name: string } | nu
   } catch {
     return null;
   }
+}
+
+/** A model's graphs as the runner takes them. */
+export interface RunnerModel {
+  encoder: GraphInput;
+  decoder: GraphInput;
+  encoderInt8?: GraphInput;
 }
 
 interface Sessions {
@@ -199,10 +213,12 @@ export class OrtWebRunner implements ModelRunner {
   private deviceLoss: Promise<string> | null = null;
   /** onnxruntime-web runs one inference per session at a time: calls are queued. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The precision chosen; `running` is what the sessions use (int8 on WASM only). */
+  private precision: EncoderPrecision = 'fp32';
+  private running: EncoderPrecision = 'fp32';
 
   private constructor(
-    private readonly encoderGraph: GraphInput,
-    private readonly decoderGraph: GraphInput,
+    private readonly model: RunnerModel,
     sessions: Sessions,
     webgpu: WebGpuStatus,
     note: string,
@@ -219,7 +235,7 @@ export class OrtWebRunner implements ModelRunner {
    * overrides the choice (WebGPU still has to pass the self-test).
    */
   static async create(
-    model: { encoder: GraphInput; decoder: GraphInput },
+    model: RunnerModel,
     options: {
       preferred?: Backend;
       onProgress?: (progress: SessionProgress) => void;
@@ -248,14 +264,43 @@ export class OrtWebRunner implements ModelRunner {
       }
     }
     sessions ??= await createSessions('wasm', model.encoder, model.decoder, options.onProgress);
-    const runner = new OrtWebRunner(model.encoder, model.decoder, sessions, webgpu, note, options.onBackendChange);
+    const runner = new OrtWebRunner(model, sessions, webgpu, note, options.onBackendChange);
     if (sessions.backend === 'webgpu') await runner.watchDevice();
     return runner;
   }
 
   get info(): BackendInfo {
     const webgpuUsable = this.webgpu === 'untested' || this.webgpu === 'passed';
-    return { backend: this.sessions.backend, webgpuUsable, note: this.note, threads: wasmThreads() };
+    return {
+      backend: this.sessions.backend,
+      webgpuUsable,
+      note: this.note,
+      threads: wasmThreads(),
+      encoderPrecision: this.running,
+      int8Available: this.model.encoderInt8 !== undefined,
+    };
+  }
+
+  /** Rebuilds the sessions with the fp32 or the int8 encoder; a new encoder's embeddings differ from the cached ones. */
+  setEncoderPrecision(precision: EncoderPrecision, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
+    return this.exclusive(async () => {
+      if (precision === this.precision) return this.info;
+      if (precision === 'int8' && !this.model.encoderInt8) throw new Error('This model has no int8 encoder.');
+      const previous = this.precision;
+      this.precision = precision;
+      const note =
+        precision === 'fp32'
+          ? 'fp32 encoder chosen.'
+          : this.sessions.backend === 'wasm'
+            ? 'int8 encoder chosen (experimental, unvalidated on the real weights).'
+            : 'The int8 encoder runs on WASM only: fp32 on WebGPU.';
+      // A graph that cannot be read (download failed...) leaves the sessions and the choice as they were.
+      await this.replaceSessions(this.sessions.backend, note, onProgress).catch((error: unknown) => {
+        this.precision = previous;
+        throw error;
+      });
+      return this.info;
+    });
   }
 
   /** Rebuilds the sessions on another backend (from the kept bytes or the model cache, nothing is downloaded). */
@@ -265,7 +310,7 @@ export class OrtWebRunner implements ModelRunner {
       let note = 'WASM chosen.';
       if (backend === 'webgpu') {
         if (this.webgpu === 'untested') {
-          const check = await selfTest(this.decoderGraph, onProgress);
+          const check = await selfTest(this.model.decoder, onProgress);
           this.webgpu = check.ok ? 'passed' : 'failed';
           this.note = check.note;
         }
@@ -316,9 +361,12 @@ export class OrtWebRunner implements ModelRunner {
   }
 
   private async replaceSessions(backend: Backend, note: string, onProgress?: (progress: SessionProgress) => void): Promise<void> {
-    const next = await createSessions(backend, this.encoderGraph, this.decoderGraph, onProgress);
+    const running = this.precision === 'int8' && backend === 'wasm' ? 'int8' : 'fp32';
+    const encoder = running === 'int8' ? this.model.encoderInt8! : this.model.encoder;
+    const next = await createSessions(backend, encoder, this.model.decoder, onProgress);
     const previous = this.sessions;
     this.sessions = next;
+    this.running = running;
     this.note = note;
     await previous.runner.dispose().catch(() => undefined);
     if (backend === 'webgpu') await this.watchDevice();

@@ -10,7 +10,7 @@ import type { Vec3 } from '../core/types';
 import { useInferenceStore } from '../state/inference';
 import { getVolume } from '../state/volumeRegistry';
 import { useVolumeStore } from '../state/volumeStore';
-import type { Backend, BackendInfo, LoadModelProgress, ModelSource, WorkerMemory } from '../workers/inference-api';
+import type { Backend, BackendInfo, EncoderPrecision, LoadModelProgress, ModelSource, WorkerMemory } from '../workers/inference-api';
 import { createInferenceClient, type InferenceClient } from '../workers/inference-client';
 import { ClickSession, type ClickState } from './clickSession';
 import { activeSegment, currentSegmentation } from './segmentation';
@@ -98,6 +98,19 @@ export async function switchBackend(backend: Backend): Promise<void> {
   useInferenceStore.setState({ progress: { text: `Switching to ${backend}`, fraction: null } });
   try {
     useInferenceStore.setState({ backend: await started().client.switchBackend(backend) });
+  } catch (error) {
+    useInferenceStore.setState({ message: (error as Error).message });
+  } finally {
+    useInferenceStore.setState({ progress: null });
+  }
+}
+
+/** Runs the fp32 (default) or the model's int8 encoder (experimental). */
+export async function setEncoderPrecision(precision: EncoderPrecision): Promise<void> {
+  useInferenceStore.setState({ progress: { text: `Switching to the ${precision} encoder`, fraction: null } });
+  try {
+    const backend = await started().client.setEncoderPrecision(precision);
+    useInferenceStore.setState({ backend, message: backend.note });
   } catch (error) {
     useInferenceStore.setState({ message: (error as Error).message });
   } finally {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
-import { cancelInference, loadModel, switchBackend } from '../services/inference';
+import { cancelInference, loadModel, setEncoderPrecision, switchBackend } from '../services/inference';
 import { clearModelCache } from '../services/modelCache';
 import { addSegment, deleteSegment, redo, undo, updateSegment } from '../services/segmentation';
 import { MAX_PATCHES_RANGE, setMaxPatches, useInferenceStore } from '../state/inference';
@@ -49,7 +49,7 @@ function ModelSection() {
       useInferenceStore.setState({ message: 'Pick encoder.onnx and decoder.onnx (and model.json if you have it) together.' });
       return;
     }
-    void loadModel({ kind: 'files', encoder, decoder, manifest: find('model.json') });
+    void loadModel({ kind: 'files', encoder, decoder, manifest: find('model.json'), encoderInt8: find('encoder_int8.onnx') });
   };
 
   return (
@@ -93,6 +93,24 @@ function ModelSection() {
               WebGPU
             </option>
           </select>
+        </div>
+      )}
+      {backend && (
+        <div className="tool-group">
+          <span data-testid="encoder-precision" data-precision={backend.encoderPrecision}>
+            Encoder: {backend.encoderPrecision}
+          </span>
+          {backend.int8Available && (
+            <select
+              aria-label="Encoder precision"
+              title="int8: experimental, unvalidated on the real weights; runs on WASM only"
+              value={backend.encoderPrecision}
+              onChange={(e) => void setEncoderPrecision(e.target.value as 'fp32' | 'int8')}
+            >
+              <option value="fp32">fp32 (default)</option>
+              <option value="int8">int8 (experimental)</option>
+            </select>
+          )}
         </div>
       )}
       <label className="tool-group" title="More patches segment large targets whole; fewer answer a click faster">

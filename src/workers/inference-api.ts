@@ -8,9 +8,9 @@ import type { VoxelBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, VoxelArray } from '../core/types';
 import type { ModelSource, SourceProgress } from '../inference/model-loader';
-import type { Backend, BackendInfo, SessionProgress } from '../inference/ort-web-runner';
+import type { Backend, BackendInfo, EncoderPrecision, SessionProgress } from '../inference/ort-web-runner';
 
-export type { Backend, BackendInfo, ModelSource, SessionProgress };
+export type { Backend, BackendInfo, EncoderPrecision, ModelSource, SessionProgress };
 
 export type LoadModelProgress = SourceProgress | SessionProgress;
 
@@ -119,6 +119,8 @@ export interface InferenceApi {
   memoryReport(): WorkerMemory;
   backendInfo(): Promise<BackendInfo | null>;
   switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo>;
+  /** Runs the fp32 (default) or the model's int8 encoder; cached embeddings of the other one are dropped. */
+  setEncoderPrecision(precision: EncoderPrecision, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo>;
   /** Backend changes the UI did not ask for (WebGPU device lost). */
   onBackendChange(listener: (info: BackendInfo) => void): void;
 }

@@ -25,7 +25,14 @@ import type { SegmentPoint } from '../core/segmentation/segments';
 import { isShared } from '../core/shared-voxels';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadModelGraphs } from '../inference/model-loader';
-import { type Backend, type BackendInfo, OrtWebRunner, type SessionProgress, isDeviceLoss } from '../inference/ort-web-runner';
+import {
+  type Backend,
+  type BackendInfo,
+  type EncoderPrecision,
+  OrtWebRunner,
+  type SessionProgress,
+  isDeviceLoss,
+} from '../inference/ort-web-runner';
 import {
   type InferenceApi,
   type MaskPart,
@@ -69,6 +76,8 @@ export class InferenceService implements InferenceApi {
   private preEncoding: Promise<unknown> = Promise.resolve();
   private busy = false;
   private readonly backendListeners = new Set<(info: BackendInfo) => void>();
+  /** The encoder graph the cached embeddings come from. */
+  private encoderPrecision: EncoderPrecision = 'fp32';
 
   constructor(private readonly createRunner: RunnerFactory = (model, options) => OrtWebRunner.create(model, options)) {}
 
@@ -76,10 +85,14 @@ export class InferenceService implements InferenceApi {
     const model = await loadModelGraphs(source, onProgress);
     const runner = await this.createRunner(model, {
       onProgress,
-      onBackendChange: (info) => this.backendListeners.forEach((listener) => listener(info)),
+      onBackendChange: (info) => {
+        this.dropStaleEmbeddings(info);
+        this.backendListeners.forEach((listener) => listener(info));
+      },
     });
     await this.runner?.dispose();
     this.runner = runner;
+    this.encoderPrecision = runner.info.encoderPrecision;
     this.resetSession();
     return { name: model.name, source: model.source, verified: model.verified, note: model.note, backend: runner.info };
   }
@@ -236,8 +249,19 @@ export class InferenceService implements InferenceApi {
     return this.runner?.info ?? null;
   }
 
-  switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
-    return this.requireRunner().switchBackend(backend, onProgress);
+  async switchBackend(backend: Backend, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
+    return this.dropStaleEmbeddings(await this.requireRunner().switchBackend(backend, onProgress));
+  }
+
+  async setEncoderPrecision(precision: EncoderPrecision, onProgress?: (progress: SessionProgress) => void): Promise<BackendInfo> {
+    return this.dropStaleEmbeddings(await this.requireRunner().setEncoderPrecision(precision, onProgress));
+  }
+
+  /** Embeddings made by the other encoder graph (fp32 or int8) are not this one's: they are encoded again. */
+  private dropStaleEmbeddings(info: BackendInfo): BackendInfo {
+    if (info.encoderPrecision !== this.encoderPrecision) this.session?.cache.clear();
+    this.encoderPrecision = info.encoderPrecision;
+    return info;
   }
 
   onBackendChange(listener: (info: BackendInfo) => void): void {

@@ -42,6 +42,12 @@ export class EmbeddingCache {
     this.bytes -= value.byteLength;
   }
 
+  /** Forgets every embedding (another encoder now runs). */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }
