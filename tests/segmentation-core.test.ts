@@ -32,6 +32,19 @@ function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(differing).toBe(0);
 }
 
+/** Every non-zero voxel lies inside the labelmap's nonZeroBox (views read only that part of a slice). */
+function expectNonZeroInsideBox(seg: Segmentation): void {
+  const [nx, ny] = seg.geometry.size;
+  const box = seg.nonZeroBox;
+  let outside = 0;
+  seg.labels.forEach((v, n) => {
+    if (!v) return;
+    const index = [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))];
+    if (!box || index.some((x, axis) => x < box.min[axis] || x > box.max[axis])) outside++;
+  });
+  expect(outside).toBe(0);
+}
+
 function histogram(labels: Uint8Array): number[] {
   const counts = new Array<number>(256).fill(0);
   for (const v of labels) counts[v]++;
@@ -114,10 +127,12 @@ describe('model masks and undo/redo', () => {
     const a = seg.addSegment().label;
     const b = seg.addSegment().label;
     const snapshots: Uint8Array[] = [seg.labels.slice()];
+    expect(seg.nonZeroBox).toBeNull();
     // Click 1: a ball.
     seg.applyModelMask(a, ballMask({ min: [0, 0, 0], max: [39, 29, 19] }, [15, 15, 10], 8), {
       points: [{ index: [15, 15, 10], positive: true }],
     });
+    expectNonZeroInsideBox(seg);
     snapshots.push(seg.labels.slice());
     // Segment b overlaps a's ball: a's voxels are kept (no overwrite by default).
     seg.applyModelMask(b, ballMask({ min: [10, 5, 0], max: [39, 29, 19] }, [25, 15, 10], 6));
@@ -233,6 +248,17 @@ describe('model masks and undo/redo', () => {
     expect(seg.undo()).toBe(true);
     expectSameBytes(seg.labels, before);
     expect(seg.segment(a)?.name).toBe('Liver');
+  });
+
+  it('nonZeroBox stays within what was written: a fresh labelmap reads nothing, a click its region', () => {
+    const seg = new Segmentation(geometry([40, 30, 20]));
+    const label = seg.addSegment().label;
+    expect(seg.nonZeroBox).toBeNull();
+    const region: VoxelBox = { min: [5, 6, 7], max: [20, 21, 15] };
+    seg.applyModelMask(label, ballMask(region, [12, 12, 10], 4));
+    expectNonZeroInsideBox(seg);
+    const box = seg.nonZeroBox!;
+    expect(box.min.every((v, axis) => v >= region.min[axis]) && box.max.every((v, axis) => v <= region.max[axis])).toBe(true);
   });
 
   it('a null model result changes only the points', () => {
@@ -378,6 +404,7 @@ describe('volumes and memory', () => {
       states.push(seg.labels.slice());
     }
     const check = () => {
+      expectNonZeroInsideBox(seg);
       const counts = histogram(seg.labels);
       for (const label of [0, ...labels]) {
         expect(seg.voxelCount(label)).toBe(counts[label]);

@@ -33,20 +33,39 @@ export class LabelOverlayPainter {
   /** Kept between draws: a click redraws a view once per part, and fresh pixel memory costs more than clearing it. */
   private image: ImageData | null = null;
 
-  /** Draws the labelmap slice `sliceIndex` of the view into `ctx` (CSS pixel size times `dpr`). */
+  /**
+   * Draws the labelmap slice `sliceIndex` of the view into `ctx` (CSS pixel size times `dpr`),
+   * reading only voxels inside `nonZero` (the labelmap is zero outside it).
+   */
   drawLabels(
     ctx: CanvasRenderingContext2D,
     labels: Uint8Array,
+    nonZero: VoxelBox | null,
     g: ImageGeometry,
     vp: PlaneViewport,
     sliceIndex: number,
     layer: OverlayLayer,
     dpr: number,
   ): void {
+    const { normalAxis } = vp.layout;
+    const inBox = nonZero !== null && nonZero.min[normalAxis] <= sliceIndex && sliceIndex <= nonZero.max[normalAxis];
+    if (inBox && this.colorSlice(labels, nonZero, g, vp, sliceIndex, layer)) this.paint(ctx, this.image!, g, vp, dpr);
+    // For the benchmark: when an updated overlay was drawn (read with performance.getEntriesByName).
+    performance.mark('sam:overlay-drawn');
+  }
+
+  /** Colours the slice's voxels inside `box` into `this.image`; whether any pixel is coloured. */
+  private colorSlice(
+    labels: Uint8Array,
+    box: VoxelBox,
+    g: ImageGeometry,
+    vp: PlaneViewport,
+    sliceIndex: number,
+    layer: OverlayLayer,
+  ): boolean {
     const { right, up, normalAxis } = vp.layout;
     const width = g.size[right.indexAxis];
     const height = g.size[up.indexAxis];
-    if (sliceIndex < 0 || sliceIndex >= g.size[normalAxis]) return;
     const lut = new Uint32Array(256);
     for (const [label, { rgb, opacity }] of layer.colors) {
       const alpha = Math.round(255 * layer.opacity * opacity);
@@ -58,14 +77,14 @@ export class LabelOverlayPainter {
     const stepX = strides[right.indexAxis];
     const stepY = strides[up.indexAxis];
     if (this.image?.width !== width || this.image.height !== height) this.image = new ImageData(width, height);
-    const image = this.image;
-    const pixels = new Uint32Array(image.data.buffer);
+    const pixels = new Uint32Array(this.image.data.buffer);
     pixels.fill(0);
     let any = false;
-    for (let y = 0; y < height; y++) {
-      let offset = base + y * stepY;
+    const [x0, x1] = [box.min[right.indexAxis], box.max[right.indexAxis]];
+    for (let y = box.min[up.indexAxis]; y <= box.max[up.indexAxis]; y++) {
+      let offset = base + y * stepY + x0 * stepX;
       const row = y * width;
-      for (let x = 0; x < width; x++, offset += stepX) {
+      for (let x = x0; x <= x1; x++, offset += stepX) {
         const color = lut[labels[offset]];
         if (color) {
           pixels[row + x] = color;
@@ -73,9 +92,7 @@ export class LabelOverlayPainter {
         }
       }
     }
-    if (any) this.paint(ctx, image, g, vp, dpr);
-    // For the benchmark: when an updated overlay was drawn (read with performance.getEntriesByName).
-    performance.mark('sam:overlay-drawn');
+    return any;
   }
 
   /** Draws a slice image (one pixel per voxel) with the view's index -> screen mapping. */

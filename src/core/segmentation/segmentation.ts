@@ -69,6 +69,7 @@ export class Segmentation {
   private stroke: { recorder: LabelEditRecorder; label: number; erase: boolean; name: string } | null = null;
   private transaction: { patches: VoxelPatch[]; onRollback?: () => void } | null = null;
   private changeVersion = 0;
+  private changedBox: VoxelBox | null = null;
 
   constructor(
     readonly geometry: ImageGeometry,
@@ -87,6 +88,16 @@ export class Segmentation {
 
   get version(): number {
     return this.changeVersion;
+  }
+
+  /**
+   * A box holding every non-zero voxel: the union of all changes so far (null while the labelmap is
+   * as created, all zeros). Readers of a slice scan only this part of it: the rest is zeros, and its
+   * untouched shared memory costs a page fault per 4 KiB on its first read (in Chromium, the first
+   * overlay of a 512 x 512 x 300 labelmap took 260 ms, nearly all of it in the sagittal slice).
+   */
+  get nonZeroBox(): VoxelBox | null {
+    return this.changedBox;
   }
 
   get canUndo(): boolean {
@@ -427,6 +438,7 @@ export class Segmentation {
 
   private emit(box: VoxelBox | null, reason: ChangeReason, removed: readonly number[] = []): void {
     this.changeVersion++;
+    this.changedBox = unionBox(this.changedBox, box);
     const change: SegmentationChange = { box, version: this.changeVersion, reason, removed };
     for (const listener of this.listeners) listener(change);
   }
