@@ -5,6 +5,7 @@
  * display where a chunk has more triangles than a view draws smoothly. Updates that arrive
  * together are answered once.
  */
+import { touchPages } from '../core/shared-voxels';
 import { toCellMesh } from '../core/surface/cell-mesh';
 import { fitTriangleBudget } from '../core/surface/simplify';
 import { BlockSurfaces, blocksTouchedBy, type ChunkKey, type LabelRegion } from '../core/surface/surface-nets';
@@ -84,6 +85,8 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
     surfaces = new BlockSurfaces(data.geometry);
     const [nx, ny, nz] = data.geometry.size;
     sharedLabels = data.labels && { box: { min: [0, 0, 0], max: [nx - 1, ny - 1, nz - 1] }, data: data.labels };
+    // A new labelmap: its pages are mapped here, not by the main thread during the first click.
+    if (data.labels) touchPages(data.labels);
     generation = data.generation;
     changedChunks.clear();
     oldestChangedAt = Infinity;
