@@ -13,6 +13,12 @@ import { vtkImageFor } from '../viewer/vtkImage';
 import { getVolume } from '../state/volumeRegistry';
 import { SurfaceFeed } from './surfaceFeed';
 
+/**
+ * Made when the app loads: the page's first number formatter loads ICU's data (40-100 ms here), a
+ * long task when the first simplified surface of a click came with it.
+ */
+const triangleCount = new Intl.NumberFormat();
+
 const STANDARD_VIEWS: { view: StandardView; title: string }[] = [
   { view: 'A', title: 'Anterior' },
   { view: 'P', title: 'Posterior' },
@@ -218,7 +224,7 @@ export function View3DPanel({ active }: { active: boolean }) {
       <div className="view-title">3D</div>
       {totalShown < totalFull && (
         <div className="view-3d-note" data-testid="3d-simplified" title="Exports (STL, OBJ) are always at full detail">
-          Simplified for display: {totalShown.toLocaleString()} of {totalFull.toLocaleString()} triangles
+          Simplified for display: {triangleCount.format(totalShown)} of {triangleCount.format(totalFull)} triangles
         </div>
       )}
       {volume && (
