@@ -86,17 +86,40 @@ export function clusterVertices(mesh: SurfaceMesh, cellMm: number): SurfaceMesh 
 }
 
 /**
- * The mesh itself when it has at most `maxTriangles`, else clustered with cubes grown from
- * `startCellMm` until it fits (the triangle count falls about with the square of the cube size).
+ * Clustering a smooth surface of area A with cubes of c mm leaves about 2.6 A / c^2 triangles
+ * (surfaces of 4k to 31k triangles, cubes of 1.4 to 8 mm): the first cube tried is the one this
+ * predicts for the budget, with a margin, so a surface far over it is clustered once or twice
+ * rather than from the smallest cube up.
+ */
+const TRIANGLES_PER_CUBE_FACE = 3;
+
+/**
+ * The mesh itself when it has at most `maxTriangles`, else clustered with cubes grown (from
+ * `startCellMm` at least) until it fits (the triangle count falls about with the square of the
+ * cube size).
  */
 export function fitTriangleBudget(mesh: SurfaceMesh, maxTriangles: number, startCellMm: number): SurfaceMesh {
   let count = mesh.triangles.length / 3;
   if (count <= maxTriangles) return mesh;
-  let cellMm = startCellMm;
+  let cellMm = Math.max(startCellMm, Math.sqrt((TRIANGLES_PER_CUBE_FACE * surfaceArea(mesh)) / maxTriangles));
   for (;;) {
     const simplified = clusterVertices(mesh, cellMm);
     count = simplified.triangles.length / 3;
     if (count <= maxTriangles || count === 0) return simplified;
     cellMm *= Math.max(1.25, Math.sqrt(count / maxTriangles));
   }
+}
+
+/** Total area of a mesh's triangles (mm^2). */
+function surfaceArea({ positions: p, triangles: t }: SurfaceMesh): number {
+  let twice = 0;
+  for (let n = 0; n < t.length; n += 3) {
+    const a = 3 * t[n];
+    const b = 3 * t[n + 1];
+    const c = 3 * t[n + 2];
+    const [ux, uy, uz] = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
+    const [vx, vy, vz] = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
+    twice += Math.hypot(uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx);
+  }
+  return twice / 2;
 }
