@@ -52,7 +52,11 @@ let replyScheduled = false;
 
 function reply(): void {
   replyScheduled = false;
-  if (!surfaces || changedChunks.size === 0) return;
+  if (!surfaces || changedChunks.size === 0) {
+    // Changes that left every surface as it was: the next reply's changes are newer.
+    oldestChangedAt = Infinity;
+    return;
+  }
   const current = surfaces;
   // Simplification starts from cubes of two voxels (the coarsest spacing).
   const startCellMm = 2 * Math.max(...current.geometry.spacing);
