@@ -52,18 +52,18 @@ let replyScheduled = false;
 
 function reply(): void {
   replyScheduled = false;
-  if (!surfaces || changedChunks.size === 0) {
-    // Changes that left every surface as it was: the next reply's changes are newer.
-    oldestChangedAt = Infinity;
-    return;
-  }
+  // The changes this reply answers, even when they left every surface as it was: the next
+  // reply's changes are newer.
+  const changedAt = oldestChangedAt;
+  oldestChangedAt = Infinity;
+  if (!surfaces || changedChunks.size === 0) return;
   const current = surfaces;
   // Simplification starts from cubes of two voxels (the coarsest spacing).
   const startCellMm = 2 * Math.max(...current.geometry.spacing);
   const message: SurfaceReply = {
     type: 'chunks',
     generation,
-    changedAt: oldestChangedAt,
+    changedAt,
     chunks: [...changedChunks.values()].map((key) => {
       const full = current.chunkSurface(key);
       const surface = fitTriangleBudget(full, CHUNK_TRIANGLES, startCellMm);
@@ -77,7 +77,6 @@ function reply(): void {
     }),
   };
   changedChunks.clear();
-  oldestChangedAt = Infinity;
   const buffers = message.chunks
     .flatMap(({ surface, coarse }) => (coarse ? [surface, coarse] : [surface]))
     .flatMap((mesh) => [mesh.positions.buffer, mesh.normals.buffer, mesh.polys.buffer]);
