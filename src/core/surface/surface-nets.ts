@@ -359,8 +359,11 @@ function blurAxis(values: Float32Array, dims: Vec3, axis: number, side: number, 
 
 function sameMesh(a: SurfaceMesh | undefined, b: SurfaceMesh | undefined): boolean {
   if (!a || !b) return a === b;
-  const sameArray = (x: ArrayLike<number>, y: ArrayLike<number>) =>
-    x.length === y.length && Array.prototype.every.call(x, (v: number, n: number) => v === y[n]);
+  const sameArray = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+    if (x.length !== y.length) return false;
+    for (let n = 0; n < x.length; n++) if (x[n] !== y[n]) return false;
+    return true;
+  };
   return sameArray(a.triangles, b.triangles) && sameArray(a.positions, b.positions);
 }
 
