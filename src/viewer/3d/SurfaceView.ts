@@ -61,6 +61,12 @@ export const DETAILED_TRIANGLES_MAX = 400_000;
 /** Quiet time after the last surface arrived before the detailed meshes are drawn again. */
 const SETTLE_MS = 800;
 
+/**
+ * Layers of removed pieces kept, hidden, for new pieces: refilling a layer's buffers costs its
+ * triangles, while a new layer also makes its vtk.js objects and their OpenGL nodes (LAYER_COST).
+ */
+const SPARE_LAYERS_MAX = 32;
+
 interface MeshLayer {
   polyData: vtkPolyData;
   mapper: vtkMapper;
@@ -109,6 +115,7 @@ export class SurfaceView {
    * come before vtk.js draws the scene, and the first surface compiled it: 28 ms of a 68 ms task.)
    */
   private warmUp: MeshLayer | null = null;
+  private readonly spareLayers: MeshLayer[] = [];
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
   private active = true;
@@ -221,6 +228,10 @@ export class SurfaceView {
 
   /** Colour, visibility and opacity of each segment (segments not listed are hidden). */
   setStyles(styles: readonly SurfaceStyle[]): void {
+    // The segments' table changes with every edit (voxel counts): a frame only when a style did.
+    const same = (a: SurfaceStyle, b: SurfaceStyle | undefined) =>
+      b !== undefined && a.visible === b.visible && a.opacity === b.opacity && a.color.every((c, n) => c === b.color[n]);
+    if (styles.length === this.styles.size && styles.every((style) => same(style, this.styles.get(style.label)))) return;
     this.styles = new Map(styles.map((s) => [s.label, s]));
     for (const [label, pieces] of this.pieces) {
       for (const piece of pieces.values()) for (const layer of this.layers(piece)) this.applyStyle(label, layer.actor);
@@ -341,6 +352,7 @@ export class SurfaceView {
     this.scan.dispose();
     this.clearSurfaces();
     this.dropWarmUp();
+    for (const layer of this.spareLayers.splice(0)) this.deleteLayer(layer);
     this.frames.dispose();
     this.interactor.unbindEvents();
     this.interactor.delete();
@@ -363,7 +375,7 @@ export class SurfaceView {
     let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
       // Only the level drawn now is made, and builds its buffers, in this frame.
-      const cost = cellCount(this.coarseShown() && coarse ? coarse : mesh) + LAYER_COST;
+      const cost = this.layerCost(this.coarseShown() && coarse ? coarse : mesh);
       if (work > 0 && work + cost > FRAME_TRIANGLES) break;
       work += cost;
       this.pendingPieces.delete(key);
@@ -401,21 +413,40 @@ export class SurfaceView {
     return (piece.detailed = this.newLayer(label, piece.mesh));
   }
 
+  /** The work of drawing `mesh` in a layer for the first time (see FRAME_TRIANGLES). */
+  private layerCost(mesh: CellMesh): number {
+    return cellCount(mesh) + (this.spareLayers.length > 0 ? 0 : LAYER_COST);
+  }
+
+  /** A layer drawing `mesh`: a spare one refilled, or a new one. */
   private newLayer(label: number, mesh: CellMesh): MeshLayer {
+    const layer = this.spareLayers.pop() ?? this.makeLayer();
+    setMesh(layer.polyData, mesh);
+    layer.actor.setVisibility(true);
+    this.applyStyle(label, layer.actor);
+    this.picker.addPickList(layer.actor);
+    return layer;
+  }
+
+  private makeLayer(): MeshLayer {
     const polyData = vtkPolyData.newInstance();
-    polyData.getPoints().setData(mesh.positions, 3);
-    polyData.getPolys().setData(mesh.polys);
-    polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
     const mapper = vtkMapper.newInstance({ scalarVisibility: false });
     mapper.setInputData(polyData);
     const actor = vtkActor.newInstance();
     actor.setMapper(mapper);
     actor.getProperty().setSpecular(0.2);
     actor.getProperty().setSpecularPower(20);
-    this.applyStyle(label, actor);
     this.renderer.addActor(actor);
-    this.picker.addPickList(actor);
     return { polyData, mapper, actor };
+  }
+
+  /** A layer no longer drawn: kept hidden and empty for a new piece while there are few, else deleted. */
+  private releaseLayer(layer: MeshLayer): void {
+    if (this.spareLayers.length >= SPARE_LAYERS_MAX) return this.deleteLayer(layer);
+    this.picker.deletePickList(layer.actor);
+    layer.actor.setVisibility(false);
+    setMesh(layer.polyData, EMPTY_MESH);
+    this.spareLayers.push(layer);
   }
 
   /**
@@ -433,7 +464,7 @@ export class SurfaceView {
         const wantCoarse = coarseNow && piece.coarseMesh !== null;
         let drawn = wantCoarse ? piece.coarse : piece.detailed;
         if (!drawn && shown) {
-          const cost = cellCount(wantCoarse ? piece.coarseMesh! : piece.mesh) + LAYER_COST;
+          const cost = this.layerCost(wantCoarse ? piece.coarseMesh! : piece.mesh);
           if ((work > 0 || budget <= 0) && work + cost > budget) {
             deferred = true;
           } else {
@@ -457,7 +488,7 @@ export class SurfaceView {
     const piece = this.pieces.get(label)?.get(chunk);
     if (!piece) return;
     this.detailedTriangles -= cellCount(piece.mesh);
-    for (const layer of this.layers(piece)) this.deleteLayer(layer);
+    for (const layer of this.layers(piece)) this.releaseLayer(layer);
     this.pieces.get(label)!.delete(chunk);
     if (this.pieces.get(label)!.size === 0) this.pieces.delete(label);
   }
@@ -497,4 +528,14 @@ export class SurfaceView {
     const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
     if (world) this.onPick(world);
   };
+}
+
+const EMPTY_MESH: CellMesh = { positions: new Float32Array(), normals: new Float32Array(), polys: new Uint32Array() };
+
+/** Puts a mesh in a layer's polydata; its mapper rebuilds its buffers when next drawn. */
+function setMesh(polyData: vtkPolyData, mesh: CellMesh): void {
+  polyData.getPoints().setData(mesh.positions, 3);
+  polyData.getPolys().setData(mesh.polys);
+  polyData.getPointData().setNormals(vtkDataArray.newInstance({ name: 'Normals', numberOfComponents: 3, values: mesh.normals }));
+  polyData.modified();
 }
