@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { indexToWorldMatrix, voxelIndex } from '../geometry';
+import { indexToWorldMatrix, voxelIndex, voxelOffset } from '../geometry';
 import { centredGeometry, makeShapeLabels, type PhantomShape } from '../phantom';
 import { Segmentation } from '../segmentation/segmentation';
 import type { ImageGeometry, Mat3, Vec3 } from '../types';
 import { readBox, unionBox } from '../segmentation/region';
-import { BlockSurfaces, blockInputBox, blocksTouchedBy, enclosedVolume, meshBounds, type SurfaceMesh } from './surface-nets';
+import { BlockSurfaces, blockInputBox, blocksTouchedBy, enclosedVolume, meshBlock, meshBounds, type SurfaceMesh } from './surface-nets';
 
 /** 25 degrees about z then 15 about x: no index axis lies along a world axis. */
 const c1 = Math.cos((25 * Math.PI) / 180);
@@ -134,6 +134,26 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     expect(after.triangles.length).toBe(fresh.surface(2).triangles.length);
     expect(enclosedVolume(after)).toBeCloseTo(enclosedVolume(fresh.surface(2)), 3);
     expectSurfaceMatchesLabel(after, segmentation, 2);
+  });
+
+  it("computes a block's field only around its surface, as exactly as over the whole block", () => {
+    // A block inside the image, filled with the segment but for a hole; then for the same hole and
+    // a voxel far from it: the second's field is computed over a box spanning both, the first's
+    // around the hole only (the segment's voxels around it are not 0, as outside the box is taken to be).
+    const geometry = centredGeometry([96, 96, 96], [0.8, 0.9, 1.6], OBLIQUE);
+    const labels = makeShapeLabels(geometry, [{ kind: 'ellipsoid', center: [0, 0, 0], radii: [5, 5, 7], value: 1 }]).data.map((v) => 1 - v);
+    const region = { box: wholeImage(geometry), data: labels };
+    const ball = meshBlock(geometry, region, [1, 1, 1]).get(1)!;
+    labels[voxelOffset(geometry.size, 61, 33, 61)] = 0;
+    const ballAndVoxel = meshBlock(geometry, region, [1, 1, 1]).get(1)!;
+    const vertexKeys = (mesh: SurfaceMesh) =>
+      Array.from({ length: mesh.positions.length / 3 }, (_, v) =>
+        [...mesh.positions.subarray(3 * v, 3 * v + 3), ...mesh.normals.subarray(3 * v, 3 * v + 3)].join(),
+      );
+    const keys = new Set(vertexKeys(ballAndVoxel));
+    expect(vertexKeys(ball).filter((key) => !keys.has(key))).toEqual([]);
+    // The voxel's own surface: a closed polyhedron of 8 triangles or more.
+    expect(ballAndVoxel.triangles.length - ball.triangles.length).toBeGreaterThanOrEqual(3 * 8);
   });
 
   it('splits a surface into chunks that together are the whole surface', () => {

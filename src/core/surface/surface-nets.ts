@@ -155,7 +155,7 @@ const GRID_DIM = BLOCK + MARGIN_BELOW + MARGIN_ABOVE + 1;
  * The local grid's arrays, made once and reused by every block: meshing is synchronous, and
  * allocating them per block (650 KB) cost as much as the meshing in garbage collection.
  */
-let gridBuffers: { labels: Uint8Array; field: Float32Array; smooth: Float32Array } | null = null;
+let gridBuffers: { labels: Uint8Array; field: Float32Array; smooth: Float32Array; vertexOfCell: Int32Array } | null = null;
 
 function reusedGridBuffers(): NonNullable<typeof gridBuffers> {
   const length = GRID_DIM ** 3;
@@ -163,9 +163,17 @@ function reusedGridBuffers(): NonNullable<typeof gridBuffers> {
     labels: new Uint8Array(length),
     field: new Float32Array(length),
     smooth: new Float32Array(length),
+    vertexOfCell: new Int32Array((GRID_DIM - 1) ** 3),
   };
   return gridBuffers;
 }
+
+/**
+ * How far around the voxels where a surface can cross (the corners of the cells it crosses) the
+ * field is computed: the smooth blur computed only within a box is wrong for the box's outer two
+ * voxels (it counts outside the box as 0, as outside the grid), the field's for the outer one.
+ */
+const FIELD_MARGIN = 2;
 
 /** The labels around one block, on a local grid with the block's margin. */
 class BlockGrid {
@@ -176,12 +184,13 @@ class BlockGrid {
   private readonly field: Float32Array;
   /** A smoother (unclamped) blur of the indicator, whose gradient gives the normals. */
   private readonly smooth: Float32Array;
+  private readonly vertexOfCell: Int32Array;
 
   constructor(size: Vec3, region: LabelRegion, block: BlockIndex) {
     this.origin = block.map((b) => firstCell(b) - MARGIN_BELOW) as Vec3;
     this.dims = [GRID_DIM, GRID_DIM, GRID_DIM];
     const [dx, dy] = this.dims;
-    ({ labels: this.labels, field: this.field, smooth: this.smooth } = reusedGridBuffers());
+    ({ labels: this.labels, field: this.field, smooth: this.smooth, vertexOfCell: this.vertexOfCell } = reusedGridBuffers());
     this.labels.fill(0);
     // Copy the labels inside both the image and the region; the rest stays background.
     const { box, data } = region;
@@ -212,8 +221,59 @@ class BlockGrid {
   }
 
   mesh(label: number, geometry: ImageGeometry): SurfaceMesh {
-    this.computeField(label);
-    return this.surfaceNets(geometry);
+    const crossing = this.crossingBox(label);
+    if (!crossing) return { positions: new Float32Array(), normals: new Float32Array(), triangles: new Uint32Array() };
+    this.computeField(label, growBox(crossing, FIELD_MARGIN, this.dims));
+    return this.surfaceNets(geometry, crossing);
+  }
+
+  /**
+   * The local voxels where `label`'s surface can cross: each corner of a cell it crosses is at most
+   * one voxel from one of the label's voxels and from one of the others, so it lies in the box of
+   * the label's voxels and in the box of the others, each grown by one. Null when the grid has only
+   * one of them.
+   */
+  private crossingBox(label: number): VoxelBox | null {
+    const { labels, dims } = this;
+    const [dx, dy, dz] = dims;
+    // Bounds of the label's voxels (In) and of the others (Out), per axis; grown by the rows' scans.
+    const inMin: Vec3 = [dx, dy, dz];
+    const inMax: Vec3 = [-1, -1, -1];
+    const outMin: Vec3 = [dx, dy, dz];
+    const outMax: Vec3 = [-1, -1, -1];
+    const extend = (min: Vec3, max: Vec3, first: number, last: number, j: number, k: number) => {
+      min[0] = Math.min(min[0], first);
+      max[0] = Math.max(max[0], last);
+      min[1] = Math.min(min[1], j);
+      max[1] = Math.max(max[1], j);
+      min[2] = Math.min(min[2], k);
+      max[2] = Math.max(max[2], k);
+    };
+    for (let k = 0, row = 0; k < dz; k++) {
+      for (let j = 0; j < dy; j++, row += dx) {
+        let firstIn = -1;
+        let lastIn = -1;
+        let firstOut = -1;
+        let lastOut = -1;
+        for (let i = 0; i < dx; i++) {
+          if (labels[row + i] === label) {
+            if (firstIn < 0) firstIn = i;
+            lastIn = i;
+          } else {
+            if (firstOut < 0) firstOut = i;
+            lastOut = i;
+          }
+        }
+        if (firstIn >= 0) extend(inMin, inMax, firstIn, lastIn, j, k);
+        if (firstOut >= 0) extend(outMin, outMax, firstOut, lastOut, j, k);
+      }
+    }
+    if (inMax[0] < 0 || outMax[0] < 0) return null;
+    const both: VoxelBox = {
+      min: inMin.map((v, axis) => Math.max(0, v - 1, outMin[axis] - 1)) as Vec3,
+      max: inMax.map((v, axis) => Math.min(dims[axis] - 1, v + 1, outMax[axis] + 1)) as Vec3,
+    };
+    return both.min.every((v, axis) => v <= both.max[axis]) ? both : null;
   }
 
   /**
@@ -221,22 +281,26 @@ class BlockGrid {
    * [1 2 1]/4-blurred indicator into `smooth`: shading from its gradient hides the voxel steps
    * that the weak blur of the positions leaves.
    */
-  private computeField(label: number): void {
+  private computeField(label: number, box: VoxelBox): void {
     const { labels, field, smooth, dims } = this;
-    for (let n = 0; n < labels.length; n++) smooth[n] = labels[n] === label ? 1 : 0;
-    field.set(smooth);
-    for (let axis = 0; axis < 3; axis++) blurAxis(field, dims, axis, 1 / 6, 4 / 6);
-    for (let n = 0; n < labels.length; n++) {
-      const value = field[n];
-      field[n] = labels[n] === label ? Math.max(value, INSIDE_FLOOR) : Math.min(value, OUTSIDE_CEILING);
-    }
+    forEachRow(dims, box, (start, end) => {
+      for (let n = start; n < end; n++) smooth[n] = field[n] = labels[n] === label ? 1 : 0;
+    });
+    for (let axis = 0; axis < 3; axis++) blurAxis(field, dims, box, axis, 1 / 6, 4 / 6);
+    forEachRow(dims, box, (start, end) => {
+      for (let n = start; n < end; n++) {
+        const value = field[n];
+        field[n] = labels[n] === label ? Math.max(value, INSIDE_FLOOR) : Math.min(value, OUTSIDE_CEILING);
+      }
+    });
     for (let pass = 0; pass < 2; pass++) {
-      for (let axis = 0; axis < 3; axis++) blurAxis(smooth, dims, axis, 1 / 4, 1 / 2);
+      for (let axis = 0; axis < 3; axis++) blurAxis(smooth, dims, box, axis, 1 / 4, 1 / 2);
     }
   }
 
-  private surfaceNets(geometry: ImageGeometry): SurfaceMesh {
-    const { field, smooth, dims, origin } = this;
+  /** The surface from the field, from the edges that leave the voxels of `crossing`. */
+  private surfaceNets(geometry: ImageGeometry, crossing: VoxelBox): SurfaceMesh {
+    const { field, smooth, dims, origin, vertexOfCell } = this;
     const [dx, dy] = dims;
     const sx = 1;
     const sy = dx;
@@ -244,7 +308,7 @@ class BlockGrid {
     // Local cells 0..dims-2 have local corner voxels c and c + 1. The block's own cells start at
     // local cell MARGIN_BELOW; one more layer below gives the vertices its quads need.
     const cellDims = dims.map((d) => d - 1) as Vec3;
-    const vertexOfCell = new Int32Array(cellDims[0] * cellDims[1] * cellDims[2]).fill(-1);
+    vertexOfCell.fill(-1);
     const cellOffset = (i: number, j: number, k: number) => i + cellDims[0] * (j + cellDims[1] * k);
     const positions: number[] = [];
     const normals: number[] = [];
@@ -307,9 +371,12 @@ class BlockGrid {
       else triangles.push(a, d, c, a, c, b);
     };
 
-    for (let k = first + 1; k <= last; k++) {
-      for (let j = first + 1; j <= last; j++) {
-        for (let i = first + 1; i <= last; i++) {
+    // The block's own cells, where an edge can cross.
+    const from = crossing.min.map((v) => Math.max(v, first + 1));
+    const to = crossing.max.map((v) => Math.min(v, last));
+    for (let k = from[2]; k <= to[2]; k++) {
+      for (let j = from[1]; j <= to[1]; j++) {
+        for (let i = from[0]; i <= to[0]; i++) {
           const here = i * sx + j * sy + k * sz;
           const inside = field[here] > 0.5;
           // Edge along +i from this cell's lowest corner, surrounded by cells (i, j-1..j, k-1..k).
@@ -333,26 +400,47 @@ class BlockGrid {
   }
 }
 
+/** `box` grown by `margin` voxels, within a dims-sized grid. */
+function growBox(box: VoxelBox, margin: number, dims: Vec3): VoxelBox {
+  return {
+    min: box.min.map((v) => Math.max(0, v - margin)) as Vec3,
+    max: box.max.map((v, axis) => Math.min(dims[axis] - 1, v + margin)) as Vec3,
+  };
+}
+
+/** Calls `visit(start, end)` with the offsets of each row (i varying) of `box` in a dims-sized grid. */
+function forEachRow(dims: Vec3, box: VoxelBox, visit: (start: number, end: number) => void): void {
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const start = box.min[0] + dims[0] * (j + dims[1] * k);
+      visit(start, start + box.max[0] - box.min[0] + 1);
+    }
+  }
+}
+
 /**
- * One pass of a symmetric 3-tap kernel (side, centre, side) along an axis of a dims-sized grid, in
- * place: each line keeps the two original values it still needs, so no second array is needed.
- * Outside the grid counts as 0.
+ * One pass of a symmetric 3-tap kernel (side, centre, side) along an axis of a dims-sized grid,
+ * within `box`, in place: each line keeps the two original values it still needs, so no second
+ * array is needed. Outside the box counts as 0.
  */
-function blurAxis(values: Float32Array, dims: Vec3, axis: number, side: number, centre: number): void {
-  const stride = axis === 0 ? 1 : axis === 1 ? dims[0] : dims[0] * dims[1];
-  const n = dims[axis];
-  const lines = values.length / n;
-  for (let line = 0; line < lines; line++) {
-    // The first element of the line: lines run over all index pairs of the other two axes.
-    const start = axis === 0 ? line * n : axis === 1 ? (line % dims[0]) + Math.floor(line / dims[0]) * dims[0] * dims[1] : line;
-    let previous = 0;
-    let current = values[start];
-    for (let p = 0; p < n; p++) {
-      const offset = start + p * stride;
-      const next = p < n - 1 ? values[offset + stride] : 0;
-      values[offset] = side * (previous + next) + centre * current;
-      previous = current;
-      current = next;
+function blurAxis(values: Float32Array, dims: Vec3, box: VoxelBox, axis: number, side: number, centre: number): void {
+  const strides = [1, dims[0], dims[0] * dims[1]];
+  const stride = strides[axis];
+  // The other two axes, whose index pairs name the lines.
+  const [u, v] = axis === 0 ? [1, 2] : axis === 1 ? [0, 2] : [0, 1];
+  const n = box.max[axis] - box.min[axis] + 1;
+  for (let b = box.min[v]; b <= box.max[v]; b++) {
+    for (let a = box.min[u]; a <= box.max[u]; a++) {
+      const start = a * strides[u] + b * strides[v] + box.min[axis] * stride;
+      let previous = 0;
+      let current = values[start];
+      for (let p = 0; p < n; p++) {
+        const offset = start + p * stride;
+        const next = p < n - 1 ? values[offset + stride] : 0;
+        values[offset] = side * (previous + next) + centre * current;
+        previous = current;
+        current = next;
+      }
     }
   }
 }
