@@ -5,14 +5,13 @@
  * labelmap is kept coded in slabs of slices, and a save codes again only the slabs that changed
  * (a click changes a few of a scan's hundreds of slices).
  */
-import { encodeRuns, runBytes } from '../core/segmentation/region';
-import { plainVoxels } from '../core/shared-voxels';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import type { Segment } from '../core/segmentation/segments';
 import { type BoxValues, rawValues } from '../core/segmentation/voxel-patch';
 import { useAutosaveStore } from '../state/autosave';
 import { getVolume } from '../state/volumeRegistry';
 import { useVolumeStore } from '../state/volumeStore';
+import { codeSlab, emptySlab, type SavedSlab, slabValues } from './savedSlabs';
 import { currentSegmentation } from './segmentation';
 
 const DB_NAME = 'sam-med3d';
@@ -27,8 +26,8 @@ interface SavedSession {
   key: string;
   savedAt: number;
   segments: Segment[];
-  /** The labelmap in slabs of SLAB_SLICES slices along k, each run-length coded, or raw when coding would not make it smaller (noise). */
-  slabs?: BoxValues[];
+  /** The labelmap in slabs of SLAB_SLICES slices along k (coded arrays as saved before Blobs). */
+  slabs?: (SavedSlab | BoxValues)[];
   /** The whole labelmap, as sessions were saved before slabs. */
   labels?: BoxValues;
 }
@@ -69,8 +68,8 @@ function scanKey(): string | null {
 interface Watched {
   segmentation: Segmentation;
   key: string;
-  /** Each slab's coded labels as last saved; null where a change touched it since. */
-  slabs: (BoxValues | null)[];
+  /** Each slab as last saved; null where a change touched it since. */
+  slabs: (SavedSlab | null)[];
   unsubscribe: () => void;
 }
 
@@ -85,12 +84,6 @@ function slabVoxels(segmentation: Segmentation, n: number): Uint8Array {
     n * SLAB_SLICES * sliceVoxels,
     Math.min(segmentation.labels.length, (n + 1) * SLAB_SLICES * sliceVoxels),
   );
-}
-
-/** A slab run-length coded, or a plain copy when coding would not make it smaller (noise). */
-function codeSlab(voxels: Uint8Array): BoxValues {
-  const runs = encodeRuns(voxels);
-  return runBytes(runs) < voxels.length ? runs : plainVoxels(voxels);
 }
 
 async function save(): Promise<void> {
@@ -114,7 +107,7 @@ async function save(): Promise<void> {
     key: target.key,
     savedAt: Date.now(),
     segments: [...segmentation.segments],
-    slabs: slabs as BoxValues[],
+    slabs: slabs as SavedSlab[],
   };
   try {
     await withStore('readwrite', (store) => store.put(session));
@@ -135,10 +128,7 @@ export async function watchForAutosave(segmentation: Segmentation | null): Promi
   const slabCount = Math.ceil(segmentation.geometry.size[2] / SLAB_SLICES);
   // An empty labelmap is runs of zeros, known without reading it.
   const empty = segmentation.segments.every((s) => segmentation.voxelCount(s.label) === 0);
-  const slabs = Array.from({ length: slabCount }, (_, n) => {
-    const length = slabVoxels(segmentation, n).length;
-    return empty ? { values: new Uint8Array(1), lengths: Uint32Array.of(length) } : null;
-  });
+  const slabs = Array.from({ length: slabCount }, (_, n) => (empty ? emptySlab(slabVoxels(segmentation, n).length) : null));
   watched = {
     segmentation,
     key,
@@ -162,12 +152,14 @@ export async function restoreSession(): Promise<void> {
   if (!target) return;
   const saved = await withStore<SavedSession | undefined>('readonly', (store) => store.get(target.key));
   useAutosaveStore.setState({ offer: null });
-  if (!saved || currentSegmentation() !== target.segmentation) return;
+  if (!saved) return;
+  const slabs = saved.slabs && (await Promise.all(saved.slabs.map(slabValues)));
+  if (currentSegmentation() !== target.segmentation) return;
   const { segmentation } = target;
   let labels: Uint8Array;
-  if (saved.slabs) {
+  if (slabs) {
     labels = new Uint8Array(segmentation.labels.length);
-    saved.slabs.forEach((slab, n) => {
+    slabs.forEach((slab, n) => {
       const at = slabVoxels(segmentation, n);
       labels.set(rawValues(slab, at.length), at.byteOffset - segmentation.labels.byteOffset);
     });
