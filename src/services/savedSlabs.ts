@@ -4,7 +4,7 @@
  * session synchronously on the main thread, a Blob by reference: plain arrays of a noisy
  * labelmap's slabs (2 MB each) made a save a 300 ms task (first click of bench:segment, CPU profile).
  */
-import { encodeRuns, runBytes } from '../core/segmentation/region';
+import { encodeRunsIfSmaller } from '../core/segmentation/region';
 import type { BoxValues } from '../core/segmentation/voxel-patch';
 import { plainVoxels } from '../core/shared-voxels';
 
@@ -15,9 +15,9 @@ export interface SavedSlab {
 
 export function codeSlab(voxels: Uint8Array): SavedSlab {
   // A Blob takes no shared memory: the runs are new arrays, the labelmap's slab is copied.
-  const runs = encodeRuns(voxels);
-  const parts = runBytes(runs) < voxels.length ? [runs.lengths, runs.values] : [plainVoxels(voxels)];
-  return { coding: parts.length === 2 ? 'runs' : 'raw', bytes: new Blob(parts as ArrayBufferView<ArrayBuffer>[]) };
+  const runs = encodeRunsIfSmaller(voxels);
+  const parts = runs ? [runs.lengths, runs.values] : [plainVoxels(voxels)];
+  return { coding: runs ? 'runs' : 'raw', bytes: new Blob(parts as ArrayBufferView<ArrayBuffer>[]) };
 }
 
 /** The slab of `length` zeros, without reading it. */

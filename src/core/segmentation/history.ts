@@ -27,8 +27,12 @@ export function commandBytes(command: EditCommand): number {
 
 export const DEFAULT_HISTORY_BUDGET_BYTES = 64 * 1024 * 1024;
 
-/** Bytes coded per step of `compact` between clock checks (a few milliseconds of work). */
-const CODING_SLICE = 1 << 20;
+/**
+ * Bytes coded per step of `compact` between clock checks: a few milliseconds of work for a labelmap
+ * (long runs), and a bounded one for noise, whose first step codes almost a run per byte (1 MB
+ * steps made 88 ms tasks after a click on noise: bench:segment profile).
+ */
+const CODING_SLICE = 1 << 18;
 /**
  * Raw bytes allowed to wait for coding; beyond, `push` codes the oldest at once (bounds memory
  * without idle time). A bound in bytes, not in patches: a click that ran several model windows

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxVoxelCount, slabsNearest } from './region';
+import { boxVoxelCount, encodeRuns, encodeRunsIfSmaller, runBytes, slabsNearest } from './region';
 
 describe('slabsNearest', () => {
   const box = { min: [10, 20, 5] as [number, number, number], max: [19, 29, 44] as [number, number, number] };
@@ -29,5 +29,22 @@ describe('slabsNearest', () => {
     expect(slabsNearest(box, 0, 1 << 21)).toEqual([box]);
     // A slab sent by the worker is not cut again where the click's slice lies outside it.
     expect(slabsNearest({ min: [10, 20, 31], max: [19, 29, 40] }, 30, 1000)).toHaveLength(1);
+  });
+});
+
+describe('encodeRunsIfSmaller', () => {
+  let seed = 5;
+  const noise = (length: number) => Uint8Array.from({ length }, () => (seed = (seed * 16807) % 2147483647) % 2);
+
+  it('codes a labelmap-like buffer and refuses noise, also noise that starts after the first probe', () => {
+    const compact = new Uint8Array(1 << 20);
+    compact.fill(2, 1000, 300_000);
+    expect(encodeRunsIfSmaller(compact)).toEqual(encodeRuns(compact));
+    expect(encodeRunsIfSmaller(noise(1 << 20))).toBeNull();
+    // Compact for the probe, noise after it: the whole coding is larger than the data.
+    const late = new Uint8Array(1 << 20);
+    late.set(noise(900_000), (1 << 20) - 900_000);
+    expect(runBytes(encodeRuns(late))).toBeGreaterThan(late.length);
+    expect(encodeRunsIfSmaller(late)).toBeNull();
   });
 });

@@ -104,6 +104,22 @@ export function encodeRuns(data: Uint8Array): RunLength {
   return encoder.result();
 }
 
+/** Bytes coded before judging whether the runs will be smaller than the data. */
+const NOISE_PROBE_BYTES = 1 << 18;
+
+/**
+ * The runs of `data`, or null when they would not be smaller than it (noise). Judged first from the
+ * first NOISE_PROBE_BYTES: coding noise makes a run of almost every byte, and coding a 2 MB slab of
+ * it whole took 50-100 ms on the main thread (bench:segment profile).
+ */
+export function encodeRunsIfSmaller(data: Uint8Array): RunLength | null {
+  const encoder = new RunEncoder(data);
+  encoder.encode(NOISE_PROBE_BYTES);
+  if (encoder.projectedBytes >= data.length) return null;
+  encoder.encode(data.length);
+  return encoder.bytes < data.length ? encoder.result() : null;
+}
+
 /**
  * Run-length codes a buffer a slice at a time, so the main thread can code a large labelmap
  * between frames instead of blocking for the whole of it.
