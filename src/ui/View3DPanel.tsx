@@ -3,6 +3,7 @@ import { meshToObj, meshToStl, type MeshCoordinates } from '../core/export/mesh-
 import { cellCount } from '../core/surface/cell-mesh';
 import { indexToWorld, worldToIndex } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
+import { useInferenceStore } from '../state/inference';
 import { useSegmentationStore } from '../state/segmentation';
 import { baseName, save } from '../services/segmentationFiles';
 import { useViewStore } from '../state/viewStore';
@@ -73,6 +74,8 @@ export function View3DPanel({ active }: { active: boolean }) {
   const volume = useVolumeStore((s) => s.current);
   const segments = useSegmentationStore((s) => s.segments);
   const activeLabel = useSegmentationStore((s) => s.activeLabel);
+  // A click whose mask is still being computed: its next parts are coming.
+  const clickRunning = useInferenceStore((s) => s.pendingPoints !== null);
 
   // Bumped when the WebGL context comes back after a loss: the view is rebuilt on a new canvas.
   const [viewGeneration, setViewGeneration] = useState(0);
@@ -152,6 +155,8 @@ export function View3DPanel({ active }: { active: boolean }) {
     feedRef.current?.setActive(active);
     viewRef.current?.setActive(active);
   }, [active, viewGeneration]);
+
+  useEffect(() => viewRef.current?.setMoreComing(clickRunning), [clickRunning, viewGeneration]);
 
   useEffect(() => {
     viewRef.current?.setStyles(segments.map((s) => ({ label: s.label, color: s.color, visible: s.visible, opacity: s.opacity ?? 1 })));

@@ -103,9 +103,10 @@ export class SurfaceView {
   private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
   /** New chunk meshes not yet in place, by "label:chunk". */
   private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: CellMesh; coarse: CellMesh | null }>();
-  /** Coarse meshes are drawn while the camera moves and until surfaces stop arriving. */
+  /** Coarse meshes are drawn while the camera moves, until surfaces stop arriving, and while more are coming. */
   private moving = false;
   private arriving = false;
+  private moreComing = false;
   /** Triangles of all detailed meshes in place. */
   private detailedTriangles = 0;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -218,6 +219,19 @@ export class SurfaceView {
   clearSurfaces(): void {
     this.pendingPieces.clear();
     for (const [label, pieces] of this.pieces) for (const chunk of [...pieces.keys()]) this.removePiece(label, chunk);
+    this.requestRender();
+  }
+
+  /**
+   * Whether more surfaces are on their way (a click is running): until then the coarse meshes stay
+   * drawn, as while surfaces arrive. Between a long click's parts (seconds apart while the encoder
+   * runs) the detailed meshes would otherwise be built, only to be replaced by the next part's, and
+   * building them is main-thread work competing with the encoder for the CPU.
+   */
+  setMoreComing(more: boolean): void {
+    if (more === this.moreComing) return;
+    this.moreComing = more;
+    this.showLevel();
     this.requestRender();
   }
 
@@ -381,11 +395,13 @@ export class SurfaceView {
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
     }
+    // Once for the pieces placed: framing measures every visible piece.
+    if (work > 0 && !this.cameraMoved) this.frameVisible();
     return work;
   }
 
   private coarseShown(): boolean {
-    return this.moving || this.arriving || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
+    return this.moving || this.arriving || this.moreComing || this.detailedTriangles > DETAILED_TRIANGLES_MAX;
   }
 
   private placePiece(label: number, chunk: number, mesh: CellMesh, coarseMesh: CellMesh | null): void {
@@ -400,7 +416,6 @@ export class SurfaceView {
     else this.makeDetailed(label, piece);
     pieces.set(chunk, piece);
     this.detailedTriangles += cellCount(mesh);
-    if (!this.cameraMoved) this.frameVisible();
   }
 
   /** The warm-up's work is done once a surface is placed: the frames since the view opened drew it. */
