@@ -67,6 +67,9 @@ const SETTLE_MS = 800;
  */
 const SPARE_LAYERS_MAX = 32;
 
+/** Layers made while the view opens (see SurfaceView.warmUp): a 128^3-patch-sized part is 8 chunks. */
+const WARM_UP_LAYERS = 8;
+
 interface MeshLayer {
   polyData: vtkPolyData;
   mapper: vtkMapper;
@@ -111,11 +114,13 @@ export class SurfaceView {
   private detailedTriangles = 0;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   /**
-   * A triangle of no area drawn until the first surface is placed: it compiles the surface shader
-   * while the view opens. (Dropped at the first frame shown, it had not been drawn: that frame can
-   * come before vtk.js draws the scene, and the first surface compiled it: 28 ms of a 68 ms task.)
+   * Layers drawing a triangle of no area until the first surface is placed: they compile the
+   * surface shader and make their vtk.js objects and OpenGL nodes while the view opens; the first
+   * surfaces then refill them as spare layers. (Dropped at the first frame shown, the triangle had
+   * not been drawn: that frame can come before vtk.js draws the scene, and the first surface
+   * compiled the shader: 28 ms of a 68 ms task.)
    */
-  private warmUp: MeshLayer | null = null;
+  private readonly warmUp: MeshLayer[] = [];
   private readonly spareLayers: MeshLayer[] = [];
   private styles = new Map<number, SurfaceStyle>();
   private frameRequest = 0;
@@ -189,13 +194,17 @@ export class SurfaceView {
     container.addEventListener('pointerup', this.onPointerUp);
     this.setStandardView('A');
     // The first surface would otherwise wait for the shader's compilation (50-100 ms, bench:3d profile).
-    this.warmUp = this.newLayer(0, {
+    const triangle: CellMesh = {
       positions: new Float32Array(9),
       normals: new Float32Array([0, 0, 1, 0, 0, 1, 0, 0, 1]),
       polys: new Uint32Array([3, 0, 1, 2]),
-    });
-    this.warmUp.actor.setUseBounds(false);
-    this.picker.deletePickList(this.warmUp.actor);
+    };
+    for (let n = 0; n < WARM_UP_LAYERS; n++) {
+      const layer = this.newLayer(0, triangle);
+      layer.actor.setUseBounds(false);
+      this.picker.deletePickList(layer.actor);
+      this.warmUp.push(layer);
+    }
   }
 
   /**
@@ -386,6 +395,7 @@ export class SurfaceView {
    * piece); returns the work done.
    */
   private placePendingPieces(): number {
+    if (this.pendingPieces.size > 0) this.dropWarmUp();
     let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
       // Only the level drawn now is made, and builds its buffers, in this frame.
@@ -405,7 +415,6 @@ export class SurfaceView {
   }
 
   private placePiece(label: number, chunk: number, mesh: CellMesh, coarseMesh: CellMesh | null): void {
-    this.dropWarmUp();
     this.removePiece(label, chunk);
     if (mesh.polys.length === 0) return;
     let pieces = this.pieces.get(label);
@@ -420,8 +429,10 @@ export class SurfaceView {
 
   /** The warm-up's work is done once a surface is placed: the frames since the view opened drew it. */
   private dropWarmUp(): void {
-    if (this.warmUp) this.deleteLayer(this.warmUp);
-    this.warmUp = null;
+    for (const layer of this.warmUp.splice(0)) {
+      layer.actor.setUseBounds(true);
+      this.releaseLayer(layer);
+    }
   }
 
   private makeDetailed(label: number, piece: SurfacePiece): MeshLayer {
