@@ -13,7 +13,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 // Importing the OpenGL render window registers the 'WebGL' view backend.
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
-import { cellCount, type CellMesh } from '../../core/surface/cell-mesh';
+import { cellCount, mergeCellMeshes, type CellMesh } from '../../core/surface/cell-mesh';
 import { DeferredFrames } from './deferredFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
@@ -46,7 +46,8 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
  * Work a frame does at most (besides one mesh) putting meshes on screen, in triangles: vtk.js
  * builds a mesh's vertex buffers on the main thread when it is first drawn, about 0.5 us a
  * triangle here, and its OpenGL objects, about as long as LAYER_COST triangles (bench:3d profile).
- * New pieces and detailed meshes drawn for the first time come at most this much a frame.
+ * Coarse surfaces made again and detailed meshes drawn for the first time come at most this much
+ * a frame.
  */
 const FRAME_TRIANGLES = 40_000;
 const LAYER_COST = 8_000;
@@ -80,9 +81,19 @@ interface MeshLayer {
 interface SurfacePiece {
   mesh: CellMesh;
   coarseMesh: CellMesh | null;
-  /** Their layers, each made when first drawn (see showLevel). */
+  /** The detailed mesh's layer, made when first drawn (see showLevel). */
   detailed: MeshLayer | null;
-  coarse: MeshLayer | null;
+}
+
+/**
+ * A segment's coarse surface: its pieces' coarse meshes in one layer, made again when drawn after
+ * a piece changed. A layer per piece cost each new piece 10-20 ms of vtk.js and OpenGL work while
+ * the encoder loaded the CPU, refilled or not: a first click's part of 32 chunks was a 234 ms
+ * frame (a first click's profile, production build).
+ */
+interface CoarseSurface {
+  layer: MeshLayer | null;
+  stale: boolean;
 }
 
 /** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
@@ -106,6 +117,8 @@ export class SurfaceView {
   private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
   /** New chunk meshes not yet in place, by "label:chunk". */
   private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: CellMesh; coarse: CellMesh | null }>();
+  /** Each segment's coarse surface, while it has pieces. */
+  private readonly coarseSurfaces = new Map<number, CoarseSurface>();
   /** Coarse meshes are drawn while the camera moves, until surfaces stop arriving, and while more are coming. */
   private moving = false;
   private arriving = false;
@@ -256,9 +269,7 @@ export class SurfaceView {
       b !== undefined && a.visible === b.visible && a.opacity === b.opacity && a.color.every((c, n) => c === b.color[n]);
     if (styles.length === this.styles.size && styles.every((style) => same(style, this.styles.get(style.label)))) return;
     this.styles = new Map(styles.map((s) => [s.label, s]));
-    for (const [label, pieces] of this.pieces) {
-      for (const piece of pieces.values()) for (const layer of this.layers(piece)) this.applyStyle(label, layer.actor);
-    }
+    for (const label of this.pieces.keys()) for (const layer of this.layers(label)) this.applyStyle(label, layer.actor);
     this.showLevel();
     this.requestRender();
   }
@@ -326,7 +337,12 @@ export class SurfaceView {
     this.frameRequest = requestAnimationFrame(() => {
       this.frameRequest = 0;
       if (!this.active) return;
-      if (!this.frames.busy()) this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
+      if (!this.frames.busy()) {
+        const pending = this.pendingPieces.size;
+        this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
+        // Once for the pieces placed: framing measures every visible piece.
+        if (this.pendingPieces.size < pending && !this.cameraMoved) this.frameVisible();
+      }
       this.renderWindow.render();
       if (this.pendingPieces.size > 0) this.requestRender();
     });
@@ -348,15 +364,15 @@ export class SurfaceView {
       this.requestRender();
     }
     // The picker tests the visible actors on the CPU: the detailed meshes where they are made,
-    // whichever are drawn.
-    const drawn = [...this.pieces].flatMap(([label, pieces]) =>
-      [...pieces.values()].flatMap((piece) => {
-        const layers = this.layers(piece).map((layer) => ({ actor: layer.actor, visible: layer.actor.getVisibility() }));
-        piece.detailed?.actor.setVisibility(this.styleVisible(label));
-        piece.coarse?.actor.setVisibility(!piece.detailed && this.styleVisible(label));
-        return layers;
-      }),
-    );
+    // whichever are drawn, and the coarse surface of a segment until all of its are.
+    const drawn = [...this.pieces].flatMap(([label, pieces]) => {
+      const layers = this.layers(label).map((layer) => ({ actor: layer.actor, visible: layer.actor.getVisibility() }));
+      const shown = this.styleVisible(label);
+      for (const piece of pieces.values()) piece.detailed?.actor.setVisibility(shown);
+      const allDetailed = [...pieces.values()].every((piece) => piece.detailed);
+      this.coarseSurfaces.get(label)?.layer?.actor.setVisibility(shown && !allDetailed);
+      return layers;
+    });
     const dpr = window.devicePixelRatio || 1;
     const [, height] = this.glWindow.getSize();
     this.picker.pick([x * dpr, height - y * dpr, 0], this.renderer);
@@ -392,21 +408,19 @@ export class SurfaceView {
 
   /**
    * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of work (at least one
-   * piece); returns the work done.
+   * piece); returns the work done. While coarse surfaces are drawn, a piece only joins its
+   * segment's coarse surface, made again by showLevel.
    */
   private placePendingPieces(): number {
     if (this.pendingPieces.size > 0) this.dropWarmUp();
     let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
-      // Only the level drawn now is made, and builds its buffers, in this frame.
-      const cost = this.layerCost(this.coarseShown() && coarse ? coarse : mesh);
+      const cost = this.coarseShown() ? 0 : this.layerCost(mesh);
       if (work > 0 && work + cost > FRAME_TRIANGLES) break;
       work += cost;
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
     }
-    // Once for the pieces placed: framing measures every visible piece.
-    if (work > 0 && !this.cameraMoved) this.frameVisible();
     return work;
   }
 
@@ -420,11 +434,31 @@ export class SurfaceView {
     let pieces = this.pieces.get(label);
     if (!pieces) this.pieces.set(label, (pieces = new Map()));
     // The level drawn now is made at once (placePendingPieces counted it), the other when needed.
-    const piece: SurfacePiece = { mesh, coarseMesh, detailed: null, coarse: null };
-    if (this.coarseShown() && coarseMesh) piece.coarse = this.newLayer(label, coarseMesh);
-    else this.makeDetailed(label, piece);
+    const piece: SurfacePiece = { mesh, coarseMesh, detailed: null };
+    if (!this.coarseShown()) this.makeDetailed(label, piece);
     pieces.set(chunk, piece);
     this.detailedTriangles += cellCount(mesh);
+    this.coarseSurface(label).stale = true;
+  }
+
+  private coarseSurface(label: number): CoarseSurface {
+    let coarse = this.coarseSurfaces.get(label);
+    if (!coarse) this.coarseSurfaces.set(label, (coarse = { layer: null, stale: true }));
+    return coarse;
+  }
+
+  /** The work of making a segment's coarse surface again (see FRAME_TRIANGLES). */
+  private coarseCost(label: number, coarse: CoarseSurface): number {
+    let triangles = 0;
+    for (const piece of this.pieces.get(label)!.values()) triangles += cellCount(piece.coarseMesh ?? piece.mesh);
+    return coarse.layer ? triangles : this.layerCost(EMPTY_MESH) + triangles;
+  }
+
+  private makeCoarse(label: number, coarse: CoarseSurface): void {
+    const mesh = mergeCellMeshes([...this.pieces.get(label)!.values()].map((piece) => piece.coarseMesh ?? piece.mesh));
+    if (coarse.layer) setMesh(coarse.layer.polyData, mesh);
+    else coarse.layer = this.newLayer(label, mesh);
+    coarse.stale = false;
   }
 
   /** The warm-up's work is done once a surface is placed: the frames since the view opened drew it. */
@@ -476,47 +510,54 @@ export class SurfaceView {
   }
 
   /**
-   * Draws each piece at the level for now: coarse while moving or arriving. A level not drawn
-   * before is made (its buffers then built) at most `budget` of work (or one) a frame; the pieces
-   * left keep their other level until the next frames, which this asks for.
+   * Draws each segment at the level for now: coarse while moving or arriving. What is not made yet
+   * is made (its buffers then built) at most `budget` of work (or one mesh) a frame, and the next
+   * frames, which this asks for, make the rest; until every detailed mesh of a segment is made,
+   * its coarse surface stands in for them all.
    */
   private showLevel(budget = FRAME_TRIANGLES): void {
     const coarseNow = this.coarseShown();
     let work = 0;
     let deferred = false;
+    const afford = (cost: number) => {
+      if ((work > 0 || budget <= 0) && work + cost > budget) return !(deferred = true);
+      work += cost;
+      return true;
+    };
     for (const [label, pieces] of this.pieces) {
       const shown = this.styleVisible(label);
+      let detailedNow = !coarseNow;
       for (const piece of pieces.values()) {
-        const wantCoarse = coarseNow && piece.coarseMesh !== null;
-        let drawn = wantCoarse ? piece.coarse : piece.detailed;
-        if (!drawn && shown) {
-          const cost = this.layerCost(wantCoarse ? piece.coarseMesh! : piece.mesh);
-          if ((work > 0 || budget <= 0) && work + cost > budget) {
-            deferred = true;
-          } else {
-            work += cost;
-            drawn = wantCoarse ? (piece.coarse = this.newLayer(label, piece.coarseMesh!)) : this.makeDetailed(label, piece);
-          }
-        }
-        // Until made, the level wanted is stood in for by the other (one of them is made).
-        drawn ??= piece.coarse ?? piece.detailed;
-        for (const layer of this.layers(piece)) layer.actor.setVisibility(shown && layer === drawn);
+        if (detailedNow && !piece.detailed && shown && afford(this.layerCost(piece.mesh))) this.makeDetailed(label, piece);
+        detailedNow &&= piece.detailed !== null;
       }
+      const coarse = this.coarseSurface(label);
+      if (!detailedNow && shown && coarse.stale && afford(this.coarseCost(label, coarse))) this.makeCoarse(label, coarse);
+      for (const piece of pieces.values()) piece.detailed?.actor.setVisibility(shown && detailedNow);
+      coarse.layer?.actor.setVisibility(shown && !detailedNow);
     }
     if (deferred) this.requestRender();
   }
 
-  private layers(piece: SurfacePiece): MeshLayer[] {
-    return [piece.detailed, piece.coarse].filter((layer) => layer !== null);
+  /** A segment's layers: its pieces' detailed ones and its coarse one. */
+  private layers(label: number): MeshLayer[] {
+    const pieces = [...(this.pieces.get(label)?.values() ?? [])];
+    return [...pieces.map((piece) => piece.detailed), this.coarseSurfaces.get(label)?.layer ?? null].filter((layer) => layer !== null);
   }
 
   private removePiece(label: number, chunk: number): void {
-    const piece = this.pieces.get(label)?.get(chunk);
-    if (!piece) return;
+    const pieces = this.pieces.get(label);
+    const piece = pieces?.get(chunk);
+    if (!pieces || !piece) return;
     this.detailedTriangles -= cellCount(piece.mesh);
-    for (const layer of this.layers(piece)) this.releaseLayer(layer);
-    this.pieces.get(label)!.delete(chunk);
-    if (this.pieces.get(label)!.size === 0) this.pieces.delete(label);
+    if (piece.detailed) this.releaseLayer(piece.detailed);
+    pieces.delete(chunk);
+    const coarse = this.coarseSurface(label);
+    coarse.stale = true;
+    if (pieces.size > 0) return;
+    this.pieces.delete(label);
+    if (coarse.layer) this.releaseLayer(coarse.layer);
+    this.coarseSurfaces.delete(label);
   }
 
   private deleteLayer(layer: MeshLayer): void {
