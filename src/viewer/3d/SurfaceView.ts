@@ -86,15 +86,20 @@ interface SurfacePiece {
 }
 
 /**
- * A segment's coarse surface: its pieces' coarse meshes in one layer, made again when drawn after
- * a piece changed. A layer per piece cost each new piece 10-20 ms of vtk.js and OpenGL work while
- * the encoder loaded the CPU, refilled or not: a first click's part of 32 chunks was a 234 ms
- * frame (a first click's profile, production build).
+ * A segment's pieces whose chunk indices share COARSE_GROUP_CHUNKS: each has its detailed layer,
+ * and their coarse meshes are one layer, made again when drawn after a piece changed. A layer per
+ * coarse mesh cost each new piece 10-20 ms of vtk.js and OpenGL work while the encoder loaded the
+ * CPU, refilled or not: a first click's part of 32 chunks was a 234 ms frame (a first click's
+ * profile, production build).
  */
-interface CoarseSurface {
-  layer: MeshLayer | null;
-  stale: boolean;
+interface PieceGroup {
+  pieces: Map<number, SurfacePiece>;
+  coarse: MeshLayer | null;
+  coarseStale: boolean;
 }
+
+/** Chunks a coarse layer covers at most: remaking it stays within FRAME_TRIANGLES (coarse meshes have 1000). */
+const COARSE_GROUP_CHUNKS = 32;
 
 /** Movement (CSS px) below which a press and release on the view is a click, not a rotation. */
 const CLICK_SLOP_PX = 4;
@@ -113,12 +118,12 @@ export class SurfaceView {
   private readonly marker: vtkOrientationMarkerWidget;
   private readonly picker = vtkCellPicker.newInstance();
   private readonly scan = new ScanLayer(this.renderer);
-  /** Each segment's surface as pieces, one per chunk (128 voxels across) it crosses. */
-  private readonly pieces = new Map<number, Map<number, SurfacePiece>>();
+  /** Each segment's surface as pieces, one per chunk (128 voxels across) it crosses, in groups by chunk index. */
+  private readonly segments = new Map<number, Map<number, PieceGroup>>();
   /** New chunk meshes not yet in place, by "label:chunk". */
   private readonly pendingPieces = new Map<string, { label: number; chunk: number; mesh: CellMesh; coarse: CellMesh | null }>();
-  /** Each segment's coarse surface, while it has pieces. */
-  private readonly coarseSurfaces = new Map<number, CoarseSurface>();
+  /** Pieces were placed since the camera last framed the surfaces drawn. */
+  private framingOwed = false;
   /** Coarse meshes are drawn while the camera moves, until surfaces stop arriving, and while more are coming. */
   private moving = false;
   private arriving = false;
@@ -240,7 +245,9 @@ export class SurfaceView {
   /** Removes every surface. */
   clearSurfaces(): void {
     this.pendingPieces.clear();
-    for (const [label, pieces] of this.pieces) for (const chunk of [...pieces.keys()]) this.removePiece(label, chunk);
+    for (const [label, groups] of [...this.segments]) {
+      for (const group of [...groups.values()]) for (const chunk of [...group.pieces.keys()]) this.removePiece(label, chunk);
+    }
     this.requestRender();
   }
 
@@ -269,7 +276,7 @@ export class SurfaceView {
       b !== undefined && a.visible === b.visible && a.opacity === b.opacity && a.color.every((c, n) => c === b.color[n]);
     if (styles.length === this.styles.size && styles.every((style) => same(style, this.styles.get(style.label)))) return;
     this.styles = new Map(styles.map((s) => [s.label, s]));
-    for (const label of this.pieces.keys()) for (const layer of this.layers(label)) this.applyStyle(label, layer.actor);
+    for (const label of this.segments.keys()) for (const layer of this.layers(label)) this.applyStyle(label, layer.actor);
     this.showLevel();
     this.requestRender();
   }
@@ -338,10 +345,10 @@ export class SurfaceView {
       this.frameRequest = 0;
       if (!this.active) return;
       if (!this.frames.busy()) {
-        const pending = this.pendingPieces.size;
-        this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
-        // Once for the pieces placed: framing measures every visible piece.
-        if (this.pendingPieces.size < pending && !this.cameraMoved) this.frameVisible();
+        const deferred = this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
+        // Once a frame for the pieces placed, until all are drawn: framing measures the layers drawn.
+        if (this.framingOwed && !this.cameraMoved) this.frameVisible();
+        if (!deferred) this.framingOwed = false;
       }
       this.renderWindow.render();
       if (this.pendingPieces.size > 0) this.requestRender();
@@ -364,13 +371,14 @@ export class SurfaceView {
       this.requestRender();
     }
     // The picker tests the visible actors on the CPU: the detailed meshes where they are made,
-    // whichever are drawn, and the coarse surface of a segment until all of its are.
-    const drawn = [...this.pieces].flatMap(([label, pieces]) => {
+    // whichever are drawn, and a group's coarse layer until all of its are.
+    const drawn = [...this.segments].flatMap(([label, groups]) => {
       const layers = this.layers(label).map((layer) => ({ actor: layer.actor, visible: layer.actor.getVisibility() }));
       const shown = this.styleVisible(label);
-      for (const piece of pieces.values()) piece.detailed?.actor.setVisibility(shown);
-      const allDetailed = [...pieces.values()].every((piece) => piece.detailed);
-      this.coarseSurfaces.get(label)?.layer?.actor.setVisibility(shown && !allDetailed);
+      for (const group of groups.values()) {
+        for (const piece of group.pieces.values()) piece.detailed?.actor.setVisibility(shown);
+        group.coarse?.actor.setVisibility(shown && !allDetailed(group));
+      }
       return layers;
     });
     const dpr = window.devicePixelRatio || 1;
@@ -401,15 +409,15 @@ export class SurfaceView {
   }
 
   private frameVisible(): void {
-    const visible = [...this.pieces.keys()].some((label) => this.styleVisible(label));
+    const visible = [...this.segments.keys()].some((label) => this.styleVisible(label));
     if (visible) this.renderer.resetCamera();
     else if (this.sceneBounds) this.renderer.resetCamera(this.sceneBounds);
   }
 
   /**
    * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of work (at least one
-   * piece); returns the work done. While coarse surfaces are drawn, a piece only joins its
-   * segment's coarse surface, made again by showLevel.
+   * piece); returns the work done. While coarse meshes are drawn, a piece only joins its group,
+   * whose coarse layer showLevel makes again.
    */
   private placePendingPieces(): number {
     if (this.pendingPieces.size > 0) this.dropWarmUp();
@@ -420,6 +428,7 @@ export class SurfaceView {
       work += cost;
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
+      this.framingOwed = true;
     }
     return work;
   }
@@ -431,34 +440,31 @@ export class SurfaceView {
   private placePiece(label: number, chunk: number, mesh: CellMesh, coarseMesh: CellMesh | null): void {
     this.removePiece(label, chunk);
     if (mesh.polys.length === 0) return;
-    let pieces = this.pieces.get(label);
-    if (!pieces) this.pieces.set(label, (pieces = new Map()));
-    // The level drawn now is made at once (placePendingPieces counted it), the other when needed.
+    let groups = this.segments.get(label);
+    if (!groups) this.segments.set(label, (groups = new Map()));
+    const index = Math.floor(chunk / COARSE_GROUP_CHUNKS);
+    let group = groups.get(index);
+    if (!group) groups.set(index, (group = { pieces: new Map(), coarse: null, coarseStale: true }));
+    // Drawn in detail now, its layer is made at once (placePendingPieces counted it).
     const piece: SurfacePiece = { mesh, coarseMesh, detailed: null };
     if (!this.coarseShown()) this.makeDetailed(label, piece);
-    pieces.set(chunk, piece);
+    group.pieces.set(chunk, piece);
+    group.coarseStale = true;
     this.detailedTriangles += cellCount(mesh);
-    this.coarseSurface(label).stale = true;
   }
 
-  private coarseSurface(label: number): CoarseSurface {
-    let coarse = this.coarseSurfaces.get(label);
-    if (!coarse) this.coarseSurfaces.set(label, (coarse = { layer: null, stale: true }));
-    return coarse;
-  }
-
-  /** The work of making a segment's coarse surface again (see FRAME_TRIANGLES). */
-  private coarseCost(label: number, coarse: CoarseSurface): number {
+  /** The work of making a group's coarse layer again (see FRAME_TRIANGLES). */
+  private coarseCost(group: PieceGroup): number {
     let triangles = 0;
-    for (const piece of this.pieces.get(label)!.values()) triangles += cellCount(piece.coarseMesh ?? piece.mesh);
-    return coarse.layer ? triangles : this.layerCost(EMPTY_MESH) + triangles;
+    for (const piece of group.pieces.values()) triangles += cellCount(piece.coarseMesh ?? piece.mesh);
+    return group.coarse ? triangles : this.layerCost(EMPTY_MESH) + triangles;
   }
 
-  private makeCoarse(label: number, coarse: CoarseSurface): void {
-    const mesh = mergeCellMeshes([...this.pieces.get(label)!.values()].map((piece) => piece.coarseMesh ?? piece.mesh));
-    if (coarse.layer) setMesh(coarse.layer.polyData, mesh);
-    else coarse.layer = this.newLayer(label, mesh);
-    coarse.stale = false;
+  private makeCoarse(label: number, group: PieceGroup): void {
+    const mesh = mergeCellMeshes([...group.pieces.values()].map((piece) => piece.coarseMesh ?? piece.mesh));
+    if (group.coarse) setMesh(group.coarse.polyData, mesh);
+    else group.coarse = this.newLayer(label, mesh);
+    group.coarseStale = false;
   }
 
   /** The warm-up's work is done once a surface is placed: the frames since the view opened drew it. */
@@ -512,10 +518,10 @@ export class SurfaceView {
   /**
    * Draws each segment at the level for now: coarse while moving or arriving. What is not made yet
    * is made (its buffers then built) at most `budget` of work (or one mesh) a frame, and the next
-   * frames, which this asks for, make the rest; until every detailed mesh of a segment is made,
-   * its coarse surface stands in for them all.
+   * frames, which this asks for, make the rest; until every detailed mesh of a group is made, its
+   * coarse layer stands in for them all. Returns whether some of it waits for the next frames.
    */
-  private showLevel(budget = FRAME_TRIANGLES): void {
+  private showLevel(budget = FRAME_TRIANGLES): boolean {
     const coarseNow = this.coarseShown();
     let work = 0;
     let deferred = false;
@@ -524,40 +530,50 @@ export class SurfaceView {
       work += cost;
       return true;
     };
-    for (const [label, pieces] of this.pieces) {
+    for (const [label, groups] of this.segments) {
       const shown = this.styleVisible(label);
-      let detailedNow = !coarseNow;
-      for (const piece of pieces.values()) {
-        if (detailedNow && !piece.detailed && shown && afford(this.layerCost(piece.mesh))) this.makeDetailed(label, piece);
-        detailedNow &&= piece.detailed !== null;
+      for (const group of groups.values()) {
+        if (shown) {
+          // With no coarse layer yet, it is made first: it stands in while the detailed ones are made.
+          if (!group.coarse && (coarseNow || !allDetailed(group)) && afford(this.coarseCost(group))) this.makeCoarse(label, group);
+          if (!coarseNow) {
+            for (const piece of group.pieces.values()) {
+              if (!piece.detailed && afford(this.layerCost(piece.mesh))) this.makeDetailed(label, piece);
+            }
+          }
+        }
+        const detailedNow = !coarseNow && allDetailed(group);
+        if (shown && !detailedNow && group.coarseStale && afford(this.coarseCost(group))) this.makeCoarse(label, group);
+        const coarseDrawn = !detailedNow && group.coarse !== null;
+        for (const piece of group.pieces.values()) piece.detailed?.actor.setVisibility(shown && !coarseDrawn);
+        group.coarse?.actor.setVisibility(shown && coarseDrawn);
       }
-      const coarse = this.coarseSurface(label);
-      if (!detailedNow && shown && coarse.stale && afford(this.coarseCost(label, coarse))) this.makeCoarse(label, coarse);
-      for (const piece of pieces.values()) piece.detailed?.actor.setVisibility(shown && detailedNow);
-      coarse.layer?.actor.setVisibility(shown && !detailedNow);
     }
     if (deferred) this.requestRender();
+    return deferred;
   }
 
-  /** A segment's layers: its pieces' detailed ones and its coarse one. */
+  /** A segment's layers: its pieces' detailed ones and its groups' coarse ones. */
   private layers(label: number): MeshLayer[] {
-    const pieces = [...(this.pieces.get(label)?.values() ?? [])];
-    return [...pieces.map((piece) => piece.detailed), this.coarseSurfaces.get(label)?.layer ?? null].filter((layer) => layer !== null);
+    return [...(this.segments.get(label)?.values() ?? [])]
+      .flatMap((group) => [...[...group.pieces.values()].map((piece) => piece.detailed), group.coarse])
+      .filter((layer) => layer !== null);
   }
 
   private removePiece(label: number, chunk: number): void {
-    const pieces = this.pieces.get(label);
-    const piece = pieces?.get(chunk);
-    if (!pieces || !piece) return;
+    const groups = this.segments.get(label);
+    const index = Math.floor(chunk / COARSE_GROUP_CHUNKS);
+    const group = groups?.get(index);
+    const piece = group?.pieces.get(chunk);
+    if (!groups || !group || !piece) return;
     this.detailedTriangles -= cellCount(piece.mesh);
     if (piece.detailed) this.releaseLayer(piece.detailed);
-    pieces.delete(chunk);
-    const coarse = this.coarseSurface(label);
-    coarse.stale = true;
-    if (pieces.size > 0) return;
-    this.pieces.delete(label);
-    if (coarse.layer) this.releaseLayer(coarse.layer);
-    this.coarseSurfaces.delete(label);
+    group.pieces.delete(chunk);
+    group.coarseStale = true;
+    if (group.pieces.size > 0) return;
+    if (group.coarse) this.releaseLayer(group.coarse);
+    groups.delete(index);
+    if (groups.size === 0) this.segments.delete(label);
   }
 
   private deleteLayer(layer: MeshLayer): void {
@@ -595,6 +611,10 @@ export class SurfaceView {
     const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
     if (world) this.onPick(world);
   };
+}
+
+function allDetailed(group: PieceGroup): boolean {
+  return [...group.pieces.values()].every((piece) => piece.detailed !== null);
 }
 
 const EMPTY_MESH: CellMesh = { positions: new Float32Array(), normals: new Float32Array(), polys: new Uint32Array() };
