@@ -46,8 +46,8 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
  * Work a frame does at most (besides one mesh) putting meshes on screen, in triangles: vtk.js
  * builds a mesh's vertex buffers on the main thread when it is first drawn, about 0.5 us a
  * triangle here, and its OpenGL objects, about as long as LAYER_COST triangles (bench:3d profile).
- * Coarse surfaces made again and detailed meshes drawn for the first time come at most this much
- * a frame.
+ * Coarse layers made again and detailed meshes drawn for the first time come at most this much a
+ * frame.
  */
 const FRAME_TRIANGLES = 40_000;
 const LAYER_COST = 8_000;
@@ -442,7 +442,7 @@ export class SurfaceView {
     if (mesh.polys.length === 0) return;
     let groups = this.segments.get(label);
     if (!groups) this.segments.set(label, (groups = new Map()));
-    const index = Math.floor(chunk / COARSE_GROUP_CHUNKS);
+    const index = groupIndex(chunk);
     let group = groups.get(index);
     if (!group) groups.set(index, (group = { pieces: new Map(), coarse: null, coarseStale: true }));
     // Drawn in detail now, its layer is made at once (placePendingPieces counted it).
@@ -457,7 +457,7 @@ export class SurfaceView {
   private coarseCost(group: PieceGroup): number {
     let triangles = 0;
     for (const piece of group.pieces.values()) triangles += cellCount(piece.coarseMesh ?? piece.mesh);
-    return group.coarse ? triangles : this.layerCost(EMPTY_MESH) + triangles;
+    return group.coarse ? triangles : this.newLayerCost() + triangles;
   }
 
   private makeCoarse(label: number, group: PieceGroup): void {
@@ -481,7 +481,12 @@ export class SurfaceView {
 
   /** The work of drawing `mesh` in a layer for the first time (see FRAME_TRIANGLES). */
   private layerCost(mesh: CellMesh): number {
-    return cellCount(mesh) + (this.spareLayers.length > 0 ? 0 : LAYER_COST);
+    return cellCount(mesh) + this.newLayerCost();
+  }
+
+  /** The work of a layer's vtk.js objects and OpenGL nodes: none for a spare layer. */
+  private newLayerCost(): number {
+    return this.spareLayers.length > 0 ? 0 : LAYER_COST;
   }
 
   /** A layer drawing `mesh`: a spare one refilled, or a new one. */
@@ -562,7 +567,7 @@ export class SurfaceView {
 
   private removePiece(label: number, chunk: number): void {
     const groups = this.segments.get(label);
-    const index = Math.floor(chunk / COARSE_GROUP_CHUNKS);
+    const index = groupIndex(chunk);
     const group = groups?.get(index);
     const piece = group?.pieces.get(chunk);
     if (!groups || !group || !piece) return;
@@ -611,6 +616,10 @@ export class SurfaceView {
     const world = this.pick(event.clientX - rect.left, event.clientY - rect.top);
     if (world) this.onPick(world);
   };
+}
+
+function groupIndex(chunk: number): number {
+  return Math.floor(chunk / COARSE_GROUP_CHUNKS);
 }
 
 function allDetailed(group: PieceGroup): boolean {
