@@ -76,7 +76,8 @@ const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 /**
  * The tab's memory (measureUserAgentSpecificMemory: page and workers), with what the app knows it
  * holds: the volume copies, labelmap, undo history, the worker's patch predictions (the per-object
- * masks) and embeddings; the ORT heap is the worker's memory less the worker's buffers.
+ * masks) and embeddings, and the surface worker's meshes; the ORT heap is the inference worker's
+ * memory less its buffers.
  */
 async function printMemory(page) {
   // Let idle-time undo coding finish, then ask for a measurement (it waits for a garbage collection).
@@ -84,10 +85,11 @@ async function printMemory(page) {
   const measured = await page
     .evaluate(async () => {
       const result = await performance.measureUserAgentSpecificMemory();
-      const workerBytes = result.breakdown
-        .filter((entry) => entry.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope' && /inference/.test(a.url)))
-        .reduce((sum, entry) => sum + entry.bytes, 0);
-      return { bytes: result.bytes, workerBytes };
+      const workerMemory = (name) =>
+        result.breakdown
+          .filter((entry) => entry.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope' && name.test(a.url)))
+          .reduce((sum, entry) => sum + entry.bytes, 0);
+      return { bytes: result.bytes, workerBytes: workerMemory(/inference/), surfaceBytes: workerMemory(/surface/) };
     })
     .catch((error) => ({ error: String(error) }));
   const app = await hook(page, 'memory()');
@@ -99,7 +101,8 @@ async function printMemory(page) {
     `  breakdown: inference worker ${mb(measured.workerBytes)} = ORT heap and code ~${mb(measured.workerBytes - workerBuffers)} + ` +
       `${worker.volumeShared ? 'volume shared with the page (no copy)' : `volume copy ${mb(worker.volumeBytes)}`} + ` +
       `per-object masks (patch predictions, ${worker.patches} patches) ${mb(worker.patchBytes)} + embeddings ${mb(worker.embeddingBytes)}; ` +
-      `page: volume ${mb(app.page.volumeBytes)}, labelmap ${mb(app.page.labelmapBytes)}, undo history ${mb(app.page.historyBytes)}`,
+      `page: volume ${mb(app.page.volumeBytes)}, labelmap ${mb(app.page.labelmapBytes)}, undo history ${mb(app.page.historyBytes)}; ` +
+      `surface worker (the 3D view's per-block meshes) ${mb(measured.surfaceBytes)}`,
   );
 }
 
