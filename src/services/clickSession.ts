@@ -10,7 +10,7 @@
  *
  * "encoding" lasts until the first part is on the labelmap (the worker encodes the patch unless
  * its embedding is cached, then decodes it); "decoding" while the parts of further patches land.
- * Parts are written slab by slab in tasks of their own (see SLAB_VOXELS).
+ * Parts are written slab by slab, a few slabs per main-thread task (see WRITE_BUDGET_MS).
  *
  * Plain TypeScript: the worker is anything with `segment` and `cancel` (the Comlink remote in the
  * app, the InferenceService itself in Node tests). Timings go to performance.mark/measure
@@ -61,11 +61,20 @@ interface RunningClick {
 
 const IDLE: ClickState = { phase: 'idle', label: null, points: [], patchesDone: 0, error: null };
 
+/**
+ * Main-thread time one task spends writing slabs before it yields, so the views draw between
+ * tasks. Yielding after every slab (about 5 ms each) made each slab a frame of its own: a redraw
+ * of the views it crosses and a composite, per slab.
+ */
+const WRITE_BUDGET_MS = 16;
+
 export class ClickSession {
   private running: RunningClick | null = null;
   private serial = 0;
   private readonly listeners = new Set<(state: ClickState) => void>();
   private stateNow: ClickState = IDLE;
+  /** When the task now writing slabs began to (see WRITE_BUDGET_MS). */
+  private taskStart = -Infinity;
 
   /**
    * `wrapCallback` prepares the progress callback for the worker boundary (Comlink.proxy in the
@@ -141,7 +150,8 @@ export class ClickSession {
       // A superseded or cancelled click's late parts never land.
       if (this.running !== click) return;
       if (progress.part) this.write(click, progress.part);
-      this.publish({ ...this.stateNow, patchesDone: progress.patchesDone });
+      // A patch comes in several parts: the state changes with the patch, not with each part.
+      if (progress.patchesDone !== this.stateNow.patchesDone) this.publish({ ...this.stateNow, patchesDone: progress.patchesDone });
     });
     let retriedAfterDeviceLoss = false;
     try {
@@ -184,8 +194,9 @@ export class ClickSession {
 
   /**
    * Queues a part's writes into the click's transaction, slab by slab (k ranges, nearest the click
-   * first; the worker's parts are one slab already, a replayed object's result may be larger), each
-   * in a task of its own, so the views can draw between slabs.
+   * first; the worker's parts are one slab already, a replayed object's result may be larger). A
+   * slab goes in a new task once the current one has written for WRITE_BUDGET_MS, so the views can
+   * draw between tasks.
    */
   private write(click: RunningClick, part: MaskPart): void {
     const { region, mask } = part;
@@ -196,8 +207,10 @@ export class ClickSession {
     });
     for (const slab of slabs) {
       click.writes = click.writes.then(async () => {
-        // A task of its own, so the views can draw between slabs.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (performance.now() - this.taskStart >= WRITE_BUDGET_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          this.taskStart = performance.now();
+        }
         if (this.running !== click) return;
         click.transaction.writeMask(click.label, slab);
         if (click.phase === 'encoding') {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import type { Rgb } from '../core/segmentation/segments';
 import { currentSegmentation } from '../services/segmentation';
 import { useInferenceStore } from '../state/inference';
@@ -24,12 +24,6 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   const pending = useInferenceStore((s) => s.pendingPoints);
   const normalAxis = viewport.layout.normalAxis;
 
-  // Redrawn when a change of the labelmap touches this view's slice: the labelmap says where it changed.
-  const [changes, redraw] = useReducer((n: number) => n + 1, 0);
-  useEffect(
-    () => currentSegmentation()?.subscribe((change) => changeTouchesSlice(change.box, normalAxis, sliceIndex) && redraw()),
-    [labelmapOf, normalAxis, sliceIndex],
-  );
   // What this view shows of the table: colours and opacities of visible segments (volumes changing does not redraw it).
   const colorKey = JSON.stringify(segments.filter((s) => s.visible).map((s) => [s.label, { rgb: s.color, opacity: s.opacity ?? 1 }]));
   const colors = useMemo(() => new Map(JSON.parse(colorKey) as [number, { rgb: Rgb; opacity: number }][]), [colorKey]);
@@ -37,7 +31,7 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   const points = active && (pending?.label === active.label ? pending.points : active.points);
   const ringColor = active?.color;
 
-  useEffect(() => {
+  const drawLabels = useCallback(() => {
     const ctx = clearedContext(canvasRef.current, viewport);
     const segmentation = currentSegmentation();
     if (!ctx || !volume || !segmentation) return;
@@ -55,7 +49,25 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
         dpr,
       );
     }
-  }, [volume, viewport, sliceIndex, changes, colors]);
+  }, [volume, viewport, sliceIndex, colors]);
+  useEffect(drawLabels, [drawLabels]);
+
+  // Redrawn when a change of the labelmap touches this view's slice (the labelmap says where it
+  // changed), once per frame however many changes came since: a click writes its mask in slabs.
+  useEffect(() => {
+    let frame = 0;
+    const unsubscribe = currentSegmentation()?.subscribe((change) => {
+      if (frame || !changeTouchesSlice(change.box, normalAxis, sliceIndex)) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        drawLabels();
+      });
+    });
+    return () => {
+      unsubscribe?.();
+      cancelAnimationFrame(frame);
+    };
+  }, [labelmapOf, normalAxis, sliceIndex, drawLabels]);
 
   useEffect(() => {
     const ctx = clearedContext(pointsRef.current, viewport);
