@@ -4,6 +4,12 @@
  * each change touches, then sends the new surfaces of the chunks that changed, simplified for
  * display where a chunk has more triangles than a view draws smoothly. Updates that arrive
  * together are answered once.
+ *
+ * Where it reads the shared labelmap, it marks the blocks a change touches and meshes them once
+ * the labelmap has been quiet for QUIET_MS, a slice at a time, stopping as soon as it changes
+ * again: a click writes its mask in slabs while the model worker composes the next ones, and on
+ * two cores meshing alongside took their CPU (a noisy patch-sized mask takes seconds to mesh).
+ * Each block is meshed once with the labels as they are then, however many changes touched it.
  */
 import { touchPages } from '../core/shared-voxels';
 import { toCellMesh } from '../core/surface/cell-mesh';
@@ -22,6 +28,11 @@ import type { SurfaceReply, SurfaceRequest } from './surface-protocol';
  */
 const CHUNK_TRIANGLES = 50_000;
 const CHUNK_TRIANGLES_MOVING = 1_000;
+/**
+ * Triangles a block (32 voxels across, 64 to a chunk) keeps for display at most: a smooth surface
+ * crosses one with a few thousand, noise with tens of thousands (see BlockSurfaces).
+ */
+const BLOCK_TRIANGLES_KEPT = 8_000;
 
 /**
  * Meshes a ball once at start: the first surface a user sees would otherwise also pay for
@@ -37,10 +48,18 @@ function warmUp(): void {
   const ball = new BlockSurfaces(geometry);
   const whole = { min: [0, 0, 0] as Vec3, max: [n - 1, n - 1, n - 1] as Vec3 };
   for (const key of ball.update({ box: whole, data }, blocksTouchedBy(whole, geometry.size))) {
-    fitTriangleBudget(ball.chunkSurface(key), 500, 2);
+    fitTriangleBudget(ball.chunkSurface(key).surface, 500, 2);
   }
 }
 warmUp();
+
+/** How long the labelmap must have been unchanged before meshing starts, and at most how long marked blocks wait. */
+const QUIET_MS = 40;
+const MAX_WAIT_MS = 1000;
+/** Meshing between two looks at the message queue (a change there stops it). */
+const SLICE_MS = 20;
+/** While a long meshing goes on, what is done is sent this often. */
+const PROGRESS_REPLY_MS = 500;
 
 let surfaces: BlockSurfaces | null = null;
 /** The whole labelmap, when the page shares it (see SurfaceRequest 'reset'). */
@@ -49,13 +68,45 @@ let generation = 0;
 const changedChunks = new Map<string, ChunkKey>();
 let oldestChangedAt = Infinity;
 let replyScheduled = false;
+let lastReplyAt = 0;
+/** When the labelmap last changed, and when marked blocks last made progress (see MAX_WAIT_MS). */
+let lastChangeAt = -Infinity;
+let waitingSince = Infinity;
+let meshTimer: ReturnType<typeof setTimeout> | null = null;
+
+function scheduleMeshing(): void {
+  if (meshTimer !== null) return;
+  const wait = Math.min(lastChangeAt + QUIET_MS, waitingSince + MAX_WAIT_MS) - performance.now();
+  meshTimer = setTimeout(meshSlice, Math.max(0, wait));
+}
+
+/** Meshes marked blocks for SLICE_MS once the labelmap is quiet (or they waited MAX_WAIT_MS), then answers when none is left. */
+function meshSlice(): void {
+  meshTimer = null;
+  if (!surfaces || !sharedLabels || surfaces.markedBlocks === 0) return;
+  const now = performance.now();
+  if (now - lastChangeAt < QUIET_MS && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
+  const deadline = now + SLICE_MS;
+  for (const key of surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline))
+    changedChunks.set(`${key.label}:${key.chunk}`, key);
+  if (surfaces.markedBlocks === 0) {
+    waitingSince = Infinity;
+    reply();
+    return;
+  }
+  waitingSince = performance.now();
+  if (waitingSince - lastReplyAt >= PROGRESS_REPLY_MS) reply();
+  scheduleMeshing();
+}
 
 function reply(): void {
   replyScheduled = false;
+  lastReplyAt = performance.now();
   // The changes this reply answers, even when they left every surface as it was: the next
   // reply's changes are newer.
   const changedAt = oldestChangedAt;
-  oldestChangedAt = Infinity;
+  // Marked blocks still to mesh belong to these changes too: the next reply answers them.
+  if (surfaces?.markedBlocks === 0) oldestChangedAt = Infinity;
   if (!surfaces || changedChunks.size === 0) return;
   const current = surfaces;
   // Simplification starts from cubes of two voxels (the coarsest spacing).
@@ -65,14 +116,14 @@ function reply(): void {
     generation,
     changedAt,
     chunks: [...changedChunks.values()].map((key) => {
-      const full = current.chunkSurface(key);
-      const surface = fitTriangleBudget(full, CHUNK_TRIANGLES, startCellMm);
+      const kept = current.chunkSurface(key);
+      const surface = fitTriangleBudget(kept.surface, CHUNK_TRIANGLES, startCellMm);
       const coarse = fitTriangleBudget(surface, CHUNK_TRIANGLES_MOVING, startCellMm);
       return {
         ...key,
         surface: toCellMesh(surface),
         coarse: coarse === surface ? null : toCellMesh(coarse),
-        fullTriangles: full.triangles.length / 3,
+        fullTriangles: kept.triangles,
       };
     }),
   };
@@ -85,7 +136,8 @@ function reply(): void {
 
 self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
   if (data.type === 'reset') {
-    surfaces = new BlockSurfaces(data.geometry);
+    // Blocks it can mesh again from the shared labelmap are kept simplified when noisy.
+    surfaces = new BlockSurfaces(data.geometry, data.labels ? { keptBlockTriangles: BLOCK_TRIANGLES_KEPT } : {});
     const [nx, ny, nz] = data.geometry.size;
     sharedLabels = data.labels && { box: { min: [0, 0, 0], max: [nx - 1, ny - 1, nz - 1] }, data: data.labels };
     // A new labelmap: its pages are mapped here, not by the main thread during the first click.
@@ -93,10 +145,16 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
     generation = data.generation;
     changedChunks.clear();
     oldestChangedAt = Infinity;
+    waitingSince = Infinity;
     return;
   }
   if (data.type === 'surface') {
-    const surface = surfaces?.surface(data.label) ?? {
+    // An export has the labelmap as it is now.
+    if (surfaces && sharedLabels) {
+      for (const key of surfaces.updateMarked(sharedLabels, () => false)) changedChunks.set(`${key.label}:${key.chunk}`, key);
+      scheduleReply();
+    }
+    const surface = surfaces?.surface(data.label, sharedLabels ?? undefined) ?? {
       positions: new Float32Array(),
       normals: new Float32Array(),
       triangles: new Uint32Array(),
@@ -106,12 +164,21 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
     return;
   }
   if (!surfaces || data.generation !== generation) return;
-  const region = data.region ?? sharedLabels;
-  if (!region) return;
-  for (const key of surfaces.update(region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
   oldestChangedAt = Math.min(oldestChangedAt, data.changedAt);
+  if (data.region) {
+    for (const key of surfaces.update(data.region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
+    scheduleReply();
+  } else if (sharedLabels) {
+    surfaces.mark(data.blocks);
+    lastChangeAt = performance.now();
+    waitingSince = Math.min(waitingSince, lastChangeAt);
+    scheduleMeshing();
+  }
+};
+
+function scheduleReply(): void {
   if (!replyScheduled) {
     replyScheduled = true;
     setTimeout(reply, 0);
   }
-};
+}

@@ -136,6 +136,29 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     expectSurfaceMatchesLabel(after, segmentation, 2);
   });
 
+  it('meshes marked blocks a few at a time, each once however often it was marked', () => {
+    const geometry = centredGeometry([70, 60, 36], [0.8, 0.9, 1.6], OBLIQUE);
+    const segmentation = segmentationOf(geometry);
+    const whole = { box: wholeImage(geometry), data: segmentation.labels };
+    const all = blocksTouchedBy(whole.box, geometry.size);
+    const blockCount = [0, 1, 2].reduce((n, a) => n * (all.max[a] - all.min[a] + 1), 1);
+    const later = new BlockSurfaces(geometry);
+    later.mark(all);
+    later.mark({ min: all.min, max: all.min });
+    expect(later.markedBlocks).toBe(blockCount);
+
+    let meshed = 0;
+    later.updateMarked(whole, () => ++meshed === 2);
+    expect(later.markedBlocks).toBe(blockCount - 2);
+    later.updateMarked(whole, () => false);
+    expect(later.markedBlocks).toBe(0);
+    expect(later.updateMarked(whole, () => false)).toEqual([]);
+
+    const now = new BlockSurfaces(geometry);
+    now.update(whole, all);
+    for (const label of [1, 2, 3]) expect(later.surface(label)).toEqual(now.surface(label));
+  });
+
   it("computes a block's field only around its surface, as exactly as over the whole block", () => {
     // A block inside the image, filled with the segment but for a hole; then for the same hole and
     // a voxel far from it: the second's field is computed over a box spanning both, the first's
@@ -166,10 +189,38 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     const box = wholeImage(geometry);
     const changed = surfaces.update({ box, data: segmentation.labels }, blocksTouchedBy(box, geometry.size));
     expect(changed.map((key) => key.chunk).sort()).toEqual([0, 1]);
-    const chunks = changed.map((key) => surfaces.chunkSurface(key));
+    const chunks = changed.map((key) => surfaces.chunkSurface(key).surface);
     expect(chunks.every((mesh) => mesh.triangles.length > 0)).toBe(true);
     const whole = surfaces.surface(1);
     expect(chunks.reduce((n, mesh) => n + mesh.triangles.length, 0)).toBe(whole.triangles.length);
     expect(chunks.reduce((v, mesh) => v + enclosedVolume(mesh), 0)).toBeCloseTo(enclosedVolume(whole), 0);
+  });
+
+  it('keeps noisy blocks simplified for display and meshes them exactly again for an export', () => {
+    const geometry = centredGeometry([40, 36, 24], [0.8, 0.9, 1.6], OBLIQUE);
+    const labels = new Uint8Array(40 * 36 * 24);
+    let seed = 7;
+    for (let n = 0; n < labels.length; n++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      labels[n] = seed < 2147483648 * 0.4 ? 1 : 0;
+    }
+    const region = { box: wholeImage(geometry), data: labels };
+    const all = blocksTouchedBy(region.box, geometry.size);
+    const exact = new BlockSurfaces(geometry);
+    const kept = new BlockSurfaces(geometry, { keptBlockTriangles: 2000 });
+    const changed = exact.update(region, all);
+    expect(kept.update(region, all)).toEqual(changed);
+
+    for (const key of changed) {
+      const full = exact.chunkSurface(key);
+      const simplified = kept.chunkSurface(key);
+      expect(simplified.triangles).toBe(full.triangles);
+      expect(simplified.triangles).toBe(full.surface.triangles.length / 3);
+      expect(simplified.surface.triangles.length).toBeLessThan(full.surface.triangles.length / 4);
+    }
+    expect(kept.surface(1, region)).toEqual(exact.surface(1));
+    expect(() => kept.surface(1)).toThrow(/simplified/);
+    // Meshing the same labels again changes no chunk.
+    expect(kept.update(region, all)).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@
 import { determinant3, indexToWorldMatrix, worldToIndexMatrix } from '../geometry';
 import type { ImageGeometry, Vec3 } from '../types';
 import type { VoxelBox } from '../segmentation/region';
+import { fitTriangleBudget } from './simplify';
 
 /** Cells per block along each axis. */
 export const BLOCK = 32;
@@ -51,6 +52,14 @@ export function blockGridSize(size: Vec3): Vec3 {
 /** First cell of block b along one axis (cells start at -1). */
 function firstCell(b: number): number {
   return b * BLOCK - 1;
+}
+
+function forEachBlock(range: BlockRange, visit: (bi: number, bj: number, bk: number) => void): void {
+  for (let bk = range.min[2]; bk <= range.max[2]; bk++) {
+    for (let bj = range.min[1]; bj <= range.max[1]; bj++) {
+      for (let bi = range.min[0]; bi <= range.max[0]; bi++) visit(bi, bj, bk);
+    }
+  }
 }
 
 /** The range of blocks (inclusive) whose mesh can change when the voxels of `box` change. */
@@ -445,14 +454,13 @@ function blurAxis(values: Float32Array, dims: Vec3, box: VoxelBox, axis: number,
   }
 }
 
-function sameMesh(a: SurfaceMesh | undefined, b: SurfaceMesh | undefined): boolean {
-  if (!a || !b) return a === b;
-  const sameArray = (x: ArrayLike<number>, y: ArrayLike<number>) => {
-    if (x.length !== y.length) return false;
-    for (let n = 0; n < x.length; n++) if (x[n] !== y[n]) return false;
-    return true;
-  };
-  return sameArray(a.triangles, b.triangles) && sameArray(a.positions, b.positions);
+/** A 32-bit FNV-1a hash of a mesh's vertex positions and triangles: two meshes alike have the same. */
+function meshFingerprint({ positions, triangles }: SurfaceMesh): number {
+  let hash = 0x811c9dc5;
+  for (const words of [new Uint32Array(positions.buffer, positions.byteOffset, positions.length), triangles]) {
+    for (let n = 0; n < words.length; n++) hash = Math.imul(hash ^ words[n], 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** The 12 edges of a cell as corner pairs (corner bits: 1 = +i, 2 = +j, 4 = +k). */
@@ -480,17 +488,38 @@ export interface ChunkKey {
   chunk: number;
 }
 
+/** A label's mesh in one block as kept: exact, or simplified where the exact one had too many triangles. */
+interface KeptMesh {
+  mesh: SurfaceMesh;
+  exact: boolean;
+  /** The exact mesh's triangle count, and its fingerprint (whether meshing again changed it). */
+  triangles: number;
+  fingerprint: number;
+}
+
 /**
  * The surfaces of a labelmap kept as per-block meshes: `update` re-meshes only the blocks an edit
  * touched and says which chunks of which labels changed, `chunkSurface` joins a chunk's blocks
- * (what a view redraws after an edit) and `surface` all blocks of a label (an export).
+ * (what a view redraws after an edit) and `surface` all blocks of a label (an export). Blocks can
+ * also be marked now and re-meshed later, a few at a time (`mark`, `updateMarked`): a block marked
+ * twice before then is meshed once.
+ *
+ * With `keptBlockTriangles`, a block's mesh with more triangles than that (noise: a smooth
+ * surface crosses a block with a few thousand) is kept simplified for display, and `surface`
+ * meshes it again from the labels for an export: a noisy patch-sized mask's exact meshes took
+ * about 600 MB.
  */
 export class BlockSurfaces {
-  private readonly blocks = new Map<number, Map<number, SurfaceMesh>>();
+  private readonly blocks = new Map<number, Map<number, KeptMesh>>();
   private readonly grid: Vec3;
   private readonly chunkGrid: Vec3;
+  /** Keys of the blocks marked and not re-meshed yet, in the order they were marked. */
+  private readonly marks = new Set<number>();
 
-  constructor(readonly geometry: ImageGeometry) {
+  constructor(
+    readonly geometry: ImageGeometry,
+    private readonly options: { keptBlockTriangles?: number } = {},
+  ) {
     this.grid = blockGridSize(geometry.size);
     this.chunkGrid = this.grid.map((n) => Math.ceil(n / CHUNK_BLOCKS)) as Vec3;
   }
@@ -501,52 +530,100 @@ export class BlockSurfaces {
    */
   update(region: LabelRegion, touched: BlockRange): ChunkKey[] {
     const changed = new Map<string, ChunkKey>();
-    for (let bk = touched.min[2]; bk <= touched.max[2]; bk++) {
-      for (let bj = touched.min[1]; bj <= touched.max[1]; bj++) {
-        for (let bi = touched.min[0]; bi <= touched.max[0]; bi++) {
-          const key = this.blockKey(bi, bj, bk);
-          const before = this.blocks.get(key);
-          const after = meshBlock(this.geometry, region, [bi, bj, bk]);
-          const chunk = this.chunkOf(bi, bj, bk);
-          for (const label of new Set([...(before?.keys() ?? []), ...after.keys()])) {
-            if (!sameMesh(before?.get(label), after.get(label))) changed.set(`${label}:${chunk}`, { label, chunk });
-          }
-          if (after.size > 0) this.blocks.set(key, after);
-          else this.blocks.delete(key);
-        }
-      }
+    forEachBlock(touched, (bi, bj, bk) => this.remesh(region, bi, bj, bk, changed));
+    return [...changed.values()];
+  }
+
+  /** Notes a range of blocks to re-mesh with `updateMarked`. */
+  mark(touched: BlockRange): void {
+    forEachBlock(touched, (bi, bj, bk) => this.marks.add(this.blockKey(bi, bj, bk)));
+  }
+
+  /** Blocks marked and not re-meshed yet. */
+  get markedBlocks(): number {
+    return this.marks.size;
+  }
+
+  /**
+   * Re-meshes marked blocks, the earliest marked first, reading their labels from `region` (the
+   * whole labelmap), until none is left or `stop()` says so after a block. Returns the chunks whose
+   * surface changed, per label.
+   */
+  updateMarked(region: LabelRegion, stop: () => boolean): ChunkKey[] {
+    const changed = new Map<string, ChunkKey>();
+    for (const key of this.marks) {
+      this.marks.delete(key);
+      this.remesh(region, ...this.blockAt(key), changed);
+      if (stop()) break;
     }
     return [...changed.values()];
   }
 
-  /** The surface of a label within one chunk (empty when it has none there). */
-  chunkSurface({ label, chunk }: ChunkKey): SurfaceMesh {
+  /** Meshes one block again, noting in `changed` the chunks of the labels whose mesh changed. */
+  private remesh(region: LabelRegion, bi: number, bj: number, bk: number, changed: Map<string, ChunkKey>): void {
+    const key = this.blockKey(bi, bj, bk);
+    const before = this.blocks.get(key);
+    const after = new Map([...meshBlock(this.geometry, region, [bi, bj, bk])].map(([label, mesh]) => [label, this.keep(mesh)]));
+    const chunk = this.chunkOf(bi, bj, bk);
+    for (const label of new Set([...(before?.keys() ?? []), ...after.keys()])) {
+      if (before?.get(label)?.fingerprint !== after.get(label)?.fingerprint) changed.set(`${label}:${chunk}`, { label, chunk });
+    }
+    if (after.size > 0) this.blocks.set(key, after);
+    else this.blocks.delete(key);
+  }
+
+  private keep(mesh: SurfaceMesh): KeptMesh {
+    const triangles = mesh.triangles.length / 3;
+    const fingerprint = meshFingerprint(mesh);
+    const limit = this.options.keptBlockTriangles;
+    if (limit === undefined || triangles <= limit) return { mesh, exact: true, triangles, fingerprint };
+    // Clustering starts from cubes of two voxels, as the display's simplification does.
+    const simplified = fitTriangleBudget(mesh, limit, 2 * Math.max(...this.geometry.spacing));
+    return { mesh: simplified, exact: false, triangles, fingerprint };
+  }
+
+  /**
+   * The surface of a label within one chunk (empty when it has none there), for display: noisy
+   * blocks in it are simplified (see keptBlockTriangles); `triangles` counts the exact meshes'.
+   */
+  chunkSurface({ label, chunk }: ChunkKey): { surface: SurfaceMesh; triangles: number } {
     const [cx, cy] = this.chunkGrid;
     const first = [chunk % cx, Math.floor(chunk / cx) % cy, Math.floor(chunk / (cx * cy))].map((c) => c * CHUNK_BLOCKS);
-    const parts: SurfaceMesh[] = [];
+    const parts: KeptMesh[] = [];
     for (let bk = first[2]; bk < Math.min(first[2] + CHUNK_BLOCKS, this.grid[2]); bk++) {
       for (let bj = first[1]; bj < Math.min(first[1] + CHUNK_BLOCKS, this.grid[1]); bj++) {
         for (let bi = first[0]; bi < Math.min(first[0] + CHUNK_BLOCKS, this.grid[0]); bi++) {
-          const mesh = this.blocks.get(this.blockKey(bi, bj, bk))?.get(label);
-          if (mesh) parts.push(mesh);
+          const kept = this.blocks.get(this.blockKey(bi, bj, bk))?.get(label);
+          if (kept) parts.push(kept);
         }
       }
     }
-    return concatMeshes(parts);
+    return { surface: concatMeshes(parts.map((p) => p.mesh)), triangles: parts.reduce((n, p) => n + p.triangles, 0) };
   }
 
-  /** The whole surface of a label (empty when it has no voxels). */
-  surface(label: number): SurfaceMesh {
+  /**
+   * The whole exact surface of a label (empty when it has no voxels), for an export. Blocks kept
+   * simplified are meshed again from `region` (the whole labelmap, as last updated).
+   */
+  surface(label: number, region?: LabelRegion): SurfaceMesh {
     const parts: SurfaceMesh[] = [];
-    for (const meshes of this.blocks.values()) {
-      const mesh = meshes.get(label);
-      if (mesh) parts.push(mesh);
+    for (const [key, meshes] of this.blocks) {
+      const kept = meshes.get(label);
+      if (!kept) continue;
+      if (kept.exact) parts.push(kept.mesh);
+      else if (region) parts.push(meshBlock(this.geometry, region, this.blockAt(key)).get(label)!);
+      else throw new Error('surface(): blocks kept simplified need the labels to be meshed exactly.');
     }
     return concatMeshes(parts);
   }
 
   private blockKey(bi: number, bj: number, bk: number): number {
     return bi + this.grid[0] * (bj + this.grid[1] * bk);
+  }
+
+  private blockAt(key: number): BlockIndex {
+    const [gx, gy] = this.grid;
+    return [key % gx, Math.floor(key / gx) % gy, Math.floor(key / (gx * gy))];
   }
 
   private chunkOf(bi: number, bj: number, bk: number): number {
