@@ -29,10 +29,11 @@ import type { SurfaceReply, SurfaceRequest } from './surface-protocol';
 const CHUNK_TRIANGLES = 50_000;
 const CHUNK_TRIANGLES_MOVING = 1_000;
 /**
- * Triangles a block (32 voxels across, 64 to a chunk) keeps for display at most: a smooth surface
- * crosses one with a few thousand, noise with tens of thousands (see BlockSurfaces).
+ * A block (32 voxels across, 64 to a chunk) whose mesh has more triangles than `above` is noise (a
+ * smooth surface crosses one with a few thousand, noise with tens of thousands): it is kept
+ * simplified to `keep`, about what its share of a chunk's display budget is (see BlockSurfaces).
  */
-const BLOCK_TRIANGLES_KEPT = 8_000;
+const NOISY_BLOCK = { above: 8_000, keep: 1_000 };
 
 /**
  * Meshes a ball once at start: the first surface a user sees would otherwise also pay for
@@ -137,7 +138,7 @@ function reply(): void {
 self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
   if (data.type === 'reset') {
     // Blocks it can mesh again from the shared labelmap are kept simplified when noisy.
-    surfaces = new BlockSurfaces(data.geometry, data.labels ? { keptBlockTriangles: BLOCK_TRIANGLES_KEPT } : {});
+    surfaces = new BlockSurfaces(data.geometry, data.labels ? { noisy: NOISY_BLOCK } : {});
     const [nx, ny, nz] = data.geometry.size;
     sharedLabels = data.labels && { box: { min: [0, 0, 0], max: [nx - 1, ny - 1, nz - 1] }, data: data.labels };
     // A new labelmap: its pages are mapped here, not by the main thread during the first click.

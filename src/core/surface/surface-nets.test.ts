@@ -207,7 +207,7 @@ describe('segment surfaces (surface nets on a blurred labelmap)', () => {
     const region = { box: wholeImage(geometry), data: labels };
     const all = blocksTouchedBy(region.box, geometry.size);
     const exact = new BlockSurfaces(geometry);
-    const kept = new BlockSurfaces(geometry, { keptBlockTriangles: 2000 });
+    const kept = new BlockSurfaces(geometry, { noisy: { above: 2000, keep: 500 } });
     const changed = exact.update(region, all);
     expect(kept.update(region, all)).toEqual(changed);
 

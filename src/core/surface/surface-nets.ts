@@ -504,10 +504,9 @@ interface KeptMesh {
  * also be marked now and re-meshed later, a few at a time (`mark`, `updateMarked`): a block marked
  * twice before then is meshed once.
  *
- * With `keptBlockTriangles`, a block's mesh with more triangles than that (noise: a smooth
- * surface crosses a block with a few thousand) is kept simplified for display, and `surface`
- * meshes it again from the labels for an export: a noisy patch-sized mask's exact meshes took
- * about 600 MB.
+ * With `noisy`, a block's mesh with more than `above` triangles (noise: a smooth surface crosses
+ * a block with a few thousand) is kept simplified to `keep` for display, and `surface` meshes it
+ * again from the labels for an export: the exact meshes of the benchmark's noisy masks took 582 MB.
  */
 export class BlockSurfaces {
   private readonly blocks = new Map<number, Map<number, KeptMesh>>();
@@ -518,7 +517,7 @@ export class BlockSurfaces {
 
   constructor(
     readonly geometry: ImageGeometry,
-    private readonly options: { keptBlockTriangles?: number } = {},
+    private readonly options: { noisy?: { above: number; keep: number } } = {},
   ) {
     this.grid = blockGridSize(geometry.size);
     this.chunkGrid = this.grid.map((n) => Math.ceil(n / CHUNK_BLOCKS)) as Vec3;
@@ -575,16 +574,16 @@ export class BlockSurfaces {
   private keep(mesh: SurfaceMesh): KeptMesh {
     const triangles = mesh.triangles.length / 3;
     const fingerprint = meshFingerprint(mesh);
-    const limit = this.options.keptBlockTriangles;
-    if (limit === undefined || triangles <= limit) return { mesh, exact: true, triangles, fingerprint };
+    const { noisy } = this.options;
+    if (!noisy || triangles <= noisy.above) return { mesh, exact: true, triangles, fingerprint };
     // Clustering starts from cubes of two voxels, as the display's simplification does.
-    const simplified = fitTriangleBudget(mesh, limit, 2 * Math.max(...this.geometry.spacing));
+    const simplified = fitTriangleBudget(mesh, noisy.keep, 2 * Math.max(...this.geometry.spacing));
     return { mesh: simplified, exact: false, triangles, fingerprint };
   }
 
   /**
    * The surface of a label within one chunk (empty when it has none there), for display: noisy
-   * blocks in it are simplified (see keptBlockTriangles); `triangles` counts the exact meshes'.
+   * blocks in it are simplified (see `noisy`); `triangles` counts the exact meshes'.
    */
   chunkSurface({ label, chunk }: ChunkKey): { surface: SurfaceMesh; triangles: number } {
     const [cx, cy] = this.chunkGrid;
