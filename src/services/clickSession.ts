@@ -73,7 +73,7 @@ export class ClickSession {
   private serial = 0;
   private readonly listeners = new Set<(state: ClickState) => void>();
   private stateNow: ClickState = IDLE;
-  /** When the task now writing slabs began to (see WRITE_BUDGET_MS). */
+  /** When the task writing slabs now began writing (see WRITE_BUDGET_MS). */
   private taskStart = -Infinity;
 
   /**

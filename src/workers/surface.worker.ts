@@ -70,7 +70,7 @@ const changedChunks = new Map<string, ChunkKey>();
 let oldestChangedAt = Infinity;
 let replyScheduled = false;
 let lastReplyAt = 0;
-/** When the labelmap last changed, and when marked blocks last made progress (see MAX_WAIT_MS). */
+/** When the labelmap last changed, and since when marked blocks wait (see MAX_WAIT_MS): set by the first mark, and after each slice. */
 let lastChangeAt = -Infinity;
 let waitingSince = Infinity;
 let meshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -88,16 +88,15 @@ function meshSlice(): void {
   const now = performance.now();
   if (now - lastChangeAt < QUIET_MS && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
   const deadline = now + SLICE_MS;
-  for (const key of surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline))
-    changedChunks.set(`${key.label}:${key.chunk}`, key);
-  if (surfaces.markedBlocks === 0) {
-    waitingSince = Infinity;
-    reply();
-    return;
-  }
+  noteChanged(surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline));
+  if (surfaces.markedBlocks === 0) return reply();
   waitingSince = performance.now();
   if (waitingSince - lastReplyAt >= PROGRESS_REPLY_MS) reply();
   scheduleMeshing();
+}
+
+function noteChanged(keys: readonly ChunkKey[]): void {
+  for (const key of keys) changedChunks.set(`${key.label}:${key.chunk}`, key);
 }
 
 function reply(): void {
@@ -146,13 +145,12 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
     generation = data.generation;
     changedChunks.clear();
     oldestChangedAt = Infinity;
-    waitingSince = Infinity;
     return;
   }
   if (data.type === 'surface') {
     // An export has the labelmap as it is now.
     if (surfaces && sharedLabels) {
-      for (const key of surfaces.updateMarked(sharedLabels, () => false)) changedChunks.set(`${key.label}:${key.chunk}`, key);
+      noteChanged(surfaces.updateMarked(sharedLabels, () => false));
       scheduleReply();
     }
     const surface = surfaces?.surface(data.label, sharedLabels ?? undefined) ?? {
@@ -167,12 +165,12 @@ self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
   if (!surfaces || data.generation !== generation) return;
   oldestChangedAt = Math.min(oldestChangedAt, data.changedAt);
   if (data.region) {
-    for (const key of surfaces.update(data.region, data.blocks)) changedChunks.set(`${key.label}:${key.chunk}`, key);
+    noteChanged(surfaces.update(data.region, data.blocks));
     scheduleReply();
   } else if (sharedLabels) {
-    surfaces.mark(data.blocks);
     lastChangeAt = performance.now();
-    waitingSince = Math.min(waitingSince, lastChangeAt);
+    if (surfaces.markedBlocks === 0) waitingSince = lastChangeAt;
+    surfaces.mark(data.blocks);
     scheduleMeshing();
   }
 };
