@@ -137,10 +137,13 @@ export function forgetObjects(labels: readonly number[]): void {
   for (const label of labels) void worker?.client.removeObject(String(label));
 }
 
-/** Bytes held by the worker and by the page (volume, labelmap, undo history), for the benchmark. */
+/**
+ * Bytes held by the worker and by the page (volume, labelmap, undo history), for the benchmark; a
+ * shared labelmap is also held by the 3D view's surface worker.
+ */
 export async function memoryReport(): Promise<{
   worker: WorkerMemory | null;
-  page: { volumeBytes: number; labelmapBytes: number; historyBytes: number };
+  page: { volumeBytes: number; labelmapBytes: number; labelmapShared: boolean; historyBytes: number };
 }> {
   const volume = useVolumeStore.getState().current;
   const segmentation = currentSegmentation();
@@ -149,6 +152,7 @@ export async function memoryReport(): Promise<{
     page: {
       volumeBytes: (volume && getVolume(volume.id)?.data.byteLength) ?? 0,
       labelmapBytes: segmentation?.labels.byteLength ?? 0,
+      labelmapShared: segmentation !== null && isShared(segmentation.labels),
       historyBytes: segmentation?.historyBytes ?? 0,
     },
   };
