@@ -125,6 +125,26 @@ describe('click session (WASM backend, oracle model)', () => {
     expect(undoAll(segmentation)).toBe(1);
   });
 
+  it('a click again where an undone click was segments again (the worker replays the object)', async () => {
+    const { segmentation } = labelmap(7);
+    expect((await clicks.click(segmentation, 7, middle, true)).phase).toBe('done');
+    const once = labelMask(segmentation, 7);
+    expect(segmentation.undo()).toBe(true);
+    expect(segmentation.voxelCount(7)).toBe(0);
+    // The worker ran exactly these points before the undo: it must not take them as already done.
+    expect((await clicks.click(segmentation, 7, middle, true)).phase).toBe('done');
+    expect(sameBytes(labelMask(segmentation, 7), once)).toBe(true);
+    // Undo, redo, then a second point: it extends what the redo restored.
+    expect(segmentation.undo()).toBe(true);
+    expect(segmentation.redo()).toBe(true);
+    expect((await clicks.click(segmentation, 7, nearMiddle, false)).phase).toBe('done');
+    const points = [
+      { index: middle, positive: true },
+      { index: nearMiddle, positive: false },
+    ];
+    expect(sameBytes(labelMask(segmentation, 7), await reference(8, points))).toBe(true);
+  });
+
   it('a newer click wins: the older one is superseded and none of its parts stay', async () => {
     const { segmentation } = labelmap(2);
     const firstPart = reaches('decoding');

@@ -18,7 +18,7 @@
  */
 import { slabsNearest } from '../core/segmentation/region';
 import type { LabelTransaction, Segmentation } from '../core/segmentation/segmentation';
-import type { SegmentPoint } from '../core/segmentation/segments';
+import { type SegmentPoint, samePoints } from '../core/segmentation/segments';
 import type { Vec3 } from '../core/types';
 import { type MaskPart, PART_SLAB_VOXELS, type SegmentProgress, type SegmentRequest, type SegmentResult } from '../workers/inference-api';
 
@@ -75,6 +75,13 @@ export class ClickSession {
   private stateNow: ClickState = IDLE;
   /** When the task writing slabs now began writing (see WRITE_BUDGET_MS). */
   private taskStart = -Infinity;
+  /**
+   * Each segment's points as of its last click done, per labelmap: what the worker's object holds.
+   * An undo or redo moves the segment's points without the worker, which takes a request whose
+   * points extend what it ran as a continuation: undoing a click and clicking the same point again
+   * would then run nothing.
+   */
+  private readonly workerPoints = new WeakMap<Segmentation, Map<number, readonly SegmentPoint[]>>();
 
   /**
    * `wrapCallback` prepares the progress callback for the worker boundary (Comlink.proxy in the
@@ -113,6 +120,9 @@ export class ClickSession {
         : (segmentation.segment(label)?.points ?? []);
     const points = [...base, { index: point, positive }];
     if (previous) this.close(previous, 'superseded');
+    const ran = this.workerPoints.get(segmentation)?.get(label);
+    // The segment's points moved since the worker ran them: it replays the object from `points`.
+    if (ran && !samePoints(ran, base)) void this.worker.resync(String(label));
     const click: RunningClick = {
       serial: ++this.serial,
       segmentation,
@@ -174,6 +184,8 @@ export class ClickSession {
         await click.writes;
         if (this.running !== click) return { phase: click.phase as ClickOutcome['phase'] };
         click.transaction.commit({ label: click.label, points: click.points });
+        if (!this.workerPoints.has(click.segmentation)) this.workerPoints.set(click.segmentation, new Map());
+        this.workerPoints.get(click.segmentation)!.set(click.label, click.points);
         performance.mark('sam:click-commit', {
           detail: {
             serial: click.serial,

@@ -21,7 +21,7 @@ import {
   slabsNearest,
   unionBox,
 } from '../core/segmentation/region';
-import type { SegmentPoint } from '../core/segmentation/segments';
+import { type SegmentPoint, samePoint } from '../core/segmentation/segments';
 import { isShared } from '../core/shared-voxels';
 import type { ImageGeometry, Vec3, Volume, VoxelArray } from '../core/types';
 import { loadModelGraphs } from '../inference/model-loader';
@@ -53,10 +53,6 @@ interface ObjectState {
   inSync: boolean;
   /** Where the object's mask was last time, so shrinking masks clear their old voxels. */
   bounds: VoxelBox | null;
-}
-
-function samePoint(a: SegmentPoint, b: SegmentPoint): boolean {
-  return a.positive === b.positive && a.index.every((v, n) => v === b.index[n]);
 }
 
 function isAbort(error: unknown): boolean {

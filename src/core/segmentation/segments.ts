@@ -8,6 +8,14 @@ export interface SegmentPoint {
   positive: boolean;
 }
 
+export function samePoint(a: SegmentPoint, b: SegmentPoint): boolean {
+  return a.positive === b.positive && a.index.every((v, n) => v === b.index[n]);
+}
+
+export function samePoints(a: readonly SegmentPoint[], b: readonly SegmentPoint[]): boolean {
+  return a.length === b.length && a.every((point, n) => samePoint(point, b[n]));
+}
+
 /** A row of the segment table. Immutable: edits replace the object, so history snapshots share rows. */
 export interface Segment {
   /** Voxel value in the labelmap, 1..255 (0 is background). */
