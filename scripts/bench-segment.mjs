@@ -106,7 +106,17 @@ async function printMemory(browser, page) {
       const result = await performance.measureUserAgentSpecificMemory();
       const contexts = {};
       for (const entry of result.breakdown) {
-        const name = entry.attribution.map((a) => (a.scope === 'Window' ? 'page' : a.url.split('/').pop().replace(/-[\w-]{8}\.js$/, ''))).join(', ') || 'shared';
+        const name =
+          entry.attribution
+            .map((a) =>
+              a.scope === 'Window'
+                ? 'page'
+                : a.url
+                    .split('/')
+                    .pop()
+                    .replace(/-[\w-]{8}\.js$/, ''),
+            )
+            .join(', ') || 'shared';
         contexts[name] = (contexts[name] ?? 0) + entry.bytes;
       }
       return { bytes: result.bytes, contexts };

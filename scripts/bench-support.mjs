@@ -126,3 +126,10 @@ export function ensureVitB() {
   }
   return { checkpoint, modelDir: VIT_B_MODEL_DIR };
 }
+
+/** The oracle model (models/oracle.py: it segments the bright object under a click), made when missing; returns its directory. */
+export function ensureOracle() {
+  const dir = path.join(root, '.cache/models/oracle');
+  if (!existsSync(path.join(dir, 'model.json'))) python(['models/oracle.py', dir]);
+  return dir;
+}
