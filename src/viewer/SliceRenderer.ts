@@ -13,6 +13,7 @@ import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import { cross } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
 import type { WindowLevel } from '../core/tools/navigate';
+import { DeferredFrames } from './deferredFrames';
 import type { PlaneViewport } from './planeViewport';
 
 const SLICING_MODES = [SlicingMode.I, SlicingMode.J, SlicingMode.K] as const;
@@ -66,13 +67,16 @@ export class SliceRenderer {
   private readonly renderWindow = vtkRenderWindow.newInstance();
   private readonly renderer = vtkRenderer.newInstance({ background: [0, 0, 0] });
   private readonly glWindow: vtkOpenGLRenderWindow;
+  private readonly frames: DeferredFrames;
   private readonly mapper = vtkImageMapper.newInstance();
   private readonly actor = vtkImageSlice.newInstance();
   private image: vtkImageData | null = null;
   private drawnImage: vtkImageData | null = null;
+  /** The image of the frame drawn last (shown once the GPU is done). */
+  private frameImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
   private warmedUp = false;
-  /** Called after each drawn frame (the test hook records first-render times from it). */
+  /** Called when a drawn frame shows (the first-render marks come from it). */
   onRendered: (() => void) | null = null;
 
   /**
@@ -81,6 +85,13 @@ export class SliceRenderer {
    */
   constructor(container: HTMLElement, onContextRestored: () => void) {
     this.glWindow = this.renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
+    // Before vtk.js makes its context: the frames' own (see DeferredFrames). A render asked for
+    // while a frame is in flight is drawn once that frame has shown.
+    this.frames = new DeferredFrames(this.glWindow, 0);
+    this.frames.onShown = () => {
+      if (this.frameImage === this.image) this.onRendered?.();
+    };
+    this.frames.onIdle = () => this.requestRender(this.pendingScene);
     this.glWindow.setContainer(container);
     this.glWindow.getCanvas()?.addEventListener('webglcontextrestored', onContextRestored);
     this.renderWindow.addView(this.glWindow);
@@ -134,9 +145,12 @@ export class SliceRenderer {
 
   /** Draws the latest requested scene now (called by the shared frame loop). */
   drawPendingScene(): void {
+    // While a frame is in flight this render is only noted, and drawn once that frame has shown.
+    const drawn = !this.frames.busy();
     this.render(this.pendingScene);
+    if (!drawn) return;
     this.drawnImage = this.image;
-    this.onRendered?.();
+    this.frameImage = this.image;
   }
 
   private render(scene: SliceScene | null): void {
@@ -173,6 +187,7 @@ export class SliceRenderer {
 
   dispose(): void {
     pendingDraws.delete(this);
+    this.frames.dispose();
     this.actor.delete();
     this.mapper.delete();
     this.renderer.delete();

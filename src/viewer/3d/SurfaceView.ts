@@ -14,7 +14,7 @@ import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import { cellCount, mergeCellMeshes, type CellMesh } from '../../core/surface/cell-mesh';
-import { DeferredFrames } from './deferredFrames';
+import { DeferredFrames } from '../deferredFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 

@@ -13,12 +13,13 @@ const newPass = macro.newInstance((publicAPI: object, model: object, initialValu
   Object.assign(publicAPI, { traverse, releaseGraphicsResources: release });
 }, 'vtkDeferredPass') as (initialValues: { traverse: Traverse; release: Traverse }) => vtkRenderPass;
 
-/** Samples per pixel of the offscreen framebuffer: what Chromium's antialiased canvas uses. */
+/** Samples per pixel of the offscreen framebuffer by default: what Chromium's antialiased canvas uses. */
 const SAMPLES = 4;
 
 /**
- * Shows the 3D view's frames on its canvas only once the GPU has drawn them, so the page's main
- * thread never waits for one. Without a GPU (software WebGL and software compositing: our 2-core
+ * Shows a vtk.js view's frames on its canvas only once the GPU has drawn them, so the page's main
+ * thread never waits for one (the 3D view, and the slice views, whose first slice of a scan
+ * waited 65-140 ms at the commit: bench:load trace). Without a GPU (software WebGL and software compositing: our 2-core
  * machine, virtual desktops) the browser reads a changed WebGL canvas back on the main thread when
  * the page's next frame commits, and waits there until the whole frame is rasterised: 150-560 ms
  * for a frame of 100k+ triangles (bench:3d, trace: Commit > GLES2::ReadPixels > WaitForGetOffset).
@@ -55,7 +56,11 @@ export class DeferredFrames {
   /** Called when frames can be drawn again after a render was refused. */
   onIdle: (() => void) | null = null;
 
-  constructor(glWindow: vtkOpenGLRenderWindow) {
+  /** `samples`: of the offscreen framebuffer (0: no multisampling, for images drawn pixel for pixel). */
+  constructor(
+    glWindow: vtkOpenGLRenderWindow,
+    private readonly samples = SAMPLES,
+  ) {
     const canvas = glWindow.getCanvas()!;
     // Created before vtk.js asks for it (it then gets this one): the canvas itself needs no
     // multisampling, the offscreen framebuffer has it (depth: for direct frames).
@@ -117,7 +122,7 @@ export class DeferredFrames {
       this.deleteBuffers();
       this.width = width;
       this.height = height;
-      const samples = Math.min(SAMPLES, gl.getParameter(gl.MAX_SAMPLES) as number);
+      const samples = Math.min(this.samples, gl.getParameter(gl.MAX_SAMPLES) as number);
       this.framebuffer = gl.createFramebuffer();
       gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
       for (const [format, attachment] of [
