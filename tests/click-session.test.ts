@@ -145,6 +145,15 @@ describe('click session (WASM backend, oracle model)', () => {
     expect(sameBytes(labelMask(segmentation, 7), await reference(8, points))).toBe(true);
   });
 
+  it('a resync while a request runs keeps the object out of sync: the next request replays it', async () => {
+    const points = [{ index: middle, positive: true }];
+    // The page rolls the click back while the worker still runs it (a superseded or cancelled click).
+    const first = await service.segment({ objectId: 'rolled-back', points }, () => service.resync('rolled-back'));
+    expect(first.status).toBe('done');
+    const again = await service.segment({ objectId: 'rolled-back', points });
+    expect(again.status === 'done' && again.patchesRun).toBeGreaterThan(0);
+  });
+
   it('a newer click wins: the older one is superseded and none of its parts stay', async () => {
     const { segmentation } = labelmap(2);
     const firstPart = reaches('decoding');

@@ -51,6 +51,8 @@ interface ObjectState {
   applied: SegmentPoint[];
   /** False after an interrupted request: the engine's state is unknown, replay before the next one. */
   inSync: boolean;
+  /** resync() calls so far: one during a request keeps the object out of sync after it. */
+  resyncs: number;
   /** Where the object's mask was last time, so shrinking masks clear their old voxels. */
   bounds: VoxelBox | null;
 }
@@ -124,7 +126,7 @@ export class InferenceService implements InferenceApi {
 
     let object = this.objects.get(request.objectId);
     if (!object) {
-      object = { applied: [], inSync: true, bounds: null };
+      object = { applied: [], inSync: true, resyncs: 0, bounds: null };
       this.objects.set(request.objectId, object);
     }
     const tracked = object;
@@ -141,6 +143,7 @@ export class InferenceService implements InferenceApi {
     await this.preEncoding;
     this.busy = true;
     object.inSync = false;
+    const resyncsBefore = object.resyncs;
     let iou = 0;
     // Parts the UI is still taking: all must be in before the result (they come on another channel).
     const delivered: Promise<unknown>[] = [];
@@ -175,7 +178,8 @@ export class InferenceService implements InferenceApi {
         patchesEncoded += result.patchesEncoded;
         decoderMs += result.decoderMs;
       }
-      object.inSync = true;
+      // The page rolled a click back meanwhile (resync): what this request ran is not on its labelmap.
+      object.inSync = object.resyncs === resyncsBefore;
       await Promise.all(delivered);
     } catch (error) {
       if (isAbort(error)) return { status: isStale() ? 'superseded' : 'cancelled' };
@@ -233,7 +237,9 @@ export class InferenceService implements InferenceApi {
 
   resync(objectId: string): void {
     const object = this.objects.get(objectId);
-    if (object) object.inSync = false;
+    if (!object) return;
+    object.inSync = false;
+    object.resyncs++;
   }
 
   removeObject(objectId: string): void {
