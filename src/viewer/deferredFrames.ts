@@ -177,6 +177,14 @@ export class DeferredFrames {
     }
     gl.deleteSync(this.sync);
     this.sync = null;
+    // Resized meanwhile: the frame no longer fits the canvas; the one asked for since is drawn instead.
+    if (gl.canvas.width !== this.width || gl.canvas.height !== this.height) {
+      if (this.wanted) {
+        this.wanted = false;
+        this.onIdle?.();
+      }
+      return;
+    }
     this.blit();
     // This frame's commit (after the animation frame callbacks) reads the canvas back; the next
     // frame is drawn in a later task so that the read-back does not wait for it.
