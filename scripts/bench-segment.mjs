@@ -143,12 +143,14 @@ async function printMemory(browser, page) {
       `measureUserAgentSpecificMemory's total ${mb(measured.bytes)} counts ${shared.map((b) => `the ${b.name} (${mb(b.bytes)}) in the page and the ${b.holder}`).join(' and ')}; ` +
       `the renderer process (page and workers) ${pss ? `${mb(pss)} PSS (/proc)` : 'n/a'}`,
   );
-  const workerBuffers = (worker.volumeShared ? app.page.volumeBytes : worker.volumeBytes) + worker.patchBytes + worker.embeddingBytes;
+  // A shared volume is measured in the worker too.
+  const workerVolumeBytes = worker.volumeShared ? app.page.volumeBytes : worker.volumeBytes;
+  const workerBuffers = workerVolumeBytes + worker.patchBytes + worker.embeddingBytes;
   const others = Object.entries(measured.contexts).filter(([name]) => !/^page$|inference|surface/.test(name));
   console.log(
     `  breakdown as measured: page ${mb(contextBytes(/^page$/))} (volume ${mb(app.page.volumeBytes)}, labelmap ${mb(app.page.labelmapBytes)}, undo history ${mb(app.page.historyBytes)}); ` +
       `inference worker ${mb(workerBytes)} = ORT heap and code ~${mb(workerBytes - workerBuffers)} + ` +
-      `${worker.volumeShared ? 'the shared volume again' : 'volume copy'} ${mb(worker.volumeShared ? app.page.volumeBytes : worker.volumeBytes)} + ` +
+      `${worker.volumeShared ? 'the shared volume again' : 'volume copy'} ${mb(workerVolumeBytes)} + ` +
       `per-object masks (patch predictions, ${worker.patches} patches) ${mb(worker.patchBytes)} + embeddings ${mb(worker.embeddingBytes)}; ` +
       `surface worker ${mb(surfaceBytes)} (${app.page.labelmapShared ? `the shared labelmap again ${mb(app.page.labelmapBytes)} + ` : ''}the 3D view's per-block meshes)` +
       others.map(([name, bytes]) => `; ${name} ${mb(bytes)}`).join(''),

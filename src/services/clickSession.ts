@@ -76,10 +76,10 @@ export class ClickSession {
   /** When the task writing slabs now began writing (see WRITE_BUDGET_MS). */
   private taskStart = -Infinity;
   /**
-   * Each segment's points as of its last click done, per labelmap: what the worker's object holds.
-   * An undo or redo moves the segment's points without the worker, which takes a request whose
-   * points extend what it ran as a continuation: undoing a click and clicking the same point again
-   * would then run nothing.
+   * Each segment's points as of its last click done, per labelmap: what the worker ran last for
+   * its object (unless it forgot the object since, which replays it anyway). An undo or redo moves
+   * the segment's points without the worker, which takes a request whose points extend what it ran
+   * as a continuation: undoing a click and clicking the same point again would then run nothing.
    */
   private readonly workerPoints = new WeakMap<Segmentation, Map<number, readonly SegmentPoint[]>>();
 
@@ -184,8 +184,8 @@ export class ClickSession {
         await click.writes;
         if (this.running !== click) return { phase: click.phase as ClickOutcome['phase'] };
         click.transaction.commit({ label: click.label, points: click.points });
-        if (!this.workerPoints.has(click.segmentation)) this.workerPoints.set(click.segmentation, new Map());
-        this.workerPoints.get(click.segmentation)!.set(click.label, click.points);
+        const ran = this.workerPoints.get(click.segmentation) ?? new Map<number, readonly SegmentPoint[]>();
+        this.workerPoints.set(click.segmentation, ran.set(click.label, click.points));
         performance.mark('sam:click-commit', {
           detail: {
             serial: click.serial,

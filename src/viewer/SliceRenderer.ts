@@ -71,9 +71,8 @@ export class SliceRenderer {
   private readonly mapper = vtkImageMapper.newInstance();
   private readonly actor = vtkImageSlice.newInstance();
   private image: vtkImageData | null = null;
-  private drawnImage: vtkImageData | null = null;
   /** The image of the frame drawn last (shown once the GPU is done). */
-  private frameImage: vtkImageData | null = null;
+  private drawnImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
   private warmedUp = false;
   /** Called when a drawn frame shows (the first-render marks come from it). */
@@ -89,7 +88,7 @@ export class SliceRenderer {
     // while a frame is in flight is drawn once that frame has shown.
     this.frames = new DeferredFrames(this.glWindow, 0);
     this.frames.onShown = () => {
-      if (this.frameImage === this.image) this.onRendered?.();
+      if (this.drawnImage === this.image) this.onRendered?.();
     };
     this.frames.onIdle = () => this.requestRender(this.pendingScene);
     this.glWindow.setContainer(container);
@@ -150,7 +149,6 @@ export class SliceRenderer {
     this.render(this.pendingScene);
     if (!drawn) return;
     this.drawnImage = this.image;
-    this.frameImage = this.image;
   }
 
   private render(scene: SliceScene | null): void {

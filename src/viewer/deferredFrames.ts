@@ -18,11 +18,12 @@ const SAMPLES = 4;
 
 /**
  * Shows a vtk.js view's frames on its canvas only once the GPU has drawn them, so the page's main
- * thread never waits for one (the 3D view, and the slice views, whose first slice of a scan
- * waited 65-140 ms at the commit: bench:load trace). Without a GPU (software WebGL and software compositing: our 2-core
- * machine, virtual desktops) the browser reads a changed WebGL canvas back on the main thread when
- * the page's next frame commits, and waits there until the whole frame is rasterised: 150-560 ms
- * for a frame of 100k+ triangles (bench:3d, trace: Commit > GLES2::ReadPixels > WaitForGetOffset).
+ * thread never waits for one (the 3D view; the slice views, whose first slices of a scan waited
+ * 65-140 ms at the commit: bench:load trace). Without a GPU (software WebGL and software
+ * compositing: our 2-core machine, virtual desktops) the browser reads a changed WebGL canvas back
+ * on the main thread when the page's next frame commits, and waits there until the whole frame is
+ * rasterised: 150-560 ms for a frame of 100k+ triangles (bench:3d, trace: Commit >
+ * GLES2::ReadPixels > WaitForGetOffset).
  *
  * So vtk.js's forward pass draws into an offscreen multisampled framebuffer; a fence says when the GPU is done
  * (polled each animation frame, not waited for), then one blit resolves it onto the canvas and

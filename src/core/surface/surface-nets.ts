@@ -587,16 +587,13 @@ export class BlockSurfaces {
    */
   chunkSurface({ label, chunk }: ChunkKey): { surface: SurfaceMesh; triangles: number } {
     const [cx, cy] = this.chunkGrid;
-    const first = [chunk % cx, Math.floor(chunk / cx) % cy, Math.floor(chunk / (cx * cy))].map((c) => c * CHUNK_BLOCKS);
+    const first = [chunk % cx, Math.floor(chunk / cx) % cy, Math.floor(chunk / (cx * cy))].map((c) => c * CHUNK_BLOCKS) as BlockIndex;
+    const last = first.map((b, a) => Math.min(b + CHUNK_BLOCKS, this.grid[a]) - 1) as BlockIndex;
     const parts: KeptMesh[] = [];
-    for (let bk = first[2]; bk < Math.min(first[2] + CHUNK_BLOCKS, this.grid[2]); bk++) {
-      for (let bj = first[1]; bj < Math.min(first[1] + CHUNK_BLOCKS, this.grid[1]); bj++) {
-        for (let bi = first[0]; bi < Math.min(first[0] + CHUNK_BLOCKS, this.grid[0]); bi++) {
-          const kept = this.blocks.get(this.blockKey(bi, bj, bk))?.get(label);
-          if (kept) parts.push(kept);
-        }
-      }
-    }
+    forEachBlock({ min: first, max: last }, (bi, bj, bk) => {
+      const kept = this.blocks.get(this.blockKey(bi, bj, bk))?.get(label);
+      if (kept) parts.push(kept);
+    });
     return { surface: concatMeshes(parts.map((p) => p.mesh)), triangles: parts.reduce((n, p) => n + p.triangles, 0) };
   }
 
