@@ -1,96 +1,97 @@
 import type { Vec3 } from './types';
 
-/** Source taps of one output axis: PyTorch's linear interpolation with align_corners=false. */
-interface AxisTaps {
-  lo: Int32Array;
-  hi: Int32Array;
-  weight: Float32Array;
+/** Output indices [start, end) of one axis that share their two source taps, with each index's weight. */
+interface TapRun {
+  start: number;
+  end: number;
+  lo: number;
+  hi: number;
 }
 
-function axisTaps(srcSize: number, dstSize: number): AxisTaps {
+/**
+ * PyTorch's linear interpolation taps along one axis (align_corners=false), as runs of output
+ * indices with the same source pair, and each output index's weight on the upper tap.
+ */
+function axisTaps(srcSize: number, dstSize: number): { runs: TapRun[]; weight: Float32Array } {
   const scale = srcSize / dstSize;
-  const lo = new Int32Array(dstSize);
-  const hi = new Int32Array(dstSize);
   const weight = new Float32Array(dstSize);
+  const runs: TapRun[] = [];
   for (let t = 0; t < dstSize; t++) {
     // Clamped at 0 like PyTorch; the upper neighbour is clamped at the last voxel.
     const position = Math.max((t + 0.5) * scale - 0.5, 0);
-    lo[t] = Math.min(Math.floor(position), srcSize - 1);
-    hi[t] = Math.min(lo[t] + 1, srcSize - 1);
-    weight[t] = position - lo[t];
+    const lo = Math.min(Math.floor(position), srcSize - 1);
+    weight[t] = position - lo;
+    const last = runs.at(-1);
+    if (last && last.lo === lo) last.end = t + 1;
+    else runs.push({ start: t, end: t + 1, lo, hi: Math.min(lo + 1, srcSize - 1) });
   }
-  return { lo, hi, weight };
+  return { runs, weight };
 }
 
 /**
- * Trilinear resize matching torch.nn.functional.interpolate(mode='trilinear', align_corners=false).
- * Buffers are C-order (last axis fastest): sizes are [axis0, axis1, axis2] with axis2 fastest, as in
- * the model's [1, 1, D, H, W] tensors. Done one axis at a time (last axis first, in float64), which
- * performs exactly the arithmetic of the nested formula with a quarter of the work.
- */
-export function upsampleTrilinear(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Float32Array {
-  const out = new Float32Array(dstSize[0] * dstSize[1] * dstSize[2]);
-  resizeTrilinear(src, srcSize, dstSize, out, false);
-  return out;
-}
-
-/**
- * The 0/1 mask of where `upsampleTrilinear(src, ...)` is above zero (the float32 value, so a
- * positive value too small for float32 counts as zero), without making the float volume.
+ * The 0/1 mask of where torch.nn.functional.interpolate(src, mode='trilinear', align_corners=false)
+ * is above zero, as a float32 value (a positive value too small for float32 counts as zero).
+ * Buffers are C-order, sizes [axis0, axis1, axis2] with axis2 fastest, as in the model's
+ * [1, 1, D, H, W] tensors.
+ *
+ * The output is walked in blocks whose voxels share their eight source taps. Each voxel is a
+ * weighted mean of those taps, so a block whose taps are all above zero is all 1 and one whose taps
+ * are all at or below zero is all 0; only blocks on the mask's edge are interpolated. There each
+ * value is computed as the separable resize computes it (last axis first, in float64, then rounded
+ * to float32), so the mask is exact, not an approximation.
  */
 export function upsampledAboveZero(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): Uint8Array {
-  const out = new Uint8Array(dstSize[0] * dstSize[1] * dstSize[2]);
-  resizeTrilinear(src, srcSize, dstSize, out, true);
-  return out;
-}
-
-/** Writes the resized values into `out`, or with `aboveZero` 1 where the float32 value is above zero and 0 elsewhere. */
-function resizeTrilinear(
-  src: Float32Array,
-  srcSize: Readonly<Vec3>,
-  dstSize: Readonly<Vec3>,
-  out: Float32Array | Uint8Array,
-  aboveZero: boolean,
-): void {
-  const { along, taps } = resizeInnerAxes(src, srcSize, dstSize);
-  const plane = dstSize[1] * dstSize[2];
-  for (let a = 0, o = 0; a < dstSize[0]; a++) {
-    const lo = taps.lo[a] * plane;
-    const hi = taps.hi[a] * plane;
-    const w = taps.weight[a];
-    for (let c = 0; c < plane; c++, o++) {
-      const value = Math.fround(along[lo + c] * (1 - w) + along[hi + c] * w);
-      out[o] = aboveZero ? +(value > 0) : value;
-    }
-  }
-}
-
-/** The last two axes resized (float64), and the first axis's taps: the last pass is the caller's. */
-function resizeInnerAxes(src: Float32Array, srcSize: Readonly<Vec3>, dstSize: Readonly<Vec3>): { along: Float64Array; taps: AxisTaps } {
   const [s0, s1, s2] = srcSize;
-  if (src.length !== s0 * s1 * s2) throw new Error(`upsampleTrilinear: ${src.length} values for size ${srcSize.join('x')}`);
-  const [, d1, d2] = dstSize;
-  const alongLast = new Float64Array(s0 * s1 * d2);
-  resizeAxis(Float64Array.from(src), alongLast, s0 * s1, s2, 1, axisTaps(s2, d2));
-  const alongMiddle = new Float64Array(s0 * d1 * d2);
-  resizeAxis(alongLast, alongMiddle, s0, s1, d2, axisTaps(s1, d1));
-  return { along: alongMiddle, taps: axisTaps(s0, dstSize[0]) };
-}
-
-/**
- * Linear resize of one axis of a C-order buffer seen as [outer, axis, inner]: `length` source
- * samples along the axis become `taps.lo.length`, for every outer and inner index.
- */
-function resizeAxis(src: Float64Array, dst: Float64Array, outer: number, length: number, inner: number, taps: AxisTaps): void {
-  const size = taps.lo.length;
-  let o = 0;
-  for (let a = 0; a < outer; a++) {
-    const base = a * length * inner;
-    for (let t = 0; t < size; t++) {
-      const lo = base + taps.lo[t] * inner;
-      const hi = base + taps.hi[t] * inner;
-      const w = taps.weight[t];
-      for (let c = 0; c < inner; c++, o++) dst[o] = src[lo + c] * (1 - w) + src[hi + c] * w;
+  if (src.length !== s0 * s1 * s2) throw new Error(`upsampledAboveZero: ${src.length} values for size ${srcSize.join('x')}`);
+  const [d0, d1, d2] = dstSize;
+  const out = new Uint8Array(d0 * d1 * d2);
+  const [axis0, axis1, axis2] = [0, 1, 2].map((a) => axisTaps(srcSize[a], dstSize[a]));
+  const longest = (runs: TapRun[]) => Math.max(...runs.map((r) => r.end - r.start));
+  // Per block: the last axis resized for the four (axis0, axis1) taps, then the middle axis for the two axis0 taps.
+  const alongLast = new Float64Array(4 * longest(axis2.runs));
+  const alongMiddle = new Float64Array(2 * longest(axis1.runs) * longest(axis2.runs));
+  const corners = new Float64Array(8);
+  for (const r0 of axis0.runs) {
+    for (const r1 of axis1.runs) {
+      for (const r2 of axis2.runs) {
+        let above = 0;
+        for (let c = 0; c < 8; c++) {
+          const value = src[((c & 4 ? r0.hi : r0.lo) * s1 + (c & 2 ? r1.hi : r1.lo)) * s2 + (c & 1 ? r2.hi : r2.lo)];
+          corners[c] = value;
+          // Not finite (NaN, or an infinity times a zero weight): interpolated as the float volume would be.
+          if (!Number.isFinite(value)) above = -8;
+          else if (value > 0) above++;
+        }
+        if (above === 0) continue;
+        if (above === 8) {
+          for (let t0 = r0.start; t0 < r0.end; t0++)
+            for (let t1 = r1.start; t1 < r1.end; t1++) out.fill(1, (t0 * d1 + t1) * d2 + r2.start, (t0 * d1 + t1) * d2 + r2.end);
+          continue;
+        }
+        const n2 = r2.end - r2.start;
+        const n1 = r1.end - r1.start;
+        for (let t2 = 0; t2 < n2; t2++) {
+          const w = axis2.weight[r2.start + t2];
+          for (let pair = 0; pair < 4; pair++) alongLast[pair * n2 + t2] = corners[2 * pair] * (1 - w) + corners[2 * pair + 1] * w;
+        }
+        for (let t1 = 0; t1 < n1; t1++) {
+          const w = axis1.weight[r1.start + t1];
+          for (let side = 0; side < 2; side++)
+            for (let t2 = 0; t2 < n2; t2++)
+              alongMiddle[(side * n1 + t1) * n2 + t2] = alongLast[2 * side * n2 + t2] * (1 - w) + alongLast[(2 * side + 1) * n2 + t2] * w;
+        }
+        for (let t0 = r0.start; t0 < r0.end; t0++) {
+          const w = axis0.weight[t0];
+          for (let t1 = 0; t1 < n1; t1++) {
+            const row = (t0 * d1 + r1.start + t1) * d2 + r2.start;
+            for (let t2 = 0; t2 < n2; t2++) {
+              const value = Math.fround(alongMiddle[t1 * n2 + t2] * (1 - w) + alongMiddle[(n1 + t1) * n2 + t2] * w);
+              out[row + t2] = +(value > 0);
+            }
+          }
+        }
+      }
     }
   }
+  return out;
 }
