@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createBusyFlag, isBusy } from '../src/core/busy-flag';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/exported-model';
 import { InferenceService } from '../src/workers/inference-service';
@@ -184,6 +185,11 @@ function twoBalls(): { geometry: ImageGeometry; data: Int16Array; truth: Uint8Ar
   return { geometry, data, truth, centers };
 }
 
+/** Atomics.waitAsync: in Node since 16, in the ES2024 lib (this config has ES2023). */
+const waitAsync = (
+  Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { value: Promise<string> } }
+).waitAsync;
+
 function done(result: SegmentResult): SegmentResult & { status: 'done' } {
   expect(result.status).toBe('done');
   return result as SegmentResult & { status: 'done' };
@@ -233,6 +239,17 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     const result = done(await segment(1, [{ index: phantom.centers[0], positive: true }]));
     expect(result.patchesEncoded).toBe(0);
     expect(segmentDice(1, phantom.truth[0])).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('raises the decoding flag while the decoder runs and lowers it after', async () => {
+    const flag = createBusyFlag()!;
+    service.announceDecodesIn(flag);
+    // whileBusy notifies waiters of each change: this resolves when the flag first goes up.
+    const raised = waitAsync(flag, 0, 0, 60_000).value;
+    done(await segment(3, [{ index: phantom.centers[1], positive: true }]));
+    // Raised during the click: resolved by now; never raised: it would wait out its timeout.
+    expect(await Promise.race([raised, new Promise((resolve) => setTimeout(() => resolve('never raised'), 1000))])).toBe('ok');
+    expect(isBusy(flag)).toBe(false);
   });
 
   it('a newer request wins over a running one', async () => {

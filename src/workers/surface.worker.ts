@@ -10,7 +10,10 @@
  * again: a click writes its mask in slabs while the model worker composes the next ones, and on
  * two cores meshing alongside took their CPU (a noisy patch-sized mask takes seconds to mesh).
  * Each block is meshed once with the labels as they are then, however many changes touched it.
+ * It also waits, and stops a slice, while the inference worker's decoder runs (`decoding`): a
+ * click's decode is short, and meshing beside it on two cores made it up to twice as slow.
  */
+import { isBusy, type BusyFlag } from '../core/busy-flag';
 import { touchPages } from '../core/shared-voxels';
 import { toCellMesh } from '../core/surface/cell-mesh';
 import { fitTriangleBudget } from '../core/surface/simplify';
@@ -59,6 +62,8 @@ const QUIET_MS = 40;
 const MAX_WAIT_MS = 1000;
 /** Meshing between two looks at the message queue (a change there stops it). */
 const SLICE_MS = 20;
+/** How often a wait for the decoder looks again (a decode takes 50-250 ms here). */
+const DECODING_POLL_MS = 10;
 /** While a long meshing goes on, what is done is sent this often. */
 const PROGRESS_REPLY_MS = 500;
 
@@ -74,10 +79,12 @@ let lastReplyAt = 0;
 let lastChangeAt = -Infinity;
 let waitingSince = Infinity;
 let meshTimer: ReturnType<typeof setTimeout> | null = null;
+let decoding: BusyFlag | null = null;
 
 function scheduleMeshing(): void {
   if (meshTimer !== null) return;
-  const wait = Math.min(lastChangeAt + QUIET_MS, waitingSince + MAX_WAIT_MS) - performance.now();
+  const quietAt = isBusy(decoding) ? performance.now() + DECODING_POLL_MS : lastChangeAt + QUIET_MS;
+  const wait = Math.min(quietAt, waitingSince + MAX_WAIT_MS) - performance.now();
   meshTimer = setTimeout(meshSlice, Math.max(0, wait));
 }
 
@@ -86,9 +93,9 @@ function meshSlice(): void {
   meshTimer = null;
   if (!surfaces || !sharedLabels || surfaces.markedBlocks === 0) return;
   const now = performance.now();
-  if (now - lastChangeAt < QUIET_MS && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
+  if ((now - lastChangeAt < QUIET_MS || isBusy(decoding)) && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
   const deadline = now + SLICE_MS;
-  noteChanged(surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline));
+  noteChanged(surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline || isBusy(decoding)));
   if (surfaces.markedBlocks === 0) return reply();
   waitingSince = performance.now();
   if (waitingSince - lastReplyAt >= PROGRESS_REPLY_MS) reply();
@@ -135,6 +142,10 @@ function reply(): void {
 }
 
 self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
+  if (data.type === 'decoding') {
+    decoding = data.flag;
+    return;
+  }
   if (data.type === 'reset') {
     // Blocks it can mesh again from the shared labelmap are kept simplified when noisy.
     surfaces = new BlockSurfaces(data.geometry, data.labels ? { noisy: NOISY_BLOCK } : {});
