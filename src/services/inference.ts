@@ -17,6 +17,8 @@ import { ClickSession, type ClickState } from './clickSession';
 import { activeSegment, currentSegmentation } from './segmentation';
 
 let worker: { client: InferenceClient; clicks: ClickSession } | null = null;
+/** Volume id the worker holds (null: none yet). */
+let volumeSent: string | null = null;
 let decoding: BusyFlag | null | undefined;
 
 /**
@@ -28,8 +30,6 @@ export function decodingFlag(): BusyFlag | null {
   if (decoding === undefined) decoding = createBusyFlag();
   return decoding;
 }
-/** Volume id the worker holds (null: none yet). */
-let volumeSent: string | null = null;
 
 function started(): { client: InferenceClient; clicks: ClickSession } {
   if (!worker) {
