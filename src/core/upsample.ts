@@ -1,6 +1,6 @@
 import type { Vec3 } from './types';
 
-/** Output indices [start, end) of one axis that share their two source taps, with each index's weight. */
+/** Output indices [start, end) of one axis that share their two source taps (lo, hi); the weights are per index (see axisTaps). */
 interface TapRun {
   start: number;
   end: number;
