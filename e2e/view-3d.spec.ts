@@ -39,6 +39,19 @@ async function colourFraction(page: Page, color: number[] | null): Promise<numbe
   return matching / (data.length / 4);
 }
 
+/** Pixels of a slice view's segmentation overlay that show a label. */
+function overlayPixels(page: Page, view: string): Promise<number> {
+  return page
+    .getByTestId(`view-${view}`)
+    .getByTestId('segmentation-overlay')
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let drawn = 0;
+      for (let p = 3; p < data.length; p += 4) if (data[p] > 0) drawn++;
+      return drawn;
+    });
+}
+
 /** The 3D view's data-picked point (LPS mm), set by a click on a surface. */
 async function picked(page: Page): Promise<Vec3 | null> {
   const text = await page.getByTestId('view-3d').getAttribute('data-picked');
@@ -79,16 +92,7 @@ test('the 3D view shows imported segments, hides them, picks the crosshair and e
 
   // Its opacity (segments panel) applies to the 3D view and the slice overlays alike: at 0 both lose
   // the colour. The crosshair is on the ball now, so the axial overlay shows it.
-  const axialOverlayPixels = () =>
-    page
-      .getByTestId('view-axial')
-      .getByTestId('segmentation-overlay')
-      .evaluate((canvas: HTMLCanvasElement) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        let drawn = 0;
-        for (let p = 3; p < data.length; p += 4) if (data[p] > 0) drawn++;
-        return drawn;
-      });
+  const axialOverlayPixels = () => overlayPixels(page, 'axial');
   const opacity = page.getByTestId('segment-opacity-1');
   await expect.poll(axialOverlayPixels).toBeGreaterThan(100);
   await opacity.fill('0');
@@ -206,7 +210,11 @@ test('layouts: 2x2, three slices with a large 3D view, any view maximised and re
   await page.keyboard.press('m');
   await expect(grid).toHaveAttribute('data-layout', 'max-coronal');
   await expect(page.getByTestId('view-3d')).toBeHidden();
+  // Its labels, drawn again at the new size, are still there once the page has been idle (a resized
+  // overlay is allocated then by clearing it, if nothing was drawn on it).
+  await page.evaluate(() => new Promise((resolve) => requestIdleCallback(resolve)));
   await page.waitForTimeout(500);
+  expect(await overlayPixels(page, 'coronal')).toBeGreaterThan(1000);
   await saveScreenshot(page, 'layout-max-coronal.png');
 
   // The layout survives a reload.

@@ -38,7 +38,7 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
     // With no visible segment there is nothing to draw.
     if (colors.size > 0) {
       const dpr = window.devicePixelRatio || 1;
-      painter.current.drawLabels(
+      const painted = painter.current.drawLabels(
         ctx,
         segmentation.labels,
         segmentation.nonZeroBox,
@@ -48,6 +48,7 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
         { colors, opacity: MASK_OPACITY },
         dpr,
       );
+      if (painted) unallocated.delete(ctx.canvas);
     }
   }, [volume, viewport, sliceIndex, colors]);
   useEffect(drawLabels, [drawLabels]);
@@ -73,6 +74,7 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
     const ctx = clearedContext(pointsRef.current, viewport);
     if (!ctx || !volume || !points || !ringColor) return;
     drawPoints(ctx, points, volume.geometry, viewport, sliceIndex, ringColor, window.devicePixelRatio || 1);
+    unallocated.delete(ctx.canvas);
   }, [volume, viewport, sliceIndex, points, ringColor]);
 
   const style = { position: 'absolute', inset: 0, width: viewport.width, height: viewport.height, pointerEvents: 'none' } as const;
@@ -84,17 +86,38 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   );
 }
 
+/** Overlay canvases resized and not drawn on since: their pixels are not allocated yet. */
+const unallocated = new WeakSet<HTMLCanvasElement>();
+
 /**
  * The canvas sized to the viewport at device resolution and cleared, or null before it exists.
  * Resizing clears it already; a clearRect on a canvas that was never drawn would allocate its
- * pixels for nothing (tens of ms for the six overlays when a scan opens).
+ * pixels for nothing (tens of ms for the six overlays when a scan opens). Its first draw after a
+ * resize allocates them then, which after a layout change fell in the next click (bench:3d: long
+ * tasks in clicks after the 3D view was shown again); so a resized canvas not drawn on meanwhile
+ * is allocated at an idle moment.
  */
 function clearedContext(canvas: HTMLCanvasElement | null, viewport: PlaneViewport): CanvasRenderingContext2D | null {
   if (!canvas) return null;
   const dpr = window.devicePixelRatio || 1;
   const [width, height] = [Math.round(viewport.width * dpr), Math.round(viewport.height * dpr)];
   const ctx = canvas.getContext('2d')!;
-  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
-  else ctx.clearRect(0, 0, width, height);
+  if (canvas.width !== width || canvas.height !== height) {
+    [canvas.width, canvas.height] = [width, height];
+    unallocated.add(canvas);
+    whenIdle(() => {
+      // Clearing a blank canvas changes no pixel: it only allocates them.
+      if (unallocated.delete(canvas)) ctx.clearRect(0, 0, canvas.width, canvas.height);
+    });
+  } else {
+    ctx.clearRect(0, 0, width, height);
+    unallocated.delete(canvas);
+  }
   return ctx;
+}
+
+/** Runs `task` when the page is idle (Safari has no requestIdleCallback: a moment later there). */
+function whenIdle(task: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(task);
+  else setTimeout(task, 100);
 }

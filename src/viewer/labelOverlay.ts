@@ -35,7 +35,8 @@ export class LabelOverlayPainter {
 
   /**
    * Draws the labelmap slice `sliceIndex` of the view into `ctx` (CSS pixel size times `dpr`),
-   * reading only voxels inside `nonZero` (the labelmap is zero outside it).
+   * reading only voxels inside `nonZero` (the labelmap is zero outside it). Returns whether it
+   * painted (nothing when the slice has no visible label).
    */
   drawLabels(
     ctx: CanvasRenderingContext2D,
@@ -46,12 +47,14 @@ export class LabelOverlayPainter {
     sliceIndex: number,
     layer: OverlayLayer,
     dpr: number,
-  ): void {
+  ): boolean {
     const { normalAxis } = vp.layout;
     const inBox = nonZero !== null && nonZero.min[normalAxis] <= sliceIndex && sliceIndex <= nonZero.max[normalAxis];
-    if (inBox && this.colorSlice(labels, nonZero, g, vp, sliceIndex, layer)) this.paint(ctx, this.image!, g, vp, dpr);
+    const painted = inBox && this.colorSlice(labels, nonZero, g, vp, sliceIndex, layer);
+    if (painted) this.paint(ctx, this.image!, g, vp, dpr);
     // For the benchmark: when an updated overlay was drawn (read with performance.getEntriesByName).
     performance.mark('sam:overlay-drawn');
+    return painted;
   }
 
   /** Colours the slice's voxels inside `box` into `this.image`; whether any pixel is coloured. */
