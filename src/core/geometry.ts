@@ -247,6 +247,16 @@ export function cross(a: readonly number[], b: readonly number[]): Vec3 {
 }
 
 /**
+ * Triangle `n` of a mesh (flat xyz `positions`, vertex indices in threes): its edges from the
+ * first vertex crossed, a normal that follows the winding and is twice the triangle's area long.
+ */
+export function triangleNormal(positions: ArrayLike<number>, triangles: ArrayLike<number>, n: number): Vec3 {
+  const p = positions;
+  const [a, b, c] = [3 * triangles[3 * n], 3 * triangles[3 * n + 1], 3 * triangles[3 * n + 2]];
+  return cross([p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]], [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]]);
+}
+
+/**
  * How to draw a plane of the image in index space (slices along index axes, pixels with their
  * physical aspect). The three planes use distinct index axes as normals (orientationLetters'
  * one-to-one assignment); each in-plane axis goes to the screen direction it is closest to.

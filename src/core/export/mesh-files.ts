@@ -3,6 +3,7 @@
  * patient millimetres, in LPS (our world) or RAS (x and y negated), the system named in the STL
  * header and an OBJ comment. Negating two axes is a rotation, so the triangles keep their winding.
  */
+import { triangleNormal } from '../geometry';
 import type { SurfaceMesh } from '../surface/surface-nets';
 
 export type MeshCoordinates = 'LPS' | 'RAS';
@@ -22,18 +23,13 @@ export function meshToStl(mesh: SurfaceMesh, name: string, coordinates: MeshCoor
   view.setUint32(80, count, true);
   const sign = coordinateSign(coordinates);
   let offset = 84;
-  for (let n = 0; n < t.length; n += 3) {
-    const a = 3 * t[n];
-    const b = 3 * t[n + 1];
-    const c = 3 * t[n + 2];
+  for (let n = 0; n < count; n++) {
     // Facet normal from the winding (counter-clockwise seen from outside).
-    const u = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
-    const v = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
-    const normal = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
-    const length = Math.hypot(normal[0], normal[1], normal[2]) || 1;
+    const normal = triangleNormal(p, t, n);
+    const length = Math.hypot(...normal) || 1;
     for (let axis = 0; axis < 3; axis++) view.setFloat32(offset + 4 * axis, (sign[axis] * normal[axis]) / length, true);
     offset += 12;
-    for (const vertex of [a, b, c]) {
+    for (const vertex of [3 * t[3 * n], 3 * t[3 * n + 1], 3 * t[3 * n + 2]]) {
       for (let axis = 0; axis < 3; axis++) view.setFloat32(offset + 4 * axis, sign[axis] * p[vertex + axis], true);
       offset += 12;
     }

@@ -9,7 +9,7 @@
  * keeps the shape at the scale of the cube; fine detail below it goes, which is what a view that
  * cannot draw it needs. Exports always use the full surface.
  */
-import { cross } from '../geometry';
+import { triangleNormal } from '../geometry';
 import type { SurfaceMesh } from './surface-nets';
 
 /** The mesh with its vertices clustered in cubes of `cellMm` (world millimetres). */
@@ -116,13 +116,6 @@ export function fitTriangleBudget(mesh: SurfaceMesh, maxTriangles: number, start
 /** Total area of a mesh's triangles (mm^2). */
 function surfaceArea({ positions: p, triangles: t }: SurfaceMesh): number {
   let twice = 0;
-  for (let n = 0; n < t.length; n += 3) {
-    const a = 3 * t[n];
-    const b = 3 * t[n + 1];
-    const c = 3 * t[n + 2];
-    const u = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
-    const v = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
-    twice += Math.hypot(...cross(u, v));
-  }
+  for (let n = 0; n < t.length / 3; n++) twice += Math.hypot(...triangleNormal(p, t, n));
   return twice / 2;
 }
