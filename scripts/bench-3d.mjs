@@ -7,8 +7,10 @@
  * - main-thread long tasks during a click: the oracle model (models/oracle.py) segments the bright
  *   object under the point and follows it across patches, its parts landing through the click
  *   session as a SAM-Med3D click's do. The same click with the 3D view hidden (axial view
- *   maximised) is the reference from the same run: the difference is the 3D view's. Target: none
- *   over 50 ms caused by the 3D view. The dab's long tasks are printed too: the brush writes a
+ *   maximised) is the reference from the same run. The test build also measures the 3D view's own
+ *   main-thread work ('sam:3d-work': its frames, surfaces arriving); a long task is the 3D view's
+ *   when that work is what puts it over 50 ms. Target: none over 50 ms caused by the 3D view.
+ *   The dab's long tasks are printed too: the brush writes a
  *   whole dab in one task, with or without the 3D view. A first dab and a first click with the 3D
  *   view hidden warm the code (and the click's patch embeddings); run 1 is the 3D view's first
  *   surface (its code cold).
@@ -137,8 +139,23 @@ async function clickLongestTask(page, shown) {
   }
   const result = await page.evaluate((at) => {
     const commit = performance.getEntriesByName('sam:click-commit').at(-1);
+    const work = performance.getEntriesByName('sam:3d-work').filter((m) => m.startTime + m.duration >= at);
+    // Each long task with the 3D view's work inside it.
+    const tasks = window.__bench.longTasks
+      .filter((t) => t.start >= at)
+      .map((t) => ({
+        duration: t.duration,
+        work: work.reduce(
+          (sum, m) => sum + Math.max(0, Math.min(m.startTime + m.duration, t.start + t.duration) - Math.max(m.startTime, t.start)),
+          0,
+        ),
+      }));
+    const longest = tasks.reduce((a, b) => (b.duration > a.duration ? b : a), { duration: 0, work: 0 });
     return {
-      longest: Math.max(0, ...window.__bench.longTasks.filter((t) => t.start >= at).map((t) => t.duration)),
+      longest: longest.duration,
+      longestWork: longest.work,
+      // Long tasks that would not be long without the 3D view's work: the longest of them (0: none).
+      causedBy3d: Math.max(0, ...tasks.filter((t) => t.duration - t.work <= 50).map((t) => t.duration)),
       encoded: commit.detail.patchesEncoded,
       voxels: window.__samSegmentation.segments.reduce((n, s) => n + s.voxels, 0),
       triangles: document.querySelector('[data-testid="view-3d"]').getAttribute('data-triangles'),
@@ -226,9 +243,9 @@ async function main() {
     for (let run = 1; run <= RUNS; run++) {
       const shown = await clickLongestTask(page, true);
       const hidden = await clickLongestTask(page, false);
-      clicks.push({ shown: shown.longest, hidden: hidden.longest });
+      clicks.push({ shown: shown.longest, hidden: hidden.longest, caused: shown.causedBy3d });
       console.log(
-        `click run ${run}: longest main-thread task ${shown.longest.toFixed(0)} ms with the 3D view (triangles ${shown.triangles}), ${hidden.longest.toFixed(0)} ms without (${load()})`,
+        `click run ${run}: longest main-thread task ${shown.longest.toFixed(0)} ms with the 3D view (${shown.longestWork.toFixed(0)} ms of it the view's; triangles ${shown.triangles}), ${hidden.longest.toFixed(0)} ms without; longest task the view's work put over 50 ms: ${shown.causedBy3d.toFixed(0)} ms (${load()})`,
       );
     }
     await page.getByTestId('tool-brush').click();
@@ -264,7 +281,8 @@ async function main() {
       `\n3d-surface-update: ${median(updates.map((u) => u.ms)).toFixed(0)} ms median part -> frame (target <= 300; surface triangles ${triangles})`,
     );
     console.log(
-      `3d-longest-task: during a click ${longestShown.toFixed(0)} ms with the 3D view vs ${Math.max(...clicks.map((c) => c.hidden)).toFixed(0)} ms with it hidden, same run (target: none over 50 ms caused by the 3D view); ` +
+      `3d-longest-task: during a click ${longestShown.toFixed(0)} ms with the 3D view vs ${Math.max(...clicks.map((c) => c.hidden)).toFixed(0)} ms with it hidden, same run; ` +
+        `longest that the 3D view's own work put over 50 ms: ${Math.max(...clicks.map((c) => c.caused)).toFixed(0)} ms (0: none; target: none over 50 ms caused by the 3D view); ` +
         `during a brush dab (written in one task) ${Math.max(...updates.map((u) => u.longest)).toFixed(0)} vs ${Math.max(...hiddenLongest).toFixed(0)} ms`,
     );
     console.log(

@@ -20,6 +20,12 @@ import { SurfaceFeed } from './surfaceFeed';
  */
 const triangleCount = new Intl.NumberFormat();
 
+/**
+ * Test builds measure the 3D view's main-thread work ('sam:3d-work': its frames, and surfaces
+ * arriving), so that bench:3d can tell how much of a long task was the view's.
+ */
+const measureWork = import.meta.env.MODE === 'test' ? (start: number) => performance.measure('sam:3d-work', { start }) : null;
+
 const STANDARD_VIEWS: { view: StandardView; title: string }[] = [
   { view: 'A', title: 'Anterior' },
   { view: 'P', title: 'Posterior' },
@@ -111,7 +117,7 @@ export function View3DPanel({ active }: { active: boolean }) {
     const feed = new SurfaceFeed({
       chunks(chunks, changedAt) {
         // For the benchmark: when surfaces arrive, against when the frame shows them.
-        performance.mark('sam:surface-chunks');
+        const arrivedAt = performance.mark('sam:surface-chunks').startTime;
         for (const { label, chunk, surface, coarse, fullTriangles } of chunks) {
           viewRef.current?.setChunk(label, chunk, surface, coarse);
           if (!shown.has(label)) shown.set(label, new Map());
@@ -126,6 +132,7 @@ export function View3DPanel({ active }: { active: boolean }) {
         }
         pendingSince = Math.min(pendingSince ?? Infinity, changedAt);
         publish();
+        measureWork?.(arrivedAt);
       },
       clear() {
         viewRef.current?.clearSurfaces();
@@ -136,6 +143,7 @@ export function View3DPanel({ active }: { active: boolean }) {
     feedRef.current = feed;
     const view = viewRef.current;
     if (view) {
+      view.onFrameWork = measureWork;
       view.onRendered = () => {
         // For the benchmark: frames shown (drawn offscreen, they can be fewer than the page's).
         performance.mark('sam:3d-frame');

@@ -151,6 +151,8 @@ export class SurfaceView {
   private sceneBounds: Bounds | null = null;
   /** Called when a drawn frame shows. */
   onRendered: (() => void) | null = null;
+  /** Called at the end of each of the view's animation-frame callbacks with when it began. */
+  onFrameWork: ((startedAt: number) => void) | null = null;
   /** Called with the LPS point of a surface clicked without dragging. */
   onPick: ((world: Vec3) => void) | null = null;
 
@@ -342,6 +344,7 @@ export class SurfaceView {
   requestRender(): void {
     if (this.frameRequest || !this.active) return;
     this.frameRequest = requestAnimationFrame(() => {
+      const startedAt = performance.now();
       this.frameRequest = 0;
       if (!this.active) return;
       if (!this.frames.busy()) {
@@ -352,6 +355,7 @@ export class SurfaceView {
       }
       this.renderWindow.render();
       if (this.pendingPieces.size > 0) this.requestRender();
+      this.onFrameWork?.(startedAt);
     });
   }
 
