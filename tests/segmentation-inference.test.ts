@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createBusyFlag, isBusy } from '../src/core/busy-flag';
+import { createModelRunFlags, isBusy, type BusyFlag } from '../src/core/busy-flag';
 import type { ImageGeometry, Vec3 } from '../src/core/types';
 import { loadModelFromFiles, loadModelFromUrl } from '../src/inference/exported-model';
 import { InferenceService } from '../src/workers/inference-service';
@@ -241,15 +241,21 @@ describe.skipIf(!haveOracle)('inference service (WASM backend)', () => {
     expect(segmentDice(1, phantom.truth[0])).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('raises the decoding flag while the decoder runs and lowers it after', async () => {
-    const flag = createBusyFlag()!;
-    service.announceDecodesIn(flag);
-    // whileBusy notifies waiters of each change: this resolves when the flag first goes up.
-    const raised = waitAsync(flag, 0, 0, 60_000).value;
-    done(await segment(3, [{ index: phantom.centers[1], positive: true }]));
+  it('raises the decoding and encoding flags while the decoder and the encoder run, and lowers them after', async () => {
+    const flags = createModelRunFlags();
+    service.announceRunsIn(flags);
+    // whileBusy notifies waiters of each change: each resolves when its flag first goes up.
+    const raised = (flag: BusyFlag | null) => waitAsync(flag!, 0, 0, 60_000).value;
+    const [decoding, encoding] = [raised(flags.decoding), raised(flags.encoding)];
+    // The same voxels again under a new id: the click encodes its patch, then decodes.
+    await service.setVolume('two-balls-again', phantom.geometry, phantom.data.slice());
+    expect(done(await segment(3, [{ index: phantom.centers[1], positive: true }])).patchesEncoded).toBeGreaterThan(0);
     // Raised during the click: resolved by now; never raised: it would wait out its timeout.
-    expect(await Promise.race([raised, new Promise((resolve) => setTimeout(() => resolve('never raised'), 1000))])).toBe('ok');
-    expect(isBusy(flag)).toBe(false);
+    const never = new Promise((resolve) => setTimeout(() => resolve('never raised'), 1000));
+    expect(await Promise.race([decoding, never])).toBe('ok');
+    expect(await Promise.race([encoding, never])).toBe('ok');
+    expect(isBusy(flags.decoding)).toBe(false);
+    expect(isBusy(flags.encoding)).toBe(false);
   });
 
   it('a newer request wins over a running one', async () => {

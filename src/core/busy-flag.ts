@@ -28,3 +28,15 @@ function change(flag: BusyFlag | null, by: 1 | -1): void {
 export function isBusy(flag: BusyFlag | null): boolean {
   return flag !== null && Atomics.load(flag, 0) > 0;
 }
+
+/** The flags the inference worker raises while its model runs (see ModelRunner announceRunsIn). */
+export interface ModelRunFlags {
+  /** Raised while the decoder runs: short, and the user waits for it. */
+  decoding: BusyFlag | null;
+  /** Raised while the encoder runs: seconds a patch on a CPU. */
+  encoding: BusyFlag | null;
+}
+
+export function createModelRunFlags(): ModelRunFlags {
+  return { decoding: createBusyFlag(), encoding: createBusyFlag() };
+}

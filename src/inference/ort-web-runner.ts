@@ -5,7 +5,7 @@
  * A lost GPU device rebuilds the sessions on WASM and reruns the failed call, so callers never see it.
  */
 import type { InferenceSession } from 'onnxruntime-common';
-import { whileBusy, type BusyFlag } from '../core/busy-flag';
+import { whileBusy, type ModelRunFlags } from '../core/busy-flag';
 import type { DecodeInput, DecodeOutput, ModelRunner } from '../core/model-runner';
 import { EMBEDDING_GRID, LOW_RES_VOXELS } from '../core/model-runner';
 import { createOrtRunner } from '../core/engine/ort-runner';
@@ -217,8 +217,8 @@ export class OrtWebRunner implements ModelRunner {
   /** The precision chosen; `running` is what the sessions use (int8 on WASM only). */
   private precision: EncoderPrecision = 'fp32';
   private running: EncoderPrecision = 'fp32';
-  /** Raised while the decoder runs (see announceDecodesIn). */
-  private decoding: BusyFlag | null = null;
+  /** Raised while the encoder and the decoder run (see announceRunsIn). */
+  private runFlags: ModelRunFlags = { decoding: null, encoding: null };
 
   private constructor(
     private readonly model: RunnerModel,
@@ -326,19 +326,20 @@ export class OrtWebRunner implements ModelRunner {
   }
 
   encode(image: Float32Array): Promise<Float32Array> {
-    return this.exclusive(() => this.withFallback((runner) => runner.encode(image)));
+    return this.exclusive(() => whileBusy(this.runFlags.encoding, () => this.withFallback((runner) => runner.encode(image))));
   }
 
   decode(input: DecodeInput): Promise<DecodeOutput> {
-    return this.exclusive(() => whileBusy(this.decoding, () => this.withFallback((runner) => runner.decode(input))));
+    return this.exclusive(() => whileBusy(this.runFlags.decoding, () => this.withFallback((runner) => runner.decode(input))));
   }
 
   /**
-   * Raises `flag` while the decoder runs, not while a decode waits behind an encode: the surface
-   * worker meshes only while it is down (see surface.worker.ts).
+   * Raises `flags.decoding` while the decoder runs and `flags.encoding` while the encoder runs, not
+   * while either waits behind the other: the surface worker keeps out of their way (see
+   * surface.worker.ts).
    */
-  announceDecodesIn(flag: BusyFlag | null): void {
-    this.decoding = flag;
+  announceRunsIn(flags: ModelRunFlags): void {
+    this.runFlags = flags;
   }
 
   dispose(): Promise<void> {

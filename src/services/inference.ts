@@ -4,7 +4,7 @@
  * and progress go into the inference store.
  */
 import * as Comlink from 'comlink';
-import { createBusyFlag, type BusyFlag } from '../core/busy-flag';
+import { createModelRunFlags, type ModelRunFlags } from '../core/busy-flag';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import { isShared } from '../core/shared-voxels';
 import type { Vec3 } from '../core/types';
@@ -19,23 +19,22 @@ import { activeSegment, currentSegmentation } from './segmentation';
 let worker: { client: InferenceClient; clicks: ClickSession } | null = null;
 /** Volume id the worker holds (null: none yet). */
 let volumeSent: string | null = null;
-let decoding: BusyFlag | null | undefined;
+let runFlags: ModelRunFlags | undefined;
 
 /**
- * The flag the inference worker raises while its decoder runs (null without shared memory): the
- * 3D view's surface worker reads it and meshes only while it is down. On two cores, meshing beside
- * a click's decode made the decode up to twice as slow (bench:segment).
+ * The flags the inference worker raises while its decoder and its encoder run (null without shared
+ * memory): the 3D view's surface worker reads them to keep out of the model's way (see
+ * surface.worker.ts).
  */
-export function decodingFlag(): BusyFlag | null {
-  if (decoding === undefined) decoding = createBusyFlag();
-  return decoding;
+export function modelRunFlags(): ModelRunFlags {
+  runFlags ??= createModelRunFlags();
+  return runFlags;
 }
 
 function started(): { client: InferenceClient; clicks: ClickSession } {
   if (!worker) {
     const { client } = createInferenceClient();
-    const flag = decodingFlag();
-    if (flag) void client.announceDecodesIn(flag);
+    void client.announceRunsIn(modelRunFlags());
     void client.onBackendChange(Comlink.proxy((backend: BackendInfo) => useInferenceStore.setState({ backend, message: backend.note })));
     const clicks = new ClickSession(client, Comlink.proxy);
     clicks.subscribe(showClick);

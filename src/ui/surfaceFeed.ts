@@ -11,7 +11,7 @@ import { readBox, unionBox, type VoxelBox } from '../core/segmentation/region';
 import type { Segmentation } from '../core/segmentation/segmentation';
 import { isShared } from '../core/shared-voxels';
 import { blockInputBox, blocksTouchedBy, type BlockRange, type SurfaceMesh } from '../core/surface/surface-nets';
-import { decodingFlag } from '../services/inference';
+import { modelRunFlags } from '../services/inference';
 import { currentSegmentation, onSegmentationReplaced } from '../services/segmentation';
 import type { SurfaceChunk, SurfaceReply, SurfaceRequest } from '../workers/surface-protocol';
 
@@ -47,8 +47,7 @@ export class SurfaceFeed {
         this.listener.chunks(data.chunks, data.changedAt);
       }
     };
-    const decoding = decodingFlag();
-    if (decoding) this.worker.postMessage({ type: 'decoding', flag: decoding } satisfies SurfaceRequest);
+    this.worker.postMessage({ type: 'model-runs', flags: modelRunFlags() } satisfies SurfaceRequest);
     this.stopReplaced = onSegmentationReplaced((segmentation) => this.attach(segmentation));
     this.attach(currentSegmentation());
   }

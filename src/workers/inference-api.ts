@@ -4,7 +4,7 @@
  * (Comlink RPC). Progress callbacks must be wrapped with Comlink.proxy(); large buffers (the
  * volume, mask parts) are transferred, never cloned.
  */
-import type { BusyFlag } from '../core/busy-flag';
+import type { ModelRunFlags } from '../core/busy-flag';
 import type { VoxelBox } from '../core/segmentation/region';
 import type { SegmentPoint } from '../core/segmentation/segments';
 import type { ImageGeometry, Vec3, VoxelArray } from '../core/types';
@@ -101,10 +101,10 @@ export interface WorkerMemory {
 export interface InferenceApi {
   loadModel(source: ModelSource, onProgress?: (progress: LoadModelProgress) => void): Promise<LoadedModel>;
   /**
-   * A shared flag the worker raises while its decoder runs: the 3D view's surface worker meshes only
-   * while it is down (on two cores, meshing beside a click's decode made it up to twice as slow).
+   * Shared flags the worker raises while its decoder and its encoder run: the 3D view's surface
+   * worker keeps out of their way (see surface.worker.ts).
    */
-  announceDecodesIn(flag: BusyFlag): void;
+  announceRunsIn(flags: ModelRunFlags): void;
   /** Hands the volume to the worker (transfer `data`'s buffer: the worker keeps it). */
   setVolume(volumeId: string, geometry: ImageGeometry, data: VoxelArray): Promise<void>;
   /**

@@ -9,7 +9,7 @@
  * newer one.
  */
 import * as Comlink from 'comlink';
-import type { BusyFlag } from '../core/busy-flag';
+import type { ModelRunFlags } from '../core/busy-flag';
 import { type PatchProgress, SegmentationSession } from '../core/engine/session';
 import {
   type VoxelBox,
@@ -77,7 +77,7 @@ export class InferenceService implements InferenceApi {
   private readonly backendListeners = new Set<(info: BackendInfo) => void>();
   /** The encoder graph the cached embeddings come from. */
   private encoderPrecision: EncoderPrecision = 'fp32';
-  private decoding: BusyFlag | null = null;
+  private runFlags: ModelRunFlags = { decoding: null, encoding: null };
 
   constructor(private readonly createRunner: RunnerFactory = (model, options) => OrtWebRunner.create(model, options)) {}
 
@@ -92,15 +92,15 @@ export class InferenceService implements InferenceApi {
     });
     await this.runner?.dispose();
     this.runner = runner;
-    runner.announceDecodesIn(this.decoding);
+    runner.announceRunsIn(this.runFlags);
     this.encoderPrecision = runner.info.encoderPrecision;
     this.resetSession();
     return { name: model.name, source: model.source, verified: model.verified, note: model.note, backend: runner.info };
   }
 
-  announceDecodesIn(flag: BusyFlag): void {
-    this.decoding = flag;
-    this.runner?.announceDecodesIn(flag);
+  announceRunsIn(flags: ModelRunFlags): void {
+    this.runFlags = flags;
+    this.runner?.announceRunsIn(flags);
   }
 
   async setVolume(volumeId: string, geometry: ImageGeometry, data: VoxelArray): Promise<void> {

@@ -1,5 +1,5 @@
 /** Messages between the main thread and the surface worker (surface.worker.ts). */
-import type { BusyFlag } from '../core/busy-flag';
+import type { ModelRunFlags } from '../core/busy-flag';
 import type { CellMesh } from '../core/surface/cell-mesh';
 import type { BlockRange, ChunkKey, LabelRegion, SurfaceMesh } from '../core/surface/surface-nets';
 import type { ImageGeometry } from '../core/types';
@@ -14,8 +14,8 @@ export type SurfaceRequest =
   | { type: 'update'; region: LabelRegion | null; blocks: BlockRange; generation: number; changedAt: number }
   /** The full-detail surface of a label (for an export), answered with the same `id`. */
   | { type: 'surface'; label: number; id: number }
-  /** Raised while the inference worker's decoder runs: meshing waits for it to go down. */
-  | { type: 'decoding'; flag: BusyFlag };
+  /** Raised while the inference worker's decoder or encoder runs: meshing keeps out of their way. */
+  | { type: 'model-runs'; flags: ModelRunFlags };
 
 /** A label's surface within one chunk as a view draws it (an empty mesh: none left there). */
 export interface SurfaceChunk extends ChunkKey {

@@ -10,10 +10,13 @@
  * again: a click writes its mask in slabs while the model worker composes the next ones, and on
  * two cores meshing alongside took their CPU (a noisy patch-sized mask takes seconds to mesh).
  * Each block is meshed once with the labels as they are then, however many changes touched it.
- * It also waits, and stops a slice, while the inference worker's decoder runs (`decoding`): a
- * click's decode is short, and meshing beside it on two cores made it up to twice as slow.
+ * It also waits, and stops a slice, while the inference worker's decoder runs: a click's decode is
+ * short, and meshing beside it on two cores made it up to twice as slow. While the encoder runs
+ * (seconds a patch), it meshes a third of the time: bench:segment's first click (8 patches
+ * encoded, the random model's noisy masks) took 47-62 s with the 3D view shown and 26-29 s with it
+ * hidden, and meshing took 22 s of CPU in it (a trace); meshing a third of the time, 40-45 s and 9 s.
  */
-import { isBusy, type BusyFlag } from '../core/busy-flag';
+import { isBusy, type ModelRunFlags } from '../core/busy-flag';
 import { touchPages } from '../core/shared-voxels';
 import { toCellMesh } from '../core/surface/cell-mesh';
 import { fitTriangleBudget } from '../core/surface/simplify';
@@ -64,6 +67,8 @@ const MAX_WAIT_MS = 1000;
 const SLICE_MS = 20;
 /** How often a wait for the decoder looks again (a decode takes 50-250 ms here). */
 const DECODING_POLL_MS = 10;
+/** The pause after each slice while the encoder runs (see above). */
+const ENCODING_PAUSE_MS = 2 * SLICE_MS;
 /** While a long meshing goes on, what is done is sent this often. */
 const PROGRESS_REPLY_MS = 500;
 
@@ -79,12 +84,14 @@ let lastReplyAt = 0;
 let lastChangeAt = -Infinity;
 let waitingSince = Infinity;
 let meshTimer: ReturnType<typeof setTimeout> | null = null;
-let decoding: BusyFlag | null = null;
+let model: ModelRunFlags = { decoding: null, encoding: null };
+/** No slice before then (a pause while the encoder runs). */
+let nextSliceAt = 0;
 
 function scheduleMeshing(): void {
   if (meshTimer !== null) return;
-  const quietAt = isBusy(decoding) ? performance.now() + DECODING_POLL_MS : lastChangeAt + QUIET_MS;
-  const wait = Math.min(quietAt, waitingSince + MAX_WAIT_MS) - performance.now();
+  const quietAt = isBusy(model.decoding) ? performance.now() + DECODING_POLL_MS : lastChangeAt + QUIET_MS;
+  const wait = Math.max(nextSliceAt, Math.min(quietAt, waitingSince + MAX_WAIT_MS)) - performance.now();
   meshTimer = setTimeout(meshSlice, Math.max(0, wait));
 }
 
@@ -93,11 +100,13 @@ function meshSlice(): void {
   meshTimer = null;
   if (!surfaces || !sharedLabels || surfaces.markedBlocks === 0) return;
   const now = performance.now();
-  if ((now - lastChangeAt < QUIET_MS || isBusy(decoding)) && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
+  if (now < nextSliceAt) return scheduleMeshing();
+  if ((now - lastChangeAt < QUIET_MS || isBusy(model.decoding)) && now - waitingSince < MAX_WAIT_MS) return scheduleMeshing();
   const deadline = now + SLICE_MS;
-  noteChanged(surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline || isBusy(decoding)));
+  noteChanged(surfaces.updateMarked(sharedLabels, () => performance.now() >= deadline || isBusy(model.decoding)));
   if (surfaces.markedBlocks === 0) return reply();
   waitingSince = performance.now();
+  nextSliceAt = isBusy(model.encoding) ? waitingSince + ENCODING_PAUSE_MS : 0;
   if (waitingSince - lastReplyAt >= PROGRESS_REPLY_MS) reply();
   scheduleMeshing();
 }
@@ -142,8 +151,8 @@ function reply(): void {
 }
 
 self.onmessage = ({ data }: MessageEvent<SurfaceRequest>) => {
-  if (data.type === 'decoding') {
-    decoding = data.flag;
+  if (data.type === 'model-runs') {
+    model = data.flags;
     return;
   }
   if (data.type === 'reset') {
