@@ -69,7 +69,10 @@ const SLICE_MS = 20;
 const DECODING_POLL_MS = 10;
 /** The pause after each slice while the encoder runs (see above). */
 const ENCODING_PAUSE_MS = 2 * SLICE_MS;
-/** While a long meshing goes on, what is done is sent this often. */
+/**
+ * While a long meshing goes on, what is done is sent this often, and as much less often as meshing
+ * is paced while the encoder runs: each reply simplifies its chunks' whole surfaces again.
+ */
 const PROGRESS_REPLY_MS = 500;
 
 let surfaces: BlockSurfaces | null = null;
@@ -107,7 +110,8 @@ function meshSlice(): void {
   if (surfaces.markedBlocks === 0) return reply();
   waitingSince = performance.now();
   nextSliceAt = isBusy(model.encoding) ? waitingSince + ENCODING_PAUSE_MS : 0;
-  if (waitingSince - lastReplyAt >= PROGRESS_REPLY_MS) reply();
+  const replyEvery = nextSliceAt > 0 ? (PROGRESS_REPLY_MS * (SLICE_MS + ENCODING_PAUSE_MS)) / SLICE_MS : PROGRESS_REPLY_MS;
+  if (waitingSince - lastReplyAt >= replyEvery) reply();
   scheduleMeshing();
 }
 
