@@ -68,6 +68,13 @@ const IDLE: ClickState = { phase: 'idle', label: null, points: [], patchesDone: 
  */
 const WRITE_BUDGET_MS = 16;
 
+/**
+ * Voxels one write covers at most: a quarter of a part's slab. On a CPU the encoder kept busy, one
+ * write of a whole slab (1M voxels, 4 ms on an idle CPU) took 60-70 ms, the page's longest task
+ * (a trace of bench:segment's first click); quick writes still share tasks (WRITE_BUDGET_MS).
+ */
+const WRITE_SLAB_VOXELS = PART_SLAB_VOXELS / 4;
+
 export class ClickSession {
   private running: RunningClick | null = null;
   private serial = 0;
@@ -205,15 +212,14 @@ export class ClickSession {
   }
 
   /**
-   * Queues a part's writes into the click's transaction, slab by slab (k ranges, nearest the click
-   * first; the worker's parts are one slab already, a replayed object's result may be larger). A
-   * slab goes in a new task once the current one has written for WRITE_BUDGET_MS, so the views can
-   * draw between tasks.
+   * Queues a part's writes into the click's transaction, slab by slab (k ranges of at most
+   * WRITE_SLAB_VOXELS, nearest the click first). A slab goes in a new task once the current one has
+   * written for WRITE_BUDGET_MS, so the views can draw between tasks.
    */
   private write(click: RunningClick, part: MaskPart): void {
     const { region, mask } = part;
     const sliceVoxels = (region.max[0] - region.min[0] + 1) * (region.max[1] - region.min[1] + 1);
-    const slabs = slabsNearest(region, click.points.at(-1)!.index[2], PART_SLAB_VOXELS).map((box) => {
+    const slabs = slabsNearest(region, click.points.at(-1)!.index[2], WRITE_SLAB_VOXELS).map((box) => {
       const start = (box.min[2] - region.min[2]) * sliceVoxels;
       return { region: box, mask: mask.subarray(start, start + (box.max[2] - box.min[2] + 1) * sliceVoxels) };
     });

@@ -6,6 +6,7 @@ import { useSegmentationStore } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { changeTouchesSlice, drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';
+import { requestDraw } from '../viewer/sharedFrames';
 
 const MASK_OPACITY = 0.45;
 
@@ -56,17 +57,17 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   // Redrawn when a change of the labelmap touches this view's slice (the labelmap says where it
   // changed), once per frame however many changes came since: a click writes its mask in slabs.
   useEffect(() => {
-    let frame = 0;
+    let cancelDraw: (() => void) | null = null;
     const unsubscribe = currentSegmentation()?.subscribe((change) => {
-      if (frame || !changeTouchesSlice(change.box, normalAxis, sliceIndex)) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
+      if (cancelDraw || !changeTouchesSlice(change.box, normalAxis, sliceIndex)) return;
+      cancelDraw = requestDraw(() => {
+        cancelDraw = null;
         drawLabels();
       });
     });
     return () => {
       unsubscribe?.();
-      cancelAnimationFrame(frame);
+      cancelDraw?.();
     };
   }, [labelmapOf, normalAxis, sliceIndex, drawLabels]);
 

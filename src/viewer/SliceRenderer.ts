@@ -14,6 +14,7 @@ import { cross } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
 import type { WindowLevel } from '../core/tools/navigate';
 import { DeferredFrames } from './deferredFrames';
+import { requestDraw } from './sharedFrames';
 import type { PlaneViewport } from './planeViewport';
 
 const SLICING_MODES = [SlicingMode.I, SlicingMode.J, SlicingMode.K] as const;
@@ -30,28 +31,6 @@ function unitVector(axis: number, sign: number): Vec3 {
   const v: Vec3 = [0, 0, 0];
   v[axis] = sign;
   return v;
-}
-
-/**
- * One animation-frame loop for all views. A view's first draw of a new image compiles shaders
- * and uploads textures (tens of ms each with software GL), so at most one such draw runs per
- * frame: three of them in one frame would block the main thread for too long.
- */
-const pendingDraws = new Set<SliceRenderer>();
-let frameRequest = 0;
-
-function drawPendingViews(): void {
-  frameRequest = 0;
-  let heavyDrawDone = false;
-  for (const view of pendingDraws) {
-    if (view.isFirstDrawOfImage) {
-      if (heavyDrawDone) continue;
-      heavyDrawDone = true;
-    }
-    pendingDraws.delete(view);
-    view.drawPendingScene();
-  }
-  if (pendingDraws.size > 0) frameRequest = requestAnimationFrame(drawPendingViews);
 }
 
 /** A 2 x 2 x 1 image of zeros: black on black at vtk's default window (see SliceRenderer.warmUp). */
@@ -74,6 +53,8 @@ export class SliceRenderer {
   /** The image of the frame drawn last (shown once the GPU is done). */
   private drawnImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
+  /** Takes back the draw asked for (see sharedFrames), while one is. */
+  private cancelDraw: (() => void) | null = null;
   private warmedUp = false;
   /** Called when a drawn frame shows (the first-render marks come from it). */
   onRendered: (() => void) | null = null;
@@ -133,22 +114,13 @@ export class SliceRenderer {
   /** Draws the scene at a coming animation frame; several requests before it draw once. */
   requestRender(scene: SliceScene | null): void {
     this.pendingScene = scene;
-    pendingDraws.add(this);
-    if (!frameRequest) frameRequest = requestAnimationFrame(drawPendingViews);
-  }
-
-  /** True until this view has drawn its current image once (the expensive draw). */
-  get isFirstDrawOfImage(): boolean {
-    return this.image !== null && this.image !== this.drawnImage;
-  }
-
-  /** Draws the latest requested scene now (called by the shared frame loop). */
-  drawPendingScene(): void {
-    // While a frame is in flight this render is only noted, and drawn once that frame has shown.
-    const drawn = !this.frames.busy();
-    this.render(this.pendingScene);
-    if (!drawn) return;
-    this.drawnImage = this.image;
+    this.cancelDraw ??= requestDraw(() => {
+      this.cancelDraw = null;
+      // While a frame is in flight this render is only noted, and drawn once that frame has shown.
+      const drawn = !this.frames.busy();
+      this.render(this.pendingScene);
+      if (drawn) this.drawnImage = this.image;
+    });
   }
 
   private render(scene: SliceScene | null): void {
@@ -184,7 +156,7 @@ export class SliceRenderer {
   }
 
   dispose(): void {
-    pendingDraws.delete(this);
+    this.cancelDraw?.();
     this.frames.dispose();
     this.actor.delete();
     this.mapper.delete();

@@ -15,6 +15,7 @@ import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderW
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import { cellCount, mergeCellMeshes, type CellMesh } from '../../core/surface/cell-mesh';
 import { DeferredFrames } from '../deferredFrames';
+import { requestDraw } from '../sharedFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 
@@ -51,6 +52,15 @@ const STANDARD_VIEWS: Record<StandardView, { towardsCamera: Vec3; up: Vec3 }> = 
  */
 const FRAME_TRIANGLES = 40_000;
 const LAYER_COST = 8_000;
+
+/**
+ * A frame's work in time: where a frame's work takes longer a triangle than FRAME_TRIANGLES
+ * assumes (a CPU the encoder keeps busy: frames that placed surfaces took 60-120 ms in a trace of
+ * bench:segment's first click), the next frames do as much less. FRAME_TRIANGLES stays the most.
+ */
+const FRAME_WORK_MS = FRAME_TRIANGLES * 0.0005;
+/** The least work a frame does (besides its one mesh): surfaces keep arriving on a slow CPU. */
+const FRAME_TRIANGLES_MIN = 5_000;
 
 /**
  * Detailed triangles the view draws at most: above it, the coarse meshes stay drawn. Software
@@ -141,7 +151,10 @@ export class SurfaceView {
   private readonly warmUp: MeshLayer[] = [];
   private readonly spareLayers: MeshLayer[] = [];
   private styles = new Map<number, SurfaceStyle>();
-  private frameRequest = 0;
+  /** Takes back the draw asked for (see sharedFrames), while one is. */
+  private cancelDraw: (() => void) | null = null;
+  /** Work a frame does at most now (see FRAME_WORK_MS). */
+  private frameTriangles = FRAME_TRIANGLES;
   private active = true;
   private pressedAt: [number, number] | null = null;
   /** Until the user moves the camera, it keeps every surface in view as they come and grow. */
@@ -338,22 +351,29 @@ export class SurfaceView {
   }
 
   /**
-   * Draws at the next animation frame; requests before it draw once. While a frame is in flight
-   * (see DeferredFrames) the render is only noted, and asked for again when it has shown.
+   * Draws at a coming animation frame, shared with the slice overlays (see sharedFrames); requests
+   * before it draw once. While a frame is in flight (see DeferredFrames) the render is only noted,
+   * and asked for again when it has shown.
    */
   requestRender(): void {
-    if (this.frameRequest || !this.active) return;
-    this.frameRequest = requestAnimationFrame(() => {
+    if (this.cancelDraw || !this.active) return;
+    this.cancelDraw = requestDraw(() => {
       const startedAt = performance.now();
-      this.frameRequest = 0;
+      this.cancelDraw = null;
       if (!this.active) return;
+      let work = 0;
       if (!this.frames.busy()) {
-        const deferred = this.showLevel(FRAME_TRIANGLES - this.placePendingPieces());
+        const budget = this.frameTriangles;
+        work = this.placePendingPieces(budget);
+        const level = this.showLevel(budget - work);
+        work += level.work;
+        const deferred = level.deferred;
         // Once a frame for the pieces placed, until all are drawn: framing measures the layers drawn.
         if (this.framingOwed && !this.cameraMoved) this.frameVisible();
         if (!deferred) this.framingOwed = false;
       }
       this.renderWindow.render();
+      if (work > 0) this.adaptFrameTriangles(work, performance.now() - startedAt);
       if (this.pendingPieces.size > 0) this.requestRender();
       this.onFrameWork?.(startedAt);
     });
@@ -394,7 +414,7 @@ export class SurfaceView {
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.frameRequest);
+    this.cancelDraw?.();
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.container.removeEventListener('pointerdown', this.onPointerDown);
     this.container.removeEventListener('pointerup', this.onPointerUp);
@@ -419,16 +439,16 @@ export class SurfaceView {
   }
 
   /**
-   * Puts pending pieces in place, the oldest first, up to FRAME_TRIANGLES of work (at least one
-   * piece); returns the work done. While coarse meshes are drawn, a piece only joins its group,
+   * Puts pending pieces in place, the oldest first, up to `budget` of work (at least one piece);
+   * returns the work done. While coarse meshes are drawn, a piece only joins its group,
    * whose coarse layer showLevel makes again.
    */
-  private placePendingPieces(): number {
+  private placePendingPieces(budget: number): number {
     if (this.pendingPieces.size > 0) this.dropWarmUp();
     let work = 0;
     for (const [key, { label, chunk, mesh, coarse }] of this.pendingPieces) {
       const cost = this.coarseShown() ? 0 : this.layerCost(mesh);
-      if (work > 0 && work + cost > FRAME_TRIANGLES) break;
+      if (work > 0 && work + cost > budget) break;
       work += cost;
       this.pendingPieces.delete(key);
       this.placePiece(label, chunk, mesh, coarse);
@@ -528,9 +548,9 @@ export class SurfaceView {
    * Draws each segment at the level for now: coarse while moving or arriving. What is not made yet
    * is made (its buffers then built) at most `budget` of work (or one mesh) a frame, and the next
    * frames, which this asks for, make the rest; until every detailed mesh of a group is made, its
-   * coarse layer stands in for them all. Returns whether some of it waits for the next frames.
+   * coarse layer stands in for them all. Returns the work done and whether some waits for the next frames.
    */
-  private showLevel(budget = FRAME_TRIANGLES): boolean {
+  private showLevel(budget = this.frameTriangles): { work: number; deferred: boolean } {
     const coarseNow = this.coarseShown();
     let work = 0;
     let deferred = false;
@@ -559,7 +579,13 @@ export class SurfaceView {
       }
     }
     if (deferred) this.requestRender();
-    return deferred;
+    return { work, deferred };
+  }
+
+  /** Fits the next frames' work to FRAME_WORK_MS at the pace of this frame's. */
+  private adaptFrameTriangles(work: number, ms: number): void {
+    const fitting = (work * FRAME_WORK_MS) / Math.max(ms, 1);
+    this.frameTriangles = Math.round(Math.min(FRAME_TRIANGLES, Math.max(FRAME_TRIANGLES_MIN, fitting)));
   }
 
   /** A segment's layers: its pieces' detailed ones and its groups' coarse ones. */
