@@ -54,4 +54,18 @@ describe('requestDraw', () => {
     runFrame();
     expect(log).toEqual(['again', 'next']);
   });
+
+  it('runs the other draws when one throws, and reports the error', () => {
+    const log: string[] = [];
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    const failure = new Error('render window deleted');
+    requestDraw(() => {
+      throw failure;
+    });
+    requestDraw(draw(log, 'after', 1));
+    runFrame();
+    expect(log).toEqual(['after']);
+    expect(reported).toEqual([failure]);
+  });
 });

@@ -30,7 +30,12 @@ function runDraws(): void {
   for (const draw of [...queue]) {
     if (performance.now() - start >= FRAME_BUDGET_MS) break;
     if (!queue.delete(draw)) continue;
-    draw();
+    // A draw that throws (vtk.js on a deleted render window did) must not keep the others waiting.
+    try {
+      draw();
+    } catch (error) {
+      reportError(error);
+    }
   }
   if (queue.size > 0 && !frameRequest) frameRequest = requestAnimationFrame(runDraws);
 }

@@ -414,6 +414,8 @@ export class SurfaceView {
   }
 
   dispose(): void {
+    // Clearing its surfaces below asks for a render: a disposed view draws nothing.
+    this.active = false;
     this.cancelDraw?.();
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.container.removeEventListener('pointerdown', this.onPointerDown);
