@@ -6,7 +6,7 @@ import { useSegmentationStore } from '../state/segmentation';
 import { useVolumeStore } from '../state/volumeStore';
 import { changeTouchesSlice, drawPoints, LabelOverlayPainter } from '../viewer/labelOverlay';
 import type { PlaneViewport } from '../viewer/planeViewport';
-import { requestDraw } from '../viewer/sharedFrames';
+import { cancelDraw, requestDraw } from '../viewer/sharedFrames';
 
 const MASK_OPACITY = 0.45;
 
@@ -57,17 +57,13 @@ export function SegmentationOverlay({ viewport, sliceIndex }: { viewport: PlaneV
   // Redrawn when a change of the labelmap touches this view's slice (the labelmap says where it
   // changed), once per frame however many changes came since: a click writes its mask in slabs.
   useEffect(() => {
-    let cancelDraw: (() => void) | null = null;
+    const draw = () => drawLabels();
     const unsubscribe = currentSegmentation()?.subscribe((change) => {
-      if (cancelDraw || !changeTouchesSlice(change.box, normalAxis, sliceIndex)) return;
-      cancelDraw = requestDraw(() => {
-        cancelDraw = null;
-        drawLabels();
-      });
+      if (changeTouchesSlice(change.box, normalAxis, sliceIndex)) requestDraw(draw);
     });
     return () => {
       unsubscribe?.();
-      cancelDraw?.();
+      cancelDraw(draw);
     };
   }, [labelmapOf, normalAxis, sliceIndex, drawLabels]);
 

@@ -14,7 +14,7 @@ import { cross } from '../core/geometry';
 import type { ImageGeometry, Vec3 } from '../core/types';
 import type { WindowLevel } from '../core/tools/navigate';
 import { DeferredFrames } from './deferredFrames';
-import { requestDraw } from './sharedFrames';
+import { cancelDraw, requestDraw } from './sharedFrames';
 import type { PlaneViewport } from './planeViewport';
 
 const SLICING_MODES = [SlicingMode.I, SlicingMode.J, SlicingMode.K] as const;
@@ -53,8 +53,6 @@ export class SliceRenderer {
   /** The image of the frame drawn last (shown once the GPU is done). */
   private drawnImage: vtkImageData | null = null;
   private pendingScene: SliceScene | null = null;
-  /** Takes back the draw asked for (see sharedFrames), while one is. */
-  private cancelDraw: (() => void) | null = null;
   private warmedUp = false;
   /** Called when a drawn frame shows (the first-render marks come from it). */
   onRendered: (() => void) | null = null;
@@ -114,14 +112,16 @@ export class SliceRenderer {
   /** Draws the scene at a coming animation frame; several requests before it draw once. */
   requestRender(scene: SliceScene | null): void {
     this.pendingScene = scene;
-    this.cancelDraw ??= requestDraw(() => {
-      this.cancelDraw = null;
-      // While a frame is in flight this render is only noted, and drawn once that frame has shown.
-      const drawn = !this.frames.busy();
-      this.render(this.pendingScene);
-      if (drawn) this.drawnImage = this.image;
-    });
+    requestDraw(this.drawPendingScene);
   }
+
+  /** Draws the latest requested scene (at a shared frame, see sharedFrames). */
+  private readonly drawPendingScene = () => {
+    // While a frame is in flight this render is only noted, and drawn once that frame has shown.
+    const drawn = !this.frames.busy();
+    this.render(this.pendingScene);
+    if (drawn) this.drawnImage = this.image;
+  };
 
   private render(scene: SliceScene | null): void {
     if (scene && this.image) {
@@ -156,7 +156,7 @@ export class SliceRenderer {
   }
 
   dispose(): void {
-    this.cancelDraw?.();
+    cancelDraw(this.drawPendingScene);
     this.frames.dispose();
     this.actor.delete();
     this.mapper.delete();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { requestDraw } from './sharedFrames';
+import { cancelDraw, requestDraw } from './sharedFrames';
 
 /** Animation frames run by hand; each draw "takes" the milliseconds it is given on a fake clock. */
 let frames: FrameRequestCallback[] = [];
@@ -41,18 +41,22 @@ describe('requestDraw', () => {
     expect(frames).toHaveLength(0);
   });
 
-  it('takes a draw back, and a draw asked for while a frame runs waits for the next one', () => {
+  it('runs a draw asked for twice once, takes a draw back, and a draw asked for while a frame runs waits for the next one', () => {
     const log: string[] = [];
-    const cancel = requestDraw(draw(log, 'gone', 1));
+    const gone = draw(log, 'gone', 1);
+    const twice = draw(log, 'twice', 1);
+    requestDraw(gone);
+    requestDraw(twice);
+    requestDraw(twice);
     requestDraw(() => {
       log.push('again');
       requestDraw(draw(log, 'next', 1));
     });
-    cancel();
+    cancelDraw(gone);
     runFrame();
-    expect(log).toEqual(['again']);
+    expect(log).toEqual(['twice', 'again']);
     runFrame();
-    expect(log).toEqual(['again', 'next']);
+    expect(log).toEqual(['twice', 'again', 'next']);
   });
 
   it('runs the other draws when one throws, and reports the error', () => {

@@ -16,11 +16,18 @@ const FRAME_BUDGET_MS = 20;
 const queue = new Set<() => void>();
 let frameRequest = 0;
 
-/** Runs `draw` at a coming animation frame; returns a function that takes it back if not run yet. */
-export function requestDraw(draw: () => void): () => void {
+/**
+ * Runs `draw` at a coming animation frame, once however often it is asked for before then (a view
+ * passes the same function each time).
+ */
+export function requestDraw(draw: () => void): void {
   queue.add(draw);
   if (!frameRequest) frameRequest = requestAnimationFrame(runDraws);
-  return () => queue.delete(draw);
+}
+
+/** Takes `draw` back if it has not run yet. */
+export function cancelDraw(draw: () => void): void {
+  queue.delete(draw);
 }
 
 function runDraws(): void {

@@ -69,11 +69,13 @@ const SLICE_MS = 20;
 const DECODING_POLL_MS = 10;
 /** The pause after each slice while the encoder runs (see above). */
 const ENCODING_PAUSE_MS = 2 * SLICE_MS;
-/**
- * While a long meshing goes on, what is done is sent this often, and as much less often as meshing
- * is paced while the encoder runs: each reply simplifies its chunks' whole surfaces again.
- */
+/** While a long meshing goes on, what is done is sent this often. */
 const PROGRESS_REPLY_MS = 500;
+/**
+ * The same while the encoder runs, as much less often as meshing is paced then: each reply
+ * simplifies its chunks' whole surfaces again.
+ */
+const ENCODING_PROGRESS_REPLY_MS = (PROGRESS_REPLY_MS * (SLICE_MS + ENCODING_PAUSE_MS)) / SLICE_MS;
 
 let surfaces: BlockSurfaces | null = null;
 /** The whole labelmap, when the page shares it (see SurfaceRequest 'reset'). */
@@ -110,8 +112,7 @@ function meshSlice(): void {
   if (surfaces.markedBlocks === 0) return reply();
   waitingSince = performance.now();
   nextSliceAt = isBusy(model.encoding) ? waitingSince + ENCODING_PAUSE_MS : 0;
-  const replyEvery = nextSliceAt > 0 ? (PROGRESS_REPLY_MS * (SLICE_MS + ENCODING_PAUSE_MS)) / SLICE_MS : PROGRESS_REPLY_MS;
-  if (waitingSince - lastReplyAt >= replyEvery) reply();
+  if (waitingSince - lastReplyAt >= (nextSliceAt > 0 ? ENCODING_PROGRESS_REPLY_MS : PROGRESS_REPLY_MS)) reply();
   scheduleMeshing();
 }
 

@@ -15,7 +15,7 @@ import type vtkOpenGLRenderWindow from '@kitware/vtk.js/Rendering/OpenGL/RenderW
 import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow';
 import { cellCount, mergeCellMeshes, type CellMesh } from '../../core/surface/cell-mesh';
 import { DeferredFrames } from '../deferredFrames';
-import { requestDraw } from '../sharedFrames';
+import { cancelDraw, requestDraw } from '../sharedFrames';
 import { ScanLayer, type ScanScene, type VolumePreset } from './scanLayer';
 import type { Vec3 } from '../../core/types';
 
@@ -151,8 +151,6 @@ export class SurfaceView {
   private readonly warmUp: MeshLayer[] = [];
   private readonly spareLayers: MeshLayer[] = [];
   private styles = new Map<number, SurfaceStyle>();
-  /** Takes back the draw asked for (see sharedFrames), while one is. */
-  private cancelDraw: (() => void) | null = null;
   /** Work a frame does at most now (see FRAME_WORK_MS). */
   private frameTriangles = FRAME_TRIANGLES;
   private active = true;
@@ -351,33 +349,32 @@ export class SurfaceView {
   }
 
   /**
-   * Draws at a coming animation frame, shared with the slice overlays (see sharedFrames); requests
-   * before it draw once. While a frame is in flight (see DeferredFrames) the render is only noted,
-   * and asked for again when it has shown.
+   * Draws at a coming animation frame, shared with the slice views and overlays (see sharedFrames);
+   * requests before it draw once. While a frame is in flight (see DeferredFrames) the render is
+   * only noted, and asked for again when it has shown.
    */
   requestRender(): void {
-    if (this.cancelDraw || !this.active) return;
-    this.cancelDraw = requestDraw(() => {
-      const startedAt = performance.now();
-      this.cancelDraw = null;
-      if (!this.active) return;
-      let work = 0;
-      if (!this.frames.busy()) {
-        const budget = this.frameTriangles;
-        work = this.placePendingPieces(budget);
-        const level = this.showLevel(budget - work);
-        work += level.work;
-        const deferred = level.deferred;
-        // Once a frame for the pieces placed, until all are drawn: framing measures the layers drawn.
-        if (this.framingOwed && !this.cameraMoved) this.frameVisible();
-        if (!deferred) this.framingOwed = false;
-      }
-      this.renderWindow.render();
-      if (work > 0) this.adaptFrameTriangles(work, performance.now() - startedAt);
-      if (this.pendingPieces.size > 0) this.requestRender();
-      this.onFrameWork?.(startedAt);
-    });
+    if (this.active) requestDraw(this.drawFrame);
   }
+
+  private readonly drawFrame = () => {
+    const startedAt = performance.now();
+    if (!this.active) return;
+    let work = 0;
+    if (!this.frames.busy()) {
+      const budget = this.frameTriangles;
+      work = this.placePendingPieces(budget);
+      const level = this.showLevel(budget - work);
+      work += level.work;
+      // Once a frame for the pieces placed, until all are drawn: framing measures the layers drawn.
+      if (this.framingOwed && !this.cameraMoved) this.frameVisible();
+      if (!level.deferred) this.framingOwed = false;
+    }
+    this.renderWindow.render();
+    if (work > 0) this.adaptFrameTriangles(work, performance.now() - startedAt);
+    if (this.pendingPieces.size > 0) this.requestRender();
+    this.onFrameWork?.(startedAt);
+  };
 
   /** A PNG of the view as it is drawn now (data URL). */
   async screenshot(): Promise<string | null> {
@@ -416,7 +413,7 @@ export class SurfaceView {
   dispose(): void {
     // Clearing its surfaces below asks for a render: a disposed view draws nothing.
     this.active = false;
-    this.cancelDraw?.();
+    cancelDraw(this.drawFrame);
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.container.removeEventListener('pointerdown', this.onPointerDown);
     this.container.removeEventListener('pointerup', this.onPointerUp);
