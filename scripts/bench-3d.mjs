@@ -24,7 +24,7 @@ import { execSync } from 'node:child_process';
 import { chromium } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { benchVolumePath, chromiumLaunchOptions, ensureOracle, startAppServer } from './bench-support.mjs';
+import { benchVolumePath, checkLongTaskObserver, chromiumLaunchOptions, ensureOracle, startAppServer } from './bench-support.mjs';
 
 const PORT = 4181;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -215,6 +215,7 @@ async function main() {
   try {
     console.log(`3D view on ${file} from ${server.url} (${load()})`);
     const page = await openBenchVolume(browser, server.url, file);
+    console.log(await checkLongTaskObserver(page, 'window.__bench.longTasks'));
     const updates = [];
     const hiddenLongest = [];
     // One dab with the 3D view hidden first: the brush's and the slice overlays' code runs cold in the

@@ -22,7 +22,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { benchVolumePath, chromiumLaunchOptions, ensureVitB, root, startAppServer, VIT_B_MODEL_DIR } from './bench-support.mjs';
+import {
+  benchVolumePath,
+  checkLongTaskObserver,
+  chromiumLaunchOptions,
+  ensureVitB,
+  root,
+  startAppServer,
+  VIT_B_MODEL_DIR,
+} from './bench-support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ? path.resolve(root, process.env.BENCH_MODEL) : VIT_B_MODEL_DIR;
 const PORT = 4191;
@@ -204,6 +212,7 @@ async function main() {
       `model ${path.relative(root, MODEL)}: loaded in ${((Date.now() - started) / 1000).toFixed(1)} s on ${inference.backend.backend} (${inference.backend.threads} threads); ${inference.backend.note}`,
     );
 
+    console.log(await checkLongTaskObserver(page, 'window.__longTasks'));
     await page.getByTestId('tool-segment').click();
     const [cx, cy, cz] = [256, 256, 150];
     // Move in from outside the view so no pre-encoding starts before the first click.

@@ -18,6 +18,22 @@ export function chromiumLaunchOptions(extraArgs = []) {
   };
 }
 
+/**
+ * Checks that a page's list of long tasks (`list`: an expression naming an array the page's
+ * PerformanceObserver fills with { start, duration }) is live, so a benchmark's "longest task 0 ms"
+ * means none: runs a 70 ms task in the page and returns the line to print; throws if it is missed.
+ */
+export async function checkLongTaskObserver(page, list) {
+  const recorded = await page.evaluate(`(async () => {
+    const before = ${list}.length;
+    await new Promise((resolve) => setTimeout(() => { const start = performance.now(); while (performance.now() - start < 70); resolve(); }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return Math.max(0, ...${list}.slice(before).map((task) => task.duration));
+  })()`);
+  if (recorded < 70) throw new Error(`the long-task observer missed a 70 ms task in the page (longest recorded: ${recorded} ms)`);
+  return `long-task observer checked: a 70 ms task in the page was recorded (${recorded.toFixed(0)} ms)`;
+}
+
 /** Resolves once `url` answers with a 2xx status; throws after `timeoutMs`. */
 export async function waitForServer(url, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
