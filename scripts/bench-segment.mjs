@@ -18,6 +18,7 @@
  *   BENCH_URL=http://localhost:4173 npm run bench:segment
  *   BENCH_MODEL=DIR  (default .cache/models/vit_b: encoder.onnx, decoder.onnx, model.json)
  *   BENCH_CLICKS=N   clicks per cached-click series (default 7)
+ *   BENCH_CPU_THROTTLE=R  a slower machine: Chromium's CPU throttling at rate R (see bench-support)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import {
   ensureVitB,
   root,
   startAppServer,
+  throttleCpu,
   VIT_B_MODEL_DIR,
 } from './bench-support.mjs';
 
@@ -199,6 +201,7 @@ async function main() {
   const browser = await chromium.launch(chromiumLaunchOptions(['--enable-unsafe-webgpu']));
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await throttleCpu(page);
     // Main-thread tasks over 50 ms, to report the longest one during each click.
     await page.addInitScript(() => {
       window.__longTasks = [];
