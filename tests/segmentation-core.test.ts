@@ -174,10 +174,11 @@ describe('model masks and undo/redo', () => {
     transaction.writeMask(a, ballMask({ min: [0, 0, 0], max: [24, 29, 19] }, [15, 15, 10], 8));
     // The second part overlaps the first and takes back some of its voxels.
     transaction.writeMask(a, ballMask({ min: [12, 0, 0], max: [39, 29, 19] }, [26, 15, 10], 6));
-    // Each part is on the labelmap at once, announced with its box; nothing is undoable yet.
+    // Each part is on the labelmap at once, announced with the rows of its box where voxels
+    // changed (the first ball's j and k, 15 +- 8 and 10 +- 8, in both); nothing is undoable yet.
     expect(boxes).toEqual([
-      { min: [0, 0, 0], max: [24, 29, 19] },
-      { min: [12, 0, 0], max: [39, 29, 19] },
+      { min: [0, 7, 2], max: [24, 23, 18] },
+      { min: [12, 7, 2], max: [39, 23, 18] },
     ]);
     expect(seg.canUndo).toBe(true); // the added segment
     transaction.commit({ label: a, points });
@@ -197,6 +198,32 @@ describe('model masks and undo/redo', () => {
     expect(seg.redo()).toBe(true);
     expectSameBytes(seg.labels, done);
     expect(seg.voxelCount(a)).toBe(count);
+  });
+
+  it('a refining part announces only the rows it changed; a part that changes nothing, nothing', () => {
+    const seg = new Segmentation(geometry([40, 30, 20]));
+    const a = seg.addSegment().label;
+    const region: VoxelBox = { min: [0, 0, 0], max: [39, 29, 19] };
+    const first = ballMask(region, [20, 15, 10], 9);
+    seg.applyModelMask(a, first);
+    const boxes: (VoxelBox | null)[] = [];
+    seg.subscribe((change) => boxes.push(change.box));
+    const transaction = seg.begin();
+    // The same mask again (a click that changes nothing here): no voxel changes, no event.
+    transaction.writeMask(a, first);
+    expect(boxes).toEqual([]);
+    // The same mask less a small ball at its edge (a negative click): the ball's rows, the box's width.
+    const refined = { region, mask: first.mask.slice() };
+    const cut = ballMask(region, [27, 15, 10], 2);
+    for (let n = 0; n < refined.mask.length; n++) if (cut.mask[n]) refined.mask[n] = 0;
+    transaction.writeMask(a, refined);
+    expect(boxes).toEqual([{ min: [0, 13, 8], max: [39, 17, 12] }]);
+    transaction.commit();
+    expect(seg.undo()).toBe(true);
+    expectSameBytes(
+      seg.labels,
+      first.mask.map((v) => v * a),
+    );
   });
 
   it('a rolled-back transaction leaves labelmap, counts and history exactly as before', () => {

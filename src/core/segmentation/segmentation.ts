@@ -212,10 +212,10 @@ export class Segmentation {
       writeMask: (label, result) => {
         if (!isOpen()) throw new Error('writeMask() on a closed transaction.');
         this.requireSegment(label);
-        const patch = this.writeMask(label, result);
-        if (!patch) return;
-        state.patches.push(patch);
-        this.emit(patch.box, 'edit');
+        const written = this.writeMask(label, result);
+        if (!written) return;
+        state.patches.push(written.patch);
+        this.emit(written.changed, 'edit');
       },
       commit: (points) => {
         if (!isOpen()) throw new Error('commit() on a closed transaction.');
@@ -375,19 +375,20 @@ export class Segmentation {
 
   /**
    * Writes a model result into the labelmap (counts kept), returning the patch of what changed (a
-   * bit per voxel of the box: the segment's voxels only go between 0 and its label), or null when
-   * no voxel did. Raw bits: a model result can cover millions of voxels, and run-length coding
-   * them here would delay the overlay; the history codes them later.
+   * bit per voxel of the box: the segment's voxels only go between 0 and its label) and the box of
+   * the rows where some voxel changed, or null when no voxel did. Raw bits: a model result can
+   * cover millions of voxels, and run-length coding them here would delay the overlay; the history
+   * codes them later.
    */
-  private writeMask(label: number, result: RegionMask): VoxelPatch | null {
+  private writeMask(label: number, result: RegionMask): { patch: VoxelPatch; changed: VoxelBox } | null {
     const box = clipBox(result.region, this.geometry.size);
     if (!box) return null;
     const toggled = new Uint8Array(bitBytes(box));
-    const countDelta = applyMaskRows(this.labels, this.geometry.size, box, result, label, toggled);
-    if (!countDelta) return null;
-    this.counts[label] += countDelta.label;
-    this.counts[0] += countDelta.free;
-    return { box, values: toggled, toggles: label };
+    const written = applyMaskRows(this.labels, this.geometry.size, box, result, label, toggled);
+    if (!written) return null;
+    this.counts[label] += written.label;
+    this.counts[0] += written.free;
+    return { patch: { box, values: toggled, toggles: label }, changed: written.changed };
   }
 
   /**
@@ -449,7 +450,9 @@ export class Segmentation {
  * segment's voxels outside the mask become 0, other segments' voxels stay; sets the bit of each
  * changed voxel in `toggled` (a bit per voxel of the box, i-fastest). Branch-free per voxel,
  * because model masks (noisy ones above all) defeat branch prediction. Returns the change of the
- * label's and the background's voxel counts, or null when no voxel changed.
+ * label's and the background's voxel counts and the box's rows where a voxel changed (a refining
+ * click rewrites a patch's footprint and changes a little of it: views and the 3D view redo only
+ * that), or null when no voxel changed.
  */
 function applyMaskRows(
   labels: Uint8Array,
@@ -458,7 +461,7 @@ function applyMaskRows(
   result: RegionMask,
   label: number,
   toggled: Uint8Array,
-): { label: number; free: number } | null {
+): { label: number; free: number; changed: VoxelBox } | null {
   const { region, mask } = result;
   const regionWidth = region.max[0] - region.min[0] + 1;
   const regionHeight = region.max[1] - region.min[1] + 1;
@@ -468,8 +471,11 @@ function applyMaskRows(
   // Bit n of the box, gathered a byte at a time.
   let n = 0;
   let bits = 0;
+  const changedMin: Vec3 = [box.min[0], box.max[1], box.max[2]];
+  const changedMax: Vec3 = [box.max[0], box.min[1], box.min[2]];
   for (let k = box.min[2]; k <= box.max[2]; k++) {
     for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const changesBefore = taken + released;
       const rowStart = size[0] * (j + size[1] * k) + box.min[0];
       const maskStart = regionWidth * (j - region.min[1] + regionHeight * (k - region.min[2])) + box.min[0] - region.min[0];
       for (let i = 0; i < width; i++, n++) {
@@ -486,8 +492,15 @@ function applyMaskRows(
         taken += take;
         released += release;
       }
+      if (taken + released > changesBefore) {
+        changedMin[1] = Math.min(changedMin[1], j);
+        changedMax[1] = Math.max(changedMax[1], j);
+        changedMin[2] = Math.min(changedMin[2], k);
+        changedMax[2] = Math.max(changedMax[2], k);
+      }
     }
   }
   if (n & 7) toggled[n >> 3] = bits;
-  return taken + released === 0 ? null : { label: taken - released, free: released - taken };
+  if (taken + released === 0) return null;
+  return { label: taken - released, free: released - taken, changed: { min: changedMin, max: changedMax } };
 }
