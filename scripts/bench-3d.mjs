@@ -150,7 +150,7 @@ async function clickLongestTask(page, shown) {
   }
   const result = await page.evaluate((at) => {
     const commit = performance.getEntriesByName('sam:click-commit').at(-1);
-    const clicked = performance.getEntriesByName('sam:click').filter((m) => m.detail.serial === commit.detail.serial)[0];
+    const clicked = performance.getEntriesByName('sam:click').find((m) => m.detail.serial === commit.detail.serial);
     const work = performance.getEntriesByName('sam:3d-work').filter((m) => m.startTime + m.duration >= at);
     // Each long task with the 3D view's work inside it.
     const tasks = window.__bench.longTasks
